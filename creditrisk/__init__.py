@@ -1,0 +1,1 @@
+"""The ``creditrisk`` command: the composition root. Nothing imports this package."""

@@ -1,0 +1,76 @@
+"""Ledger database access: engines, migrations, reading the ledger as a frame.
+
+``CREDITRISK_DATABASE_URL`` is read only by entry points (CLI, app factory); everything
+here takes the URL or engine explicitly. The default is an SQLite file.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from sqlalchemy import Engine, create_engine, event, select
+
+from features.ledger.frame import Ledger, normalize_ledger
+from features.ledger.schema import LEDGER_TABLES
+
+DEFAULT_DATABASE_URL = "sqlite:///creditrisk.db"
+
+
+def _enable_sqlite_foreign_keys(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.close()
+
+
+def make_engine(url: str) -> Engine:
+    """An engine for ``url``; SQLite gets foreign keys enforced, like PostgreSQL."""
+    engine = create_engine(url, future=True, pool_pre_ping=True)
+    if engine.dialect.name == "sqlite":
+        event.listen(engine, "connect", _enable_sqlite_foreign_keys)
+    return engine
+
+
+def migrations_path() -> Path:
+    return Path(str(resources.files("migrations")))
+
+
+def upgrade_database(url: str, revision: str = "head") -> None:
+    """Apply the Alembic migrations to ``url`` (creates the schema on a new database)."""
+    from alembic import command
+    from alembic.config import Config
+
+    config = Config()
+    config.set_main_option("script_location", str(migrations_path()))
+    config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    command.upgrade(config, revision)
+
+
+def read_ledger(engine: Engine, *, customer_ids: list[str] | None = None) -> Ledger:
+    """Load the ledger (optionally a subset of customers) into a normalised frame.
+
+    Parameterised SQL only; ``customer_ids`` is bound, never formatted into the query.
+    """
+    tables: dict[str, pd.DataFrame] = {}
+    with engine.connect() as conn:
+        for name, table in LEDGER_TABLES.items():
+            stmt = select(table)
+            if customer_ids is not None:
+                stmt = stmt.where(table.c.customer_id.in_(customer_ids))
+            tables[name] = pd.read_sql(stmt, conn)
+    return normalize_ledger(tables)
+
+
+def ledger_max_date(ledger: Ledger) -> date | None:
+    """The latest date recorded anywhere in the ledger (None when it is empty)."""
+    candidates = [
+        ledger.invoices["issue_date"].max(),
+        ledger.invoices["settled_date"].max(),
+        ledger.payments["paid_on"].max(),
+        ledger.credit_events["event_date"].max(),
+    ]
+    valid = [c for c in candidates if pd.notna(c)]
+    return max(valid).date() if valid else None

@@ -1,0 +1,1 @@
+"""FastAPI service and batch rescoring. Imports ``features`` and ``models``, never ``training``."""
