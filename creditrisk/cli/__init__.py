@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import typer
 
+from creditrisk.cli import features as features_commands
+from creditrisk.cli import keys as keys_commands
 from creditrisk.cli import ledger as ledger_commands
+from creditrisk.cli import runs as runs_commands
+from creditrisk.cli import train as train_commands
+from training.scoring import score_evaluation_frame
 
 app = typer.Typer(
     name="creditrisk",
@@ -13,6 +18,11 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.add_typer(ledger_commands.app, name="ledger")
+app.add_typer(features_commands.app, name="features")
+app.command("train")(train_commands.train)
+app.add_typer(runs_commands.app, name="runs")
+app.command("promote")(runs_commands.make_promote_command(score_evaluation_frame))
+app.add_typer(keys_commands.app, name="keys")
 
 
 def main() -> None:

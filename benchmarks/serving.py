@@ -1,0 +1,373 @@
+"""Online scoring speed: our service against ``mlflow models serve`` on the same champion.
+
+    .venv/bin/python benchmarks/serving.py                      # trains a fixture world first
+    .venv/bin/python benchmarks/serving.py --tracking-uri sqlite:///mlflow.db \\
+        --model-uri models:/creditrisk@champion --database-url sqlite:///creditrisk.db
+
+Both servers run on localhost with ONE uvicorn worker each, on the same registered model
+(``models:/NAME@champion``) and with ``OMP_NUM_THREADS=1`` (LightGBM's OpenMP team costs
+milliseconds per single-row predict on a busy machine; our service sets the same limit
+itself, so MLflow gets it too for a fair comparison). A separate load-generator process
+drives each one in turn with the same applicant payloads at a fixed concurrency (keep-alive
+connections, asyncio, raw HTTP/1.1) for a fixed duration, after a warm-up, and counts
+requests/s, latency percentiles and errors (any non-200 answer or broken connection). Our
+``POST /v1/applications`` writes every decision to the decision log (SQLite, WAL) before
+answering; MLflow's ``/invocations`` writes nothing. Then ``GET /v1/customers/{id}/risk`` is
+timed on the ledger (random customers, concurrency 4).
+
+The last line is ``key=value`` figures:
+``ours_rps mlflow_rps ratio_rps ours_p50_ms ours_p99_ms mlflow_p50_ms mlflow_p99_ms errors
+customer_risk_p50_ms customer_risk_p99_ms``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import multiprocessing
+import os
+import random
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+REPO = Path(__file__).resolve().parents[1]
+PYTHON = sys.executable
+COUNTRIES = ("DE", "FR", "NL", "IT", "ES", "PL", "BE", "AT")
+INDUSTRIES = ("manufacturing", "wholesale", "retail", "construction", "transport",
+              "hospitality", "it_services", "healthcare")
+
+
+# --------------------------------------------------------------------------- payloads
+
+
+def applicant_rows(n: int, *, seed: int, as_of: date) -> list[dict[str, object]]:
+    """``n`` seeded applicants in the pyfunc's column format (dates as ISO strings)."""
+    rng = random.Random(seed)
+    rows = []
+    for _ in range(n):
+        founded = as_of - timedelta(days=rng.randint(200, 40 * 365))
+        revenue = round(10 ** rng.uniform(5, 8), -2)
+        rows.append({
+            "country": rng.choice(COUNTRIES),
+            "industry": rng.choice(INDUSTRIES),
+            "founded_on": founded.isoformat(),
+            "annual_revenue": revenue,
+            "external_score": None if rng.random() < 0.2 else round(rng.uniform(5, 95), 1),
+            "payment_terms_days": float(rng.choice((14, 30, 45, 60))),
+            "requested_limit": round(revenue * rng.uniform(0.005, 0.2), -2),
+            "expected_monthly_sales": None if rng.random() < 0.1
+            else round(revenue / 12 * rng.uniform(0.01, 0.3), -2),
+            "as_of": as_of.isoformat(),
+        })
+    return rows
+
+
+def http_request(method: str, path: str, *, port: int, body: bytes = b"",
+                 headers: dict[str, str] | None = None) -> bytes:
+    lines = [f"{method} {path} HTTP/1.1", f"Host: 127.0.0.1:{port}"]
+    for name, value in (headers or {}).items():
+        lines.append(f"{name}: {value}")
+    if body:
+        lines += ["Content-Type: application/json", f"Content-Length: {len(body)}"]
+    return ("\r\n".join(lines) + "\r\n\r\n").encode("ascii") + body
+
+
+# --------------------------------------------------------------------------- load generator
+
+
+@dataclass(frozen=True)
+class LoadResult:
+    requests: int
+    errors: int
+    seconds: float
+    latencies_ms: np.ndarray
+
+    @property
+    def rps(self) -> float:
+        return self.requests / self.seconds if self.seconds else 0.0
+
+    def percentile(self, q: float) -> float:
+        return float(np.percentile(self.latencies_ms, q)) if len(self.latencies_ms) else np.nan
+
+
+async def _read_response(reader: asyncio.StreamReader) -> int:
+    head = await reader.readuntil(b"\r\n\r\n")
+    status = int(head[9:12])
+    length = 0
+    for line in head.split(b"\r\n")[1:]:
+        name, _, value = line.partition(b":")
+        if name.strip().lower() == b"content-length":
+            length = int(value)
+    if length:
+        await reader.readexactly(length)
+    return status
+
+
+async def _drive(port: int, requests: Sequence[bytes], concurrency: int, warmup_s: float,
+                 duration_s: float) -> tuple[int, int, float, list[float]]:
+    latencies: list[float] = []
+    counts = {"ok": 0, "errors": 0}
+    start = time.perf_counter()
+    measure_from = start + warmup_s
+    stop_at = measure_from + duration_s
+
+    async def connection(worker: int) -> None:
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        i = worker
+        try:
+            while (now := time.perf_counter()) < stop_at:
+                writer.write(requests[i % len(requests)])
+                i += concurrency
+                try:
+                    status = await _read_response(reader)
+                except (asyncio.IncompleteReadError, ConnectionError):
+                    counts["errors"] += 1
+                    writer.close()
+                    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+                    continue
+                done = time.perf_counter()
+                if now >= measure_from:
+                    latencies.append((done - now) * 1000.0)
+                    counts["ok" if status == 200 else "errors"] += 1
+        finally:
+            writer.close()
+
+    await asyncio.gather(*(connection(w) for w in range(concurrency)))
+    return counts["ok"], counts["errors"], duration_s, latencies
+
+
+def _load_process(port: int, requests: list[bytes], concurrency: int, warmup_s: float,
+                  duration_s: float, out: Any) -> None:
+    out.put(asyncio.run(_drive(port, requests, concurrency, warmup_s, duration_s)))
+
+
+def drive(port: int, requests: list[bytes], *, concurrency: int, warmup_s: float,
+          duration_s: float) -> LoadResult:
+    """Run the load in a separate process (it must not share a core's GIL with a server)."""
+    context = multiprocessing.get_context("spawn")
+    queue = context.Queue()
+    process = context.Process(
+        target=_load_process, args=(port, requests, concurrency, warmup_s, duration_s, queue)
+    )
+    process.start()
+    ok, errors, seconds, latencies = queue.get(timeout=warmup_s + duration_s + 120)
+    process.join()
+    return LoadResult(ok, errors, seconds, np.asarray(latencies))
+
+
+# --------------------------------------------------------------------------- servers
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_for(port: int, path: str, process: subprocess.Popen[bytes], seconds: float) -> None:
+    deadline = time.monotonic() + seconds
+    probe = http_request("GET", path, port=port, headers={"Connection": "close"})
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"server on port {port} exited with {process.returncode}")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=2) as conn:
+                conn.sendall(probe)
+                if conn.recv(64).startswith(b"HTTP/1.1 200"):
+                    return
+        except OSError:
+            pass
+        time.sleep(0.25)
+    raise RuntimeError(f"server on port {port} not ready on {path} after {seconds:.0f}s")
+
+
+def start(command: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
+    with log.open("wb") as sink:
+        return subprocess.Popen(command, env=env, stdout=sink, stderr=subprocess.STDOUT,
+                                cwd=REPO)
+
+
+def stop(process: subprocess.Popen[bytes]) -> None:
+    process.terminate()
+    try:
+        process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+# --------------------------------------------------------------------------- world
+
+
+@dataclass(frozen=True)
+class World:
+    tracking_uri: str
+    model_uri: str
+    database_url: str
+    customer_ids: list[str]
+    as_of: date
+
+
+def fixture_world(workdir: Path) -> World:
+    """Train and register the fixture bundles and load the synthetic ledger (tests' code)."""
+    sys.path.insert(0, str(REPO))
+    from features.ledger.database import make_engine, upgrade_database
+    from features.ledger.store import write_ledger
+    from tests.serving.bundle_fixture import SERVICE_TODAY, build_serving_world
+
+    world = build_serving_world(workdir)
+    database_url = f"sqlite:///{workdir / 'ledger.db'}"
+    upgrade_database(database_url)
+    engine = make_engine(database_url)
+    write_ledger(engine, world.ledger)
+    engine.dispose()
+    ids = [str(c) for c in world.ledger.customers["customer_id"]]
+    return World(world.tracking_uri, world.model_uri, database_url, ids, SERVICE_TODAY)
+
+
+def existing_world(tracking_uri: str, model_uri: str, database_url: str, as_of: date) -> World:
+    from sqlalchemy import select
+
+    from features.ledger.database import make_engine
+    from features.ledger.schema import LEDGER_TABLES
+
+    engine = make_engine(database_url)
+    with engine.connect() as conn:
+        table = LEDGER_TABLES["customers"]
+        ids = [str(r[0]) for r in conn.execute(select(table.c.customer_id).limit(5000))]
+    engine.dispose()
+    return World(tracking_uri, model_uri, database_url, ids, as_of)
+
+
+# --------------------------------------------------------------------------- main
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--tracking-uri", help="existing MLflow store (default: train one)")
+    parser.add_argument("--model-uri", default="models:/creditrisk@champion")
+    parser.add_argument("--database-url", help="ledger database (with --tracking-uri)")
+    parser.add_argument("--as-of", type=date.fromisoformat, default=None,
+                        help="decision date for payloads (default: today UTC)")
+    parser.add_argument("--concurrency", type=int, default=16)
+    parser.add_argument("--duration", type=float, default=15.0, help="seconds per server")
+    parser.add_argument("--warmup", type=float, default=3.0)
+    parser.add_argument("--risk-duration", type=float, default=8.0)
+    parser.add_argument("--skip-mlflow", action="store_true")
+    args = parser.parse_args(argv)
+
+    workdir = Path(tempfile.mkdtemp(prefix="creditrisk-bench-"))
+    if args.tracking_uri:
+        if not args.database_url:
+            parser.error("--database-url is required with --tracking-uri")
+        world = existing_world(args.tracking_uri, args.model_uri, args.database_url,
+                               args.as_of or datetime.now(UTC).date())
+    else:
+        print(f"training the fixture world in {workdir} ...", flush=True)
+        world = fixture_world(workdir)
+    as_of = args.as_of or world.as_of
+
+    sys.path.insert(0, str(REPO))
+    from serving.auth import generate_api_key, seed_entry
+
+    key = generate_api_key(label="bench", scopes=["score", "read"], created_at=datetime.now(UTC))
+    base_env = {**os.environ, "OMP_NUM_THREADS": "1", "MLFLOW_TRACKING_URI": world.tracking_uri}
+    ours_env = {
+        **base_env,
+        "CREDITRISK_DATABASE_URL": world.database_url,
+        "CREDITRISK_MODEL_URI": world.model_uri,
+        "CREDITRISK_API_KEYS": seed_entry(key.record),
+        "CREDITRISK_RELOAD_POLL_SECONDS": "0",
+        "CREDITRISK_LOG_LEVEL": "WARNING",
+    }
+    rows = applicant_rows(256, seed=5, as_of=as_of)
+    auth = {"Authorization": f"Bearer {key.token}"}
+    ours_port, mlflow_port = free_port(), free_port()
+    ours_requests = [
+        http_request("POST", "/v1/applications", port=ours_port, headers=auth,
+                     body=json.dumps(row).encode())
+        for row in rows
+    ]
+    mlflow_requests = [
+        http_request("POST", "/invocations", port=mlflow_port,
+                     body=json.dumps({"dataframe_records": [row]}).encode())
+        for row in rows
+    ]
+    figures: dict[str, float] = {}
+
+    ours = start([PYTHON, "-m", "uvicorn", "serving.entrypoint:app_from_env", "--factory",
+                  "--host", "127.0.0.1", "--port", str(ours_port), "--workers", "1",
+                  "--no-access-log", "--log-level", "warning"], ours_env, workdir / "ours.log")
+    try:
+        wait_for(ours_port, "/readyz", ours, 120)
+        result = drive(ours_port, ours_requests, concurrency=args.concurrency,
+                       warmup_s=args.warmup, duration_s=args.duration)
+        report("ours  POST /v1/applications", result, args.concurrency)
+        figures.update(ours_rps=result.rps, ours_p50_ms=result.percentile(50),
+                       ours_p99_ms=result.percentile(99), ours_errors=result.errors)
+
+        rng = random.Random(9)
+        risk_requests = [
+            http_request("GET", f"/v1/customers/{cid}/risk?as_of={as_of.isoformat()}",
+                         port=ours_port, headers=auth)
+            for cid in rng.sample(world.customer_ids, min(200, len(world.customer_ids)))
+        ]
+        risk = drive(ours_port, risk_requests, concurrency=4, warmup_s=1.0,
+                     duration_s=args.risk_duration)
+        report("ours  GET /v1/customers/{id}/risk", risk, 4)
+        figures.update(customer_risk_rps=risk.rps, customer_risk_p50_ms=risk.percentile(50),
+                       customer_risk_p99_ms=risk.percentile(99), risk_errors=risk.errors)
+    finally:
+        stop(ours)
+
+    if not args.skip_mlflow:
+        mlflow = start([PYTHON, "-m", "mlflow", "models", "serve", "-m", world.model_uri,
+                        "--env-manager", "local", "-h", "127.0.0.1", "-p", str(mlflow_port),
+                        "-w", "1"], base_env, workdir / "mlflow.log")
+        try:
+            wait_for(mlflow_port, "/ping", mlflow, 180)
+            result = drive(mlflow_port, mlflow_requests, concurrency=args.concurrency,
+                           warmup_s=args.warmup, duration_s=args.duration)
+            report("mlflow POST /invocations", result, args.concurrency)
+            figures.update(mlflow_rps=result.rps, mlflow_p50_ms=result.percentile(50),
+                           mlflow_p99_ms=result.percentile(99), mlflow_errors=result.errors)
+        finally:
+            stop(mlflow)
+
+    mlflow_rps = figures.get("mlflow_rps", float("nan"))
+    errors = int(figures["ours_errors"] + figures.get("mlflow_errors", 0)
+                 + figures["risk_errors"])
+    print(
+        f"ours_rps={figures['ours_rps']:.0f} mlflow_rps={mlflow_rps:.0f} "
+        f"ratio_rps={figures['ours_rps'] / mlflow_rps:.2f} "
+        f"ours_p50_ms={figures['ours_p50_ms']:.2f} ours_p99_ms={figures['ours_p99_ms']:.2f} "
+        f"mlflow_p50_ms={figures.get('mlflow_p50_ms', float('nan')):.2f} "
+        f"mlflow_p99_ms={figures.get('mlflow_p99_ms', float('nan')):.2f} "
+        f"errors={errors} concurrency={args.concurrency} "
+        f"customer_risk_p50_ms={figures['customer_risk_p50_ms']:.2f} "
+        f"customer_risk_p99_ms={figures['customer_risk_p99_ms']:.2f}"
+    )
+
+
+def report(name: str, result: LoadResult, concurrency: int) -> None:
+    print(
+        f"{name:38s} concurrency {concurrency:3d}: {result.rps:8.1f} req/s  "
+        f"p50 {result.percentile(50):7.2f} ms  p90 {result.percentile(90):7.2f} ms  "
+        f"p99 {result.percentile(99):7.2f} ms  errors {result.errors}",
+        flush=True,
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,220 @@
+"""Invoice features for the late-payment model: what was known when the prediction is made.
+
+Two prediction moments:
+
+* ``as_of=None``: every invoice (positive amount) at its own issue date. The customer's
+  history uses only records dated strictly before the issue date: invoices settled before
+  it, payments and invoices before it. Invoices issued the same day are not history.
+* ``as_of=T``: the invoices open at the end of ``T`` (issued on or before ``T``, not settled
+  by then, positive amount), with the customer's history up to and including ``T`` (so the
+  invoice itself is part of the customer's open balance).
+
+An invoice's own outcome (its ``settled_date``, its ``disputed`` flag, its payments) is
+known only later and never feeds its own features; ``disputed`` is not used at all here.
+
+History is read from :class:`~features.running_totals.RunningTotals` (sorted running sums
+per customer), so each invoice gets its own cut-off day without a loop. Open and overdue
+balances are written as signed changes on the days they take effect: ``+amount`` when an
+invoice is issued (overdue: the day after its due date), ``-payment`` when a payment is
+received (not before the invoice exists), ``-remaining`` when the invoice is settled. This
+equals the customer features' open balance whenever payments before settlement never
+exceed the invoice amount (always so for settled dates derived from payments).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import numpy as np
+import pandas as pd
+
+from features import point_in_time
+from features.catalog import INVOICE_ID_COLUMNS, feature_names
+from features.grouped import ratio
+from features.ledger.frame import Ledger
+from features.prepared import NO_DAY, PreparedLedger, dates_of, prepare_ledger
+from features.running_totals import RunningTotals, to_cents
+
+RECENT_SETTLED_INVOICES = 5
+"""How many of the customer's latest settled invoices ``recent_days_beyond_terms_mean`` uses."""
+QUARTER_END_DAYS = 14
+DAYS_PER_YEAR = 365.25
+
+
+def build_invoice_features(
+    ledger: Ledger, *, as_of: date | pd.Timestamp | None = None, partition_size: int = 200_000
+) -> pd.DataFrame:
+    """Invoice features at issue (``as_of=None``) or for the invoices open at ``as_of``.
+
+    Columns: ``invoice_id, customer_id, issue_date, due_date, amount`` and then the catalog's
+    invoice features (``feature_names("invoice")``); rows in ledger order.
+    """
+    as_of_day = None if as_of is None else point_in_time.as_of_day(as_of)
+    prepared = prepare_ledger(ledger)
+    parts = [
+        _partition_features(prepared.partition(start, stop), as_of_day)
+        for start, stop in prepared.partitions(partition_size)
+    ]
+    rows = np.concatenate([p[0] for p in parts]) if parts else np.empty(0, np.int64)
+    order = np.argsort(rows, kind="stable")
+    rows = rows[order]
+    invoices = ledger.invoices
+    frame = pd.DataFrame(
+        {c: invoices[c].array.take(rows) for c in INVOICE_ID_COLUMNS},
+        index=pd.RangeIndex(len(rows)),
+    )
+    for name in feature_names("invoice"):
+        if name in prepared.static_categorical:
+            codes = np.concatenate([p[2] for p in parts]) if parts else np.empty(0, np.int64)
+            frame[name] = prepared.static_categorical[name].array.take(codes[order])
+        else:
+            values = np.concatenate([p[1][name] for p in parts]) if parts else np.empty(0)
+            frame[name] = values[order]
+    return frame
+
+
+def _partition_features(
+    part: PreparedLedger, as_of_day: int | None
+) -> tuple[np.ndarray, dict[str, np.ndarray], np.ndarray]:
+    """Ledger rows, numeric features and global customer codes of the partition's invoices."""
+    positive = part.invoice_amount > 0
+    if as_of_day is None:
+        chosen = positive & (part.issue_day < NO_DAY)
+        predicted_on = part.issue_day[chosen].astype(np.int64)
+        history_until = predicted_on  # strictly before the issue day
+    else:
+        chosen = positive & (part.issue_day <= as_of_day) & (part.settled_day > as_of_day)
+        predicted_on = np.full(int(chosen.sum()), as_of_day, dtype=np.int64)
+        history_until = predicted_on + 1  # up to and including the as-of day
+    code = part.invoice_customer[chosen]
+    out = _history(part, code, history_until)
+    out.update(_invoice_attributes(part, chosen, predicted_on, out))
+    onboarded = part.onboarded_day[code].astype(np.float64)
+    onboarded[part.onboarded_day[code] == NO_DAY] = np.nan
+    out["customer_tenure_days"] = predicted_on - onboarded
+    out["company_age_years"] = (predicted_on - part.founded_day[code]) / DAYS_PER_YEAR
+    for name, values in part.static_numeric.items():
+        out[name] = values[code]
+    return part.invoice_row[chosen], out, code.astype(np.int64) + part.code_offset
+
+
+def _history(part: PreparedLedger, code: np.ndarray, until: np.ndarray) -> dict[str, np.ndarray]:
+    """The customer's history strictly before day ``until``, per chosen invoice."""
+    positive = part.invoice_amount > 0
+    cents = to_cents(part.invoice_amount)
+    issued = RunningTotals.build(
+        part.invoice_customer[positive], part.issue_day[positive], {"cents": cents[positive]}
+    )
+    first = issued.first(code)
+    end = issued.before(code, until)
+    count = (end - first).astype(np.float64)
+    prior_sum = issued.between("cents", first, end) / 100.0
+    out = {
+        "prior_invoice_count": count,
+        "prior_invoice_count_90d": (end - issued.before(code, until - 90)).astype(np.float64),
+        "_prior_mean_amount": ratio(prior_sum, count),
+    }
+
+    settled = positive & (part.settled_day < NO_DAY)
+    beyond_terms = np.maximum(part.settled_day[settled].astype(np.int64) - part.due_day[settled], 0)
+    settlements = RunningTotals.build(
+        part.invoice_customer[settled],
+        part.settled_day[settled],
+        {"late": (beyond_terms > 0).astype(np.int64), "beyond_terms": beyond_terms},
+    )
+    first = settlements.first(code)
+    end = settlements.before(code, until)
+    n_settled = (end - first).astype(np.float64)
+    recent_start = np.maximum(end - RECENT_SETTLED_INVOICES, first)
+    out["prior_settled_invoice_count"] = n_settled
+    out["prior_late_share"] = ratio(settlements.between("late", first, end), n_settled)
+    out["prior_days_beyond_terms_mean"] = ratio(
+        settlements.between("beyond_terms", first, end), n_settled
+    )
+    out["recent_days_beyond_terms_mean"] = ratio(
+        settlements.between("beyond_terms", recent_start, end),
+        (end - recent_start).astype(np.float64),
+    )
+
+    open_balance = _balance_changes(part, overdue=False)
+    overdue_balance = _balance_changes(part, overdue=True)
+    out["open_balance"] = (
+        open_balance.between("cents", open_balance.first(code), open_balance.before(code, until))
+        / 100.0
+    )
+    out["overdue_balance"] = (
+        overdue_balance.between(
+            "cents", overdue_balance.first(code), overdue_balance.before(code, until)
+        )
+        / 100.0
+    )
+    out["overdue_share"] = ratio(out["overdue_balance"], out["open_balance"])
+    return out
+
+
+def _balance_changes(part: PreparedLedger, *, overdue: bool) -> RunningTotals:
+    """Signed changes of the customer's open (or overdue) balance, on the day each applies.
+
+    Open balance at day T = sum of open invoice amounts minus their payments so far:
+    ``+a`` from the issue day (overdue: from the day after the due date), ``-a`` from the
+    settlement day, ``-p`` from the day a payment is received (not before the invoice
+    counts), ``+p`` back from the settlement day (the settlement already removed ``a``).
+    """
+    positive = part.invoice_amount > 0
+    start = (part.due_day.astype(np.int64) + 1) if overdue else part.issue_day.astype(np.int64)
+    start = np.maximum(start, part.issue_day)
+    settled = part.settled_day.astype(np.int64)
+    cents = to_cents(part.invoice_amount)
+
+    allocated = part.payment_invoice >= 0
+    invoice = part.payment_invoice[allocated]
+    on_positive = positive[invoice]
+    invoice = invoice[on_positive]
+    pay_cents = to_cents(part.payment_amount[allocated][on_positive])
+    pay_day = np.maximum(part.paid_day[allocated][on_positive].astype(np.int64), start[invoice])
+
+    codes = np.concatenate(
+        [
+            part.invoice_customer[positive],
+            part.invoice_customer[positive],
+            part.invoice_customer[invoice],
+            part.invoice_customer[invoice],
+        ]
+    )
+    days = np.concatenate(
+        [
+            start[positive],
+            np.maximum(start, settled)[positive],
+            pay_day,
+            np.maximum(pay_day, settled[invoice]),
+        ]
+    )
+    changes = np.concatenate([cents[positive], -cents[positive], -pay_cents, pay_cents])
+    return RunningTotals.build(codes, days, {"cents": changes})
+
+
+def _invoice_attributes(
+    part: PreparedLedger,
+    chosen: np.ndarray,
+    predicted_on: np.ndarray,
+    history: dict[str, np.ndarray],
+) -> dict[str, np.ndarray]:
+    amount = part.invoice_amount[chosen]
+    issue = part.issue_day[chosen].astype(np.int64)
+    due = part.due_day[chosen].astype(np.int64)
+    issue_dates = pd.DatetimeIndex(dates_of(issue))
+    last_month_of_quarter = issue_dates.month.to_numpy() % 3 == 0
+    days_left_in_month = issue_dates.days_in_month.to_numpy() - issue_dates.day.to_numpy()
+    return {
+        "invoice_amount": amount,
+        "log_invoice_amount": np.log1p(amount),
+        "amount_vs_customer_mean": ratio(amount, history.pop("_prior_mean_amount")),
+        "terms_days": (due - issue).astype(np.float64),
+        "issue_month": issue_dates.month.to_numpy().astype(np.float64),
+        "issue_weekday": issue_dates.day_of_week.to_numpy().astype(np.float64),
+        "issued_at_quarter_end": (
+            last_month_of_quarter & (days_left_in_month < QUARTER_END_DAYS)
+        ).astype(np.float64),
+        "days_since_issue": (predicted_on - issue).astype(np.float64),
+        "days_to_due": (due - predicted_on).astype(np.float64),
+    }

@@ -1,0 +1,468 @@
+"""Importing an ERP export into the ledger database, driven by a mapping file.
+
+Steps: read each mapped file (CSV or Parquet) -> validate every row (row-level report) ->
+normalise to the ledger contract (customers inferred from invoices, settlement dates from
+payments) -> upsert all tables in ONE transaction. When any row is rejected nothing is
+written and :class:`ImportRejected` carries the report, unless the caller skips bad rows:
+then the good rows are written and the rejected ones go to a reject file (the original
+columns plus ``reject_reason``). Problems with a whole file (missing, empty, wrong delimiter
+or encoding, missing column) always reject the import.
+"""
+
+from __future__ import annotations
+
+import codecs
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import Connection, Engine
+
+from features.ledger.frame import DATE_DTYPE, Ledger, normalize_ledger
+from features.ledger.mapping import LedgerMapping, MappingError, TableMapping
+from features.ledger.store import (
+    DatabaseKeys,
+    TableCounts,
+    ensure_schema,
+    stored_rows,
+    upsert_table,
+)
+from features.ledger.validation import (
+    ImportReport,
+    SourceFrame,
+    ValidatedImport,
+    is_in,
+    lookup,
+    validate_import,
+)
+
+DELIMITER_CANDIDATES = (",", ";", "\t", "|")
+DELIMITER_NAMES = {",": "','", ";": "';'", "\t": "tab", "|": "'|'", " ": "space"}
+REJECT_REASON_COLUMN = "reject_reason"
+
+FileProblem = tuple[str, Path, str, str, str]
+"""(table, path, column, value, problem) for a problem with a whole file."""
+
+
+class ImportRejected(Exception):  # noqa: N818 - the name the domain uses
+    """Rows (or whole files) of the import are bad; nothing was written. Carries the report."""
+
+    def __init__(self, report: ImportReport) -> None:
+        super().__init__(f"import rejected, nothing was written: {report.summary()}")
+        self.report = report
+
+
+class ImportProgress(Protocol):
+    """Told how far the import is: ``stage`` is read, validate or write, per ledger table."""
+
+    def __call__(self, table: str, stage: str, done: int, total: int) -> None: ...
+
+
+def _no_progress(table: str, stage: str, done: int, total: int) -> None:
+    return None
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    """What an import did: counts per table, rejected rows and where they were written."""
+
+    counts: dict[str, TableCounts]
+    rejected_rows: dict[str, int]
+    report: ImportReport
+    reject_files: tuple[Path, ...] = field(default=())
+
+    @property
+    def n_rejected(self) -> int:
+        return int(sum(self.rejected_rows.values()))
+
+
+# ---------------------------------------------------------------- reading files
+
+
+def _delimiter_name(delimiter: str) -> str:
+    return DELIMITER_NAMES.get(delimiter, repr(delimiter))
+
+
+def _undecodable(path: Path, encoding: str) -> tuple[int, bytes] | None:
+    """(line, bytes) of the first byte sequence ``encoding`` cannot decode, if any."""
+    decoder = codecs.getincrementaldecoder(encoding)()
+    line = 1
+    with path.open("rb") as stream:
+        while chunk := stream.read(1 << 20):
+            try:
+                decoder.decode(chunk)
+            except UnicodeDecodeError as exc:
+                start = max(0, min(exc.start, len(chunk)))
+                return line + chunk[:start].count(b"\n"), exc.object[exc.start : exc.end]
+            line += chunk.count(b"\n")
+    return None
+
+
+def _encoding_problem(path: Path, encoding: str) -> str:
+    where = _undecodable(path, encoding)
+    detail = ""
+    if where is not None:
+        line, bad = where
+        detail = f": byte {bad.hex(' ', 1)} on line {line} is not valid {encoding}"
+    return (
+        f"cannot read the file as {encoding}{detail}; set encoding: in the mapping "
+        f"(for example cp1252 or latin-1)"
+    )
+
+
+def _parser_problem(message: str, delimiter: str) -> str:
+    found = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", message)
+    if found:
+        expected, line, saw = found.groups()
+        return (
+            f"line {line} has {saw} fields but the header has {expected}: check the delimiter "
+            f"({_delimiter_name(delimiter)}) and quoting"
+        )
+    return f"not a readable CSV file: {message.strip()}"
+
+
+def _read_csv(path: Path, mapping: TableMapping) -> pd.DataFrame:
+    encoding = mapping.encoding
+    if codecs.lookup(encoding).name == "utf-8":
+        encoding = "utf-8-sig"  # tolerate a byte-order mark
+    return pd.read_csv(
+        path,
+        sep=mapping.delimiter,
+        encoding=encoding,
+        dtype=str,
+        keep_default_na=False,
+        na_values=list(mapping.na_values),
+        skip_blank_lines=False,
+    )
+
+
+def _wrong_delimiter(raw: pd.DataFrame, expected: str) -> str | None:
+    """When the whole header was read as one column, the delimiter the file really uses."""
+    if len(raw.columns) != 1:
+        return None
+    header = str(raw.columns[0])
+    counts = {d: header.count(d) for d in DELIMITER_CANDIDATES if d != expected}
+    best = max(counts, key=lambda d: counts[d])
+    return best if counts[best] > 0 else None
+
+
+def _mapped_source_columns(mapping: LedgerMapping, source_table: str) -> set[str]:
+    columns: set[str] = set()
+    for table, table_mapping in mapping.tables.items():
+        reads = table if table_mapping.from_ is None else "invoices"
+        if reads == source_table:
+            columns |= {s.column for s in table_mapping.columns.values() if s.column is not None}
+    return columns
+
+
+def read_source(
+    mapping: LedgerMapping, table: str, path: Path
+) -> tuple[SourceFrame | None, list[FileProblem]]:
+    """Read one mapped file as it is; a problem with the whole file returns no frame.
+
+    An optional table whose file is missing or has no data rows returns neither.
+    """
+    table_mapping = mapping.tables[table]
+    fmt = mapping.source_format(table, path)
+
+    def problem(text: str, column: str = "", value: str = "") -> list[FileProblem]:
+        return [(table, path, column, value, text)]
+
+    if not path.is_file():
+        return None, [] if table_mapping.optional else problem(f"file not found: {path}")
+    if path.stat().st_size == 0:
+        return None, problem("the file is empty")
+    try:
+        raw = _read_csv(path, table_mapping) if fmt == "csv" else pd.read_parquet(path)
+    except UnicodeDecodeError:
+        return None, problem(_encoding_problem(path, table_mapping.encoding))
+    except pd.errors.EmptyDataError:
+        return None, problem("the file is empty")
+    except pd.errors.ParserError as exc:
+        return None, problem(_parser_problem(str(exc), table_mapping.delimiter))
+    except (OSError, ValueError) as exc:
+        return None, problem(f"not a readable {fmt} file: {exc}")
+    raw.columns = pd.Index([str(c).strip() for c in raw.columns])
+    first_row = 2 if fmt == "csv" else 1  # CSV: line numbers, the header is line 1
+    row_numbers = np.arange(first_row, first_row + len(raw), dtype=np.int64)
+    if fmt == "csv":
+        mapped = _mapped_source_columns(mapping, table)
+        found = _wrong_delimiter(raw, table_mapping.delimiter)
+        if found is not None and not mapped <= set(raw.columns):
+            message = (
+                f"delimiter looks wrong: expected {_delimiter_name(table_mapping.delimiter)} "
+                f"found {_delimiter_name(found)}"
+            )
+            return None, problem(message, value=str(raw.columns[0])[:80])
+        blank = raw.isna().all(axis=1).to_numpy()
+        if blank.any():  # blank lines: dropped, line numbers kept
+            raw = raw[~blank].reset_index(drop=True)
+            row_numbers = row_numbers[~blank]
+    if raw.empty:
+        if table_mapping.optional:
+            return None, []
+        return None, problem("the file has no data rows")
+    source = SourceFrame(
+        table=table,
+        path=path,
+        format=fmt,
+        raw=raw.reset_index(drop=True),
+        row_numbers=row_numbers,
+        delimiter=table_mapping.delimiter,
+        encoding=table_mapping.encoding,
+    )
+    return source, []
+
+
+def read_sources(
+    mapping: LedgerMapping, *, data_dir: Path | None = None, progress: ImportProgress | None = None
+) -> tuple[dict[str, SourceFrame], list[FileProblem]]:
+    """Read every file of the mapping; file problems are collected, not raised."""
+    progress = progress or _no_progress
+    sources: dict[str, SourceFrame] = {}
+    problems: list[FileProblem] = []
+    for table in mapping.source_tables():
+        path = mapping.source_path(table, data_dir)
+        progress(table, "read", 0, 1)
+        source, found = read_source(mapping, table, path)
+        problems.extend(found)
+        if source is not None:
+            sources[table] = source
+            progress(table, "read", source.n_rows, source.n_rows)
+    if not sources and not problems:
+        first = mapping.source_tables()[0]
+        problems.append(
+            (first, mapping.source_path(first, data_dir), "", "", "none of the mapped files exist")
+        )
+    return sources, problems
+
+
+# ---------------------------------------------------------------- writing
+
+
+class _RowsWritten:
+    """Turns the store's per-chunk callbacks into cumulative write progress for one table."""
+
+    def __init__(self, progress: ImportProgress, table: str, total: int) -> None:
+        self._progress = progress
+        self._table = table
+        self._total = total
+        self._done = 0
+
+    def __call__(self, n_rows: int) -> None:
+        self._done += n_rows
+        self._progress(self._table, "write", self._done, self._total)
+
+
+def _write_customers(
+    conn: Connection,
+    ledger: Ledger,
+    validated: ValidatedImport,
+    progress: ImportProgress,
+) -> TableCounts:
+    """Customers given in the import (their mapped columns) and customers seen only in
+    invoices (id and onboarding date only, never wiping stored attributes).
+
+    Where the import gives no onboarding date it is the earliest of the stored date and the
+    first invoice in this import, so importing a later export never moves it forward.
+    """
+    customers = ledger.customers
+    given = validated.tables.get("customers")
+    given_ids = given.frame["customer_id"] if given is not None else pd.Series(dtype="string")
+    explicit = is_in(customers["customer_id"], given_ids)
+    onboarded = customers["onboarded_on"]
+    if given is not None and "onboarded_on" in given.frame:
+        stated = lookup(
+            customers["customer_id"], given.frame.set_index("customer_id")["onboarded_on"]
+        )
+    else:
+        stated = pd.Series(pd.NaT, index=customers.index, dtype=DATE_DTYPE)
+    stored = stored_rows(conn, "customers", customers["customer_id"], ["onboarded_on"])
+    stored_on = lookup(customers["customer_id"], stored.set_index("customer_id")["onboarded_on"])
+    inferred = pd.concat([onboarded, stored_on.astype(DATE_DTYPE)], axis=1).min(axis=1)
+    customers = customers.assign(
+        onboarded_on=stated.where(stated.notna(), inferred).astype(DATE_DTYPE)
+    )
+
+    chunk = _RowsWritten(progress, "customers", len(customers))
+    counts = TableCounts()
+    if explicit.any() and given is not None:
+        columns = sorted(set(given.provided) | {"customer_id", "onboarded_on"})
+        counts += upsert_table(
+            conn, "customers", customers[explicit], columns=columns, on_chunk=chunk
+        )
+    if (~explicit).any():
+        counts += upsert_table(
+            conn,
+            "customers",
+            customers[~explicit],
+            columns=["customer_id", "onboarded_on"],
+            on_chunk=chunk,
+        )
+    progress("customers", "write", len(customers), len(customers))
+    return counts
+
+
+def _write_tables(
+    conn: Connection, ledger: Ledger, validated: ValidatedImport, progress: ImportProgress
+) -> dict[str, TableCounts]:
+    counts = {"customers": _write_customers(conn, ledger, validated, progress)}
+    for table in ("invoices", "payments", "credit_events"):
+        part = validated.tables.get(table)
+        if part is None:
+            counts[table] = TableCounts()
+            continue
+        frame = ledger.tables()[table]
+        columns = list(part.provided)
+        keep: list[str] = []
+        if table == "invoices" and "settled_date" not in columns and "payments" in validated.tables:
+            columns.append("settled_date")  # derived from this import's payments
+            keep.append("settled_date")
+        counts[table] = upsert_table(
+            conn,
+            table,
+            frame,
+            columns=columns,
+            keep_stored_when_null=keep,
+            on_chunk=_RowsWritten(progress, table, len(frame)),
+        )
+        progress(table, "write", len(frame), len(frame))
+    return counts
+
+
+def settled_dates_from_payments(invoices: pd.DataFrame, payments: pd.DataFrame) -> pd.Series:
+    """Per invoice, the date its allocated payments first add up to its amount (1 cent
+    tolerance), never before its issue date (a prepayment settles at issue); NaT if never.
+
+    Same rule as :func:`features.ledger.frame.normalize_ledger`, computed here so that
+    invoices with only partial payments are handled too.
+    """
+    allocated = payments.loc[payments["invoice_id"].notna(), ["invoice_id", "paid_on", "amount"]]
+    if allocated.empty or invoices.empty:
+        return pd.Series(pd.NaT, index=invoices.index, dtype=DATE_DTYPE)
+    pay = allocated.sort_values(["invoice_id", "paid_on"], kind="stable")
+    pay = pay.assign(paid_cum=pay.groupby("invoice_id", sort=False)["amount"].cumsum())
+    owed = lookup(pay["invoice_id"], invoices.set_index("invoice_id")["amount"])
+    reached = pay[pay["paid_cum"] >= owed - 0.01]
+    settled = reached.groupby("invoice_id", sort=False)["paid_on"].min().astype(DATE_DTYPE)
+    dates = lookup(invoices["invoice_id"], settled)
+    return dates.where(~(dates < invoices["issue_date"]), invoices["issue_date"])
+
+
+def _normalised(validated: ValidatedImport) -> Ledger:
+    """The accepted rows as a contract ledger (:func:`normalize_ledger`): customers seen
+    only in invoices are added, missing settlement dates come from the payments."""
+    tables = {t: v.frame for t, v in validated.tables.items()}
+    payments = tables.pop("payments", None)
+    ledger = normalize_ledger(tables)
+    if payments is None:
+        return ledger
+    paid = normalize_ledger({"payments": payments}).payments
+    invoices = ledger.invoices
+    derived = settled_dates_from_payments(invoices, paid)
+    invoices = invoices.assign(
+        settled_date=invoices["settled_date"].where(invoices["settled_date"].notna(), derived)
+    )
+    return Ledger(ledger.customers, invoices, paid, ledger.credit_events)
+
+
+def reject_file_paths(
+    mapping: LedgerMapping, reject_path: Path, tables: list[str]
+) -> dict[str, Path]:
+    """Where each source table's rejected rows go: ``reject_path`` when the mapping reads one
+    file, else ``<stem>.<table><suffix>`` next to it."""
+    if len(mapping.source_tables()) == 1:
+        return dict.fromkeys(tables, reject_path)
+    suffix = reject_path.suffix or ".csv"
+    return {t: reject_path.with_name(f"{reject_path.stem}.{t}{suffix}") for t in tables}
+
+
+def write_reject_files(
+    mapping: LedgerMapping,
+    sources: Mapping[str, SourceFrame],
+    validated: ValidatedImport,
+    reject_path: Path,
+) -> tuple[Path, ...]:
+    """Rejected rows with their original columns plus ``reject_reason``, one CSV per file."""
+    problems = validated.report.problems
+    with_rejects = [t for t, rows in validated.rejected.items() if len(rows)]
+    paths = reject_file_paths(mapping, reject_path, with_rejects)
+    written: list[Path] = []
+    for table in with_rejects:
+        src = sources[table]
+        positions = validated.rejected[table]
+        mine = problems[(problems["_source"] == table) & (problems["_pos"] >= 0)]
+        reasons = (
+            (mine["column"].astype(str) + ": " + mine["problem"].astype(str))
+            .groupby(mine["_pos"].to_numpy())
+            .agg("; ".join)
+        )
+        rows = src.raw.iloc[positions].copy()
+        rows[REJECT_REASON_COLUMN] = reasons.reindex(positions).to_numpy()
+        path = paths[table]
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if src.format == "csv":
+            rows.to_csv(path, index=False, sep=src.delimiter, encoding=src.encoding)
+        else:
+            rows.to_csv(path, index=False)
+        written.append(path)
+    return tuple(written)
+
+
+def import_ledger(
+    mapping: LedgerMapping,
+    *,
+    engine: Engine,
+    data_dir: Path | None = None,
+    skip_bad_rows: bool = False,
+    reject_path: Path | None = None,
+    progress: ImportProgress | None = None,
+) -> ImportResult:
+    """Import the files of ``mapping`` into the ledger database in one transaction.
+
+    Raises :class:`ImportRejected` (nothing written) when a file is unusable, or when any row
+    is rejected and ``skip_bad_rows`` is false. With ``skip_bad_rows`` the accepted rows are
+    written and, if ``reject_path`` is given, the rejected ones go to reject files (see
+    :func:`reject_file_paths`), written before the transaction commits: if they cannot be
+    written, nothing is imported. Re-importing the same files inserts and updates nothing.
+    Relative source files resolve against ``data_dir`` (default: the mapping's folder).
+    Applies the migrations first.
+    """
+    progress = progress or _no_progress
+    ensure_schema(engine)
+    sources, file_problems = read_sources(mapping, data_dir=data_dir, progress=progress)
+    with engine.begin() as conn:
+        validated = validate_import(
+            mapping, sources, DatabaseKeys(conn), file_problems=file_problems
+        )
+        report = validated.report
+        for table, part in validated.tables.items():
+            progress(table, "validate", len(part.frame), len(part.frame))
+        if not report.ok and (not skip_bad_rows or report.has_file_problems):
+            raise ImportRejected(report)
+        ledger = _normalised(validated)
+        counts = _write_tables(conn, ledger, validated, progress)
+        reject_files: tuple[Path, ...] = ()
+        if reject_path is not None and not report.ok:  # before commit: no rejects, no import
+            reject_files = write_reject_files(mapping, sources, validated, reject_path)
+    return ImportResult(
+        counts=counts,
+        rejected_rows=dict(report.rejected_rows),
+        report=report,
+        reject_files=reject_files,
+    )
+
+
+__all__ = [
+    "ImportProgress",
+    "ImportRejected",
+    "ImportResult",
+    "MappingError",
+    "import_ledger",
+    "read_sources",
+    "write_reject_files",
+]

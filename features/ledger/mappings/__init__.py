@@ -1,0 +1,1 @@
+"""Import mappings shipped with creditrisk (YAML package data); see docs/import.md."""

@@ -1,0 +1,232 @@
+"""The bundle: feature specs + default model + late-payment models + policy, as one object.
+
+One bundle travels as one MLflow pyfunc (:mod:`models.pyfunc`), so the API, batch
+rescoring, Spark and ``mlflow models serve`` give the same answer for the same input. The
+bundle itself is plain Python and numpy: the online path scores one applicant from a dict
+without building a DataFrame.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any, Protocol
+
+import numpy as np
+import pandas as pd
+
+from features.applicant import ApplicantTemplate, applicant_features
+from models.estimators import QuantileRegressors
+from models.policy import Policy
+from models.reasons import Reason, rank_contributions, top_reasons
+from models.spec import FeatureSpec
+
+APPLICATION_COLUMNS: tuple[str, ...] = (
+    "country",
+    "industry",
+    "founded_on",
+    "annual_revenue",
+    "external_score",
+    "payment_terms_days",
+    "requested_limit",
+    "expected_monthly_sales",
+    "as_of",
+)
+"""The pyfunc's input: one applicant per row (``as_of`` = decision date, ISO string)."""
+
+APPLICATION_OUTPUTS: tuple[str, ...] = (
+    "pd_12m",
+    "grade",
+    "decision",
+    "recommended_limit",
+    "expected_loss",
+    "decision_reasons",
+    "top_factors",
+)
+
+
+class Classifier(Protocol):
+    def predict_proba(self, X: np.ndarray) -> np.ndarray: ...
+    def contributions(self, X: np.ndarray) -> np.ndarray: ...
+    def importance_gain(self) -> dict[str, float]: ...
+
+
+@dataclass(frozen=True)
+class ApplicantScore:
+    """The answer for one applicant."""
+
+    pd_12m: float
+    grade: int
+    decision: str
+    recommended_limit: float
+    expected_loss: float
+    decision_reasons: tuple[tuple[str, str], ...]
+    factors: tuple[Reason, ...]
+    features: Mapping[str, Any]
+    policy_version: str
+
+
+@dataclass
+class CreditRiskBundle:
+    """Everything needed to score, explain and decide, versioned together."""
+
+    customer_spec: FeatureSpec
+    invoice_spec: FeatureSpec
+    default_model: Classifier
+    late_model: Classifier
+    days_model: QuantileRegressors
+    policy: Policy
+    metadata: dict[str, Any] = field(default_factory=dict)
+    _template: ApplicantTemplate | None = field(default=None, repr=False)
+
+    # --- customers -----------------------------------------------------------------
+    def predict_pd_12m(self, features: pd.DataFrame) -> np.ndarray:
+        """Calibrated 12-month PD for customer feature rows (catalog columns)."""
+        return self.default_model.predict_proba(self.customer_spec.encode(features))
+
+    def explain(self, features: pd.DataFrame, *, top_n: int = 4) -> list[list[Reason]]:
+        """Top factors per row from the model's own contributions, in analyst language."""
+        X = self.customer_spec.encode(features)
+        return top_reasons(
+            self.default_model.contributions(X),
+            X,
+            names=self.customer_spec.names,
+            descriptions=self.customer_spec.descriptions,
+            top_n=top_n,
+        )
+
+    def top_factor_names(self, features: pd.DataFrame, *, top_n: int = 3) -> np.ndarray:
+        """Batch form for millions of rows: ``(n, top_n)`` feature names ("" = none)."""
+        X = self.customer_spec.encode(features)
+        index, is_reason = rank_contributions(self.default_model.contributions(X), top_n=top_n)
+        names = np.asarray(self.customer_spec.names, dtype=object)
+        return np.where(is_reason, names[np.clip(index, 0, len(names) - 1)], "")
+
+    # --- invoices ------------------------------------------------------------------
+    def predict_invoices(self, invoice_features: pd.DataFrame) -> pd.DataFrame:
+        """P(late) and days beyond terms p10/p50/p90 with expected payment dates."""
+        X = self.invoice_spec.encode(invoice_features)
+        p_late = self.late_model.predict_proba(X)
+        q = self.days_model.predict(X) if len(X) else np.zeros((0, 3))
+        due = pd.to_datetime(invoice_features["due_date"]).to_numpy(dtype="datetime64[D]")
+        days = np.rint(q).astype("int64").astype("timedelta64[D]")
+        return pd.DataFrame(
+            {
+                "p_late": p_late,
+                "days_late_p10": q[:, 0],
+                "days_late_p50": q[:, 1],
+                "days_late_p90": q[:, 2],
+                "expected_payment_p10": due + days[:, 0],
+                "expected_payment_p50": due + days[:, 1],
+                "expected_payment_p90": due + days[:, 2],
+            },
+            index=invoice_features.index,
+        )
+
+    # --- applicants ----------------------------------------------------------------
+    @property
+    def template(self) -> ApplicantTemplate:
+        if self._template is None:
+            self._template = ApplicantTemplate.build()
+        return self._template
+
+    def score_applicant(
+        self, application: Mapping[str, Any], *, as_of: date, top_n: int = 4
+    ) -> ApplicantScore:
+        """Online fast path: one applicant dict -> PD, grade, decision, limit, reasons."""
+        attributes = dict(application)
+        attributes["credit_limit"] = application.get("requested_limit")
+        record = self.template.record(attributes, as_of=as_of)
+        X = self.customer_spec.encode_record(record)
+        pd_12m = float(self.default_model.predict_proba(X)[0])
+        contributions = self.default_model.contributions(X)
+        factors = top_reasons(
+            contributions, X, names=self.customer_spec.names,
+            descriptions=self.customer_spec.descriptions, top_n=top_n,
+        )[0]
+        decision = self.policy.recommend_limit(
+            pd_12m,
+            expected_monthly_sales=application.get("expected_monthly_sales"),
+            payment_terms_days=application.get("payment_terms_days"),
+            requested_amount=application.get("requested_limit"),
+            annual_revenue=application.get("annual_revenue"),
+            current_exposure=0.0,
+            in_default=False,
+        )
+        return ApplicantScore(
+            pd_12m=pd_12m,
+            grade=int(decision.grade),
+            decision=decision.decision,
+            recommended_limit=float(decision.recommended_limit),
+            expected_loss=float(decision.expected_loss_amount),
+            decision_reasons=tuple((r.code, r.text) for r in decision.reasons),
+            factors=tuple(factors),
+            features=record,
+            policy_version=self.policy.version,
+        )
+
+    def score_applications(self, applications: pd.DataFrame) -> pd.DataFrame:
+        """Vectorised form (the pyfunc path): one output row per application row."""
+        missing = [c for c in APPLICATION_COLUMNS if c not in applications.columns]
+        if missing:
+            raise KeyError(f"application columns missing: {', '.join(missing)}")
+        apps = applications.reset_index(drop=True)
+        as_of = pd.to_datetime(apps["as_of"]).dt.normalize()
+        frames = []
+        for day, rows in apps.groupby(as_of, sort=False).groups.items():
+            part = apps.loc[rows].assign(credit_limit=apps.loc[rows, "requested_limit"])
+            feats = applicant_features(part, as_of=pd.Timestamp(day))
+            feats.index = rows
+            frames.append(feats)
+        features = pd.concat(frames).sort_index()
+        X = self.customer_spec.encode(features)
+        pd_12m = self.default_model.predict_proba(X)
+        limits = self.policy.recommend_limits(
+            pd_12m,
+            expected_monthly_sales=_floats(apps["expected_monthly_sales"]),
+            payment_terms_days=_floats(apps["payment_terms_days"]),
+            requested_amount=_floats(apps["requested_limit"]),
+            annual_revenue=_floats(apps["annual_revenue"]),
+            current_exposure=np.zeros(len(apps)),
+            in_default=np.zeros(len(apps), dtype=bool),
+        )
+        factors = top_reasons(
+            self.default_model.contributions(X), X, names=self.customer_spec.names,
+            descriptions=self.customer_spec.descriptions, top_n=4,
+        )
+        columns = limits.to_columns()
+        return pd.DataFrame(
+            {
+                "pd_12m": pd_12m,
+                "grade": np.asarray(columns["grade"], dtype=np.int64),
+                "decision": np.asarray(columns["decision"], dtype=object),
+                "recommended_limit": np.asarray(columns["recommended_limit"], dtype=np.float64),
+                "expected_loss": np.asarray(columns["expected_loss_amount"], dtype=np.float64),
+                "decision_reasons": columns["reason_codes"],
+                "top_factors": [format_factors(f) for f in factors],
+            }
+        )
+
+    def describe(self) -> dict[str, Any]:
+        """Metadata for ``GET /v1/model`` and logging."""
+        return {
+            **self.metadata,
+            "policy_version": self.policy.version,
+            "customer_features": list(self.customer_spec.names),
+            "invoice_features": list(self.invoice_spec.names),
+        }
+
+
+def _floats(series: pd.Series) -> np.ndarray:
+    return pd.to_numeric(series, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
+
+
+def format_factors(factors: Sequence[Reason]) -> str:
+    """``feature:+0.123;feature:-0.045`` (log-odds contributions), stable across paths."""
+    return ";".join(f"{r.feature}:{r.contribution:+.4f}" for r in factors)
+
+
+def nan_to_none(value: float) -> float | None:
+    return None if value is None or (isinstance(value, float) and math.isnan(value)) else value

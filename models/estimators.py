@@ -1,0 +1,239 @@
+"""The estimators: monotone LightGBM, a logistic-regression baseline, quantile regressors.
+
+Defined here, fitted by ``training``. Each works on the float matrix produced by
+:class:`models.spec.FeatureSpec` and is seeded, so the same data and config give the same
+model. Calibration is fitted separately on its own window (:mod:`models.calibration`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import lightgbm as lgb
+import numpy as np
+from sklearn.impute import SimpleImputer
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import OneHotEncoder, StandardScaler
+
+from models.calibration import CalibrationMethod, Calibrator, fit_calibrator
+from models.spec import FeatureSpec
+
+DEFAULT_LGBM_PARAMS: dict[str, Any] = {
+    "learning_rate": 0.08,
+    "num_leaves": 15,
+    "min_data_in_leaf": 200,
+    "feature_fraction": 0.9,
+    "bagging_fraction": 0.8,
+    "bagging_freq": 1,
+    "lambda_l2": 1.0,
+    "max_bin": 255,
+}
+
+
+def _lgb_params(base: Mapping[str, Any], *, objective: str, seed: int) -> dict[str, Any]:
+    params = {**DEFAULT_LGBM_PARAMS, **dict(base)}
+    params.update(
+        {
+            "objective": objective,
+            "seed": seed,
+            "deterministic": True,
+            "force_row_wise": True,
+            "num_threads": int(params.get("num_threads", 2)),
+            "verbosity": -1,
+        }
+    )
+    return params
+
+
+@dataclass
+class BoostedClassifier:
+    """LightGBM binary classifier with monotone constraints from the feature catalog."""
+
+    spec: FeatureSpec
+    params: dict[str, Any] = field(default_factory=dict)
+    num_boost_round: int = 1000
+    early_stopping_rounds: int = 30
+    seed: int = 7
+    booster: lgb.Booster | None = None
+    calibrator: Calibrator = field(default_factory=lambda: Calibrator("none"))
+    kind: str = "lightgbm"
+
+    def fit(
+        self,
+        X: np.ndarray,
+        y: np.ndarray,
+        *,
+        X_valid: np.ndarray | None = None,
+        y_valid: np.ndarray | None = None,
+        use_monotone: bool = True,
+    ) -> BoostedClassifier:
+        params = _lgb_params(self.params, objective="binary", seed=self.seed)
+        if use_monotone:
+            params["monotone_constraints"] = self.spec.lightgbm_monotone
+            params["monotone_constraints_method"] = "advanced"
+        cat_idx = self.spec.categorical_indices
+        train = lgb.Dataset(X, label=y, categorical_feature=cat_idx or "auto",
+                            feature_name=list(self.spec.names), free_raw_data=True)
+        callbacks: list[Any] = []
+        valid_sets: list[lgb.Dataset] = []
+        if X_valid is not None and y_valid is not None and len(np.unique(y_valid)) > 1:
+            valid_sets = [lgb.Dataset(X_valid, label=y_valid, reference=train)]
+            callbacks.append(lgb.early_stopping(self.early_stopping_rounds, verbose=False))
+        self.booster = lgb.train(
+            params, train, num_boost_round=self.num_boost_round,
+            valid_sets=valid_sets, callbacks=callbacks,
+        )
+        return self
+
+    def _require(self) -> lgb.Booster:
+        if self.booster is None:
+            raise RuntimeError("model is not fitted")
+        return self.booster
+
+    def predict_uncalibrated(self, X: np.ndarray) -> np.ndarray:
+        booster = self._require()
+        return np.asarray(booster.predict(X, num_iteration=booster.best_iteration or None))
+
+    def calibrate(self, X: np.ndarray, y: np.ndarray, method: CalibrationMethod) -> None:
+        self.calibrator = fit_calibrator(self.predict_uncalibrated(X), y, method)
+
+    def predict_proba(self, X: np.ndarray) -> np.ndarray:
+        return self.calibrator.apply(self.predict_uncalibrated(X))
+
+    def contributions(self, X: np.ndarray) -> np.ndarray:
+        """SHAP contributions in log-odds (n, k+1); the last column is the bias."""
+        booster = self._require()
+        return np.asarray(
+            booster.predict(X, pred_contrib=True, num_iteration=booster.best_iteration or None)
+        )
+
+    def importance_gain(self) -> dict[str, float]:
+        booster = self._require()
+        gains = booster.feature_importance(importance_type="gain")
+        return {n: float(g) for n, g in zip(self.spec.names, gains, strict=True)}
+
+
+@dataclass
+class LogisticBaseline:
+    """Regularised logistic regression on the same features: the challenger baseline.
+
+    Numeric features are median-imputed (with missing indicators) and standardised;
+    categorical level codes are one-hot encoded.
+    """
+
+    spec: FeatureSpec
+    C: float = 1.0
+    seed: int = 7
+    pipeline: Any = None
+    calibrator: Calibrator = field(default_factory=lambda: Calibrator("none"))
+    kind: str = "logistic"
+
+    def _split(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        cat_idx = self.spec.categorical_indices
+        num_idx = [i for i in range(X.shape[1]) if i not in cat_idx]
+        cats = np.where(np.isnan(X[:, cat_idx]), -1, X[:, cat_idx]) if cat_idx else X[:, :0]
+        return X[:, num_idx], cats
+
+    def fit(self, X: np.ndarray, y: np.ndarray, **_: Any) -> LogisticBaseline:
+        numeric, cats = self._split(X)
+        self.pipeline = {
+            "numeric": Pipeline(
+                [
+                    ("impute", SimpleImputer(strategy="median", add_indicator=True,
+                                             keep_empty_features=True)),
+                    ("scale", StandardScaler()),
+                ]
+            ).fit(numeric),
+            "categorical": OneHotEncoder(handle_unknown="ignore").fit(cats)
+            if cats.shape[1]
+            else None,
+        }
+        design = self._design(X)
+        lr = LogisticRegression(C=self.C, max_iter=2000, random_state=self.seed)
+        self.pipeline["model"] = lr.fit(design, y)
+        return self
+
+    def _design(self, X: np.ndarray) -> np.ndarray:
+        numeric, cats = self._split(X)
+        parts = [self.pipeline["numeric"].transform(numeric)]
+        if self.pipeline["categorical"] is not None:
+            parts.append(self.pipeline["categorical"].transform(cats).toarray())
+        return np.hstack(parts)
+
+    def predict_uncalibrated(self, X: np.ndarray) -> np.ndarray:
+        return np.asarray(self.pipeline["model"].predict_proba(self._design(X))[:, 1])
+
+    def calibrate(self, X: np.ndarray, y: np.ndarray, method: CalibrationMethod) -> None:
+        self.calibrator = fit_calibrator(self.predict_uncalibrated(X), y, method)
+
+    def predict_proba(self, X: np.ndarray) -> np.ndarray:
+        return self.calibrator.apply(self.predict_uncalibrated(X))
+
+    def contributions(self, X: np.ndarray) -> np.ndarray:
+        """Per-feature log-odds contributions (n, k+1), last column the intercept.
+
+        Each design column's coef x value is credited to the feature it came from (a
+        missing-value indicator to its numeric feature, one-hot columns to their category).
+        """
+        design = self._design(X)
+        coef = self.pipeline["model"].coef_[0]
+        owner = self._design_owners()
+        out = np.zeros((X.shape[0], len(self.spec.names) + 1))
+        np.add.at(out.T, owner, (design * coef).T)
+        out[:, -1] = self.pipeline["model"].intercept_[0]
+        return out
+
+    def _design_owners(self) -> np.ndarray:
+        cat_idx = self.spec.categorical_indices
+        num_idx = [i for i in range(len(self.spec.names)) if i not in cat_idx]
+        imputer = self.pipeline["numeric"].named_steps["impute"]
+        owners = list(num_idx)
+        if imputer.indicator_ is not None:
+            owners += [num_idx[i] for i in imputer.indicator_.features_]
+        encoder = self.pipeline["categorical"]
+        if encoder is not None:
+            for position, cats in enumerate(encoder.categories_):
+                owners += [cat_idx[position]] * len(cats)
+        return np.asarray(owners)
+
+    def importance_gain(self) -> dict[str, float]:
+        coef = np.abs(self.pipeline["model"].coef_[0])
+        n_num = len(self.spec.names) - len(self.spec.categorical)
+        numeric_names = [n for n in self.spec.names if n not in set(self.spec.categorical)]
+        out = {n: float(c) for n, c in zip(numeric_names, coef[:n_num], strict=True)}
+        for name in self.spec.categorical:
+            out[name] = 0.0
+        return out
+
+
+@dataclass
+class QuantileRegressors:
+    """LightGBM quantile models of days beyond terms (p10, p50, p90)."""
+
+    spec: FeatureSpec
+    alphas: tuple[float, ...] = (0.1, 0.5, 0.9)
+    params: dict[str, Any] = field(default_factory=dict)
+    num_boost_round: int = 300
+    seed: int = 7
+    boosters: list[lgb.Booster] = field(default_factory=list)
+
+    def fit(self, X: np.ndarray, days: np.ndarray) -> QuantileRegressors:
+        self.boosters = []
+        cat_idx = self.spec.categorical_indices
+        for alpha in self.alphas:
+            params = _lgb_params(self.params, objective="quantile", seed=self.seed)
+            params["alpha"] = alpha
+            data = lgb.Dataset(X, label=days, categorical_feature=cat_idx or "auto",
+                               feature_name=list(self.spec.names))
+            self.boosters.append(lgb.train(params, data, num_boost_round=self.num_boost_round))
+        return self
+
+    def predict(self, X: np.ndarray) -> np.ndarray:
+        """(n, len(alphas)) days beyond terms, sorted so quantiles never cross."""
+        if not self.boosters:
+            raise RuntimeError("quantile models are not fitted")
+        out = np.column_stack([np.asarray(b.predict(X)) for b in self.boosters])
+        return np.sort(out, axis=1)

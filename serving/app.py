@@ -1,0 +1,215 @@
+"""The app factory: ``create_app(settings, ...) -> FastAPI``.
+
+Start-up (lifespan): apply migrations, open the database engine, set up API-key checking and
+the decision log, load the model bundle through the injected loader (blocking or in the
+background, see ``Settings.model_load``), start polling the registry alias. Shut-down:
+stop the poller, dispose of the engine. Everything lives on ``app.state``:
+``settings``, ``metrics``, ``model_holder``, ``engine``, ``api_key_store``, ``decision_log``,
+``clock``.
+
+Middleware, outermost first: Starlette's error middleware (catch-all 500 handler from
+``serving.errors``), ``ObservabilityMiddleware`` (request id, metrics, access log),
+``BodySizeLimitMiddleware`` (413), then FastAPI's exception handlers and the routes.
+
+Adding an endpoint: write an ``APIRouter`` module under ``serving/`` whose handlers use the
+``serving.dependencies`` aliases, and list its router in ``service_routers()`` below.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime
+from importlib.metadata import PackageNotFoundError, version
+from typing import Any
+
+import anyio
+import anyio.to_thread
+from anyio.abc import TaskGroup
+from fastapi import APIRouter, FastAPI
+from sqlalchemy import Engine, event
+
+from features.ledger.database import make_engine, upgrade_database
+from serving import (
+    decisions,
+    health,
+    model_holder,
+    observability,
+    routes_applications,
+    routes_customers,
+    routes_model,
+    routes_portfolio,
+)
+from serving.auth import ApiKeyRecord, ApiKeyStore
+from serving.decisions import DecisionLog
+from serving.errors import install_error_handlers
+from serving.limits import BodySizeLimitMiddleware
+from serving.model_holder import (
+    ModelHolder,
+    ModelLoader,
+    ModelRef,
+    VersionResolver,
+    poll_registry,
+    refresh_in_thread,
+)
+from serving.observability import ObservabilityMiddleware, ServiceMetrics
+from serving.settings import Settings
+
+logger = logging.getLogger("creditrisk.app")
+
+
+def infrastructure_routers() -> list[APIRouter]:
+    """Routes every deployment has: probes, metrics, admin."""
+    return [health.router, observability.router, model_holder.router]
+
+
+def service_routers() -> list[APIRouter]:
+    """The ``/v1`` business routes. Add a new endpoint module's router here."""
+    return [
+        decisions.router,
+        routes_applications.router,
+        routes_customers.router,
+        routes_portfolio.router,
+        routes_model.router,
+    ]
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _package_version() -> str:
+    try:
+        return version("creditrisk")
+    except PackageNotFoundError:
+        return "0"
+
+
+def _tune_sqlite(engine: Engine) -> None:
+    """WAL journal (readers never block the writer), fsync at checkpoints only, and wait
+    instead of failing when another connection holds the write lock."""
+    if engine.dialect.name != "sqlite":
+        return
+
+    def on_connect(dbapi_connection: Any, _record: Any) -> None:
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA busy_timeout=5000")
+        cursor.close()
+
+    event.listen(engine, "connect", on_connect)
+
+
+def _seeded_records(settings: Settings) -> list[ApiKeyRecord]:
+    return [
+        ApiKeyRecord(
+            key_id=seed.key_id,
+            label=seed.label,
+            key_hash=seed.key_hash,
+            scopes=frozenset(seed.scopes),
+        )
+        for seed in settings.api_keys
+    ]
+
+
+async def _load_first_model(holder: ModelHolder, metrics: ServiceMetrics) -> None:
+    """The first load; a failure leaves the service up but not ready (poller/admin retry)."""
+    try:
+        await refresh_in_thread(holder, metrics)
+    except Exception as exc:
+        logger.warning("no model loaded at start-up: %s", exc)
+
+
+async def _start_model(
+    holder: ModelHolder, metrics: ServiceMetrics, *, poll_seconds: float, blocking: bool,
+    task_group: TaskGroup,
+) -> None:
+    async def load_then_poll() -> None:
+        if not blocking:
+            await _load_first_model(holder, metrics)
+        if holder.polls_registry and poll_seconds > 0:
+            await poll_registry(holder, metrics, interval_seconds=poll_seconds)
+
+    if blocking:
+        await _load_first_model(holder, metrics)
+    task_group.start_soon(load_then_poll)
+
+
+@asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    settings: Settings = app.state.settings
+    metrics: ServiceMetrics = app.state.metrics
+    holder: ModelHolder = app.state.model_holder
+    if settings.run_migrations:
+        await anyio.to_thread.run_sync(upgrade_database, settings.database_url)
+    engine = make_engine(settings.database_url)
+    _tune_sqlite(engine)
+    app.state.engine = engine
+    app.state.api_key_store = ApiKeyStore(
+        engine, seeded=_seeded_records(settings), cache_seconds=settings.api_key_cache_seconds
+    )
+    app.state.decision_log = DecisionLog(
+        engine, clock=app.state.clock, on_recorded=metrics.count_decision
+    )
+    try:
+        async with anyio.create_task_group() as task_group:
+            await _start_model(
+                holder,
+                metrics,
+                poll_seconds=settings.reload_poll_seconds,
+                blocking=settings.model_load == "blocking",
+                task_group=task_group,
+            )
+            yield
+            task_group.cancel_scope.cancel()
+    finally:
+        engine.dispose()
+
+
+def create_app(
+    settings: Settings,
+    *,
+    model_loader: ModelLoader | None = None,
+    version_resolver: VersionResolver | None = None,
+    extra_routers: Sequence[APIRouter] = (),
+    clock: Callable[[], datetime] = utc_now,
+) -> FastAPI:
+    """The service, ready for uvicorn.
+
+    ``model_loader(uri_or_path)`` returns the bundle object; ``version_resolver()`` says
+    where the registry alias points now (enables polling every
+    ``settings.reload_poll_seconds``); without one ``settings.model_uri`` is loaded once.
+    ``extra_routers`` are included after the built-in ones (tests, plugins).
+    """
+    metrics = ServiceMetrics()
+    static_ref = (
+        ModelRef(uri=settings.model_uri, version=settings.model_uri)
+        if settings.model_uri is not None and version_resolver is None
+        else None
+    )
+    holder = ModelHolder(
+        loader=model_loader,
+        clock=clock,
+        resolver=version_resolver,
+        static_ref=static_ref,
+        on_swap=lambda loaded: metrics.set_model(loaded.ref.version, loaded.ref.uri),
+    )
+    app = FastAPI(
+        title="creditrisk",
+        summary="Trade-credit risk decisions: scores, limits, order checks, worklists.",
+        version=_package_version(),
+        lifespan=_lifespan,
+    )
+    app.state.settings = settings
+    app.state.metrics = metrics
+    app.state.model_holder = holder
+    app.state.clock = clock
+
+    install_error_handlers(app)
+    app.add_middleware(BodySizeLimitMiddleware, max_body_bytes=settings.max_body_bytes)
+    app.add_middleware(ObservabilityMiddleware, metrics=metrics, access_log=settings.access_log)
+    for router in (*infrastructure_routers(), *service_routers(), *extra_routers):
+        app.include_router(router)
+    return app

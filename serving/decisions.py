@@ -1,0 +1,248 @@
+"""The decision log: one row per credit decision the service answered.
+
+A handler that decides something (an application, an order check, a customer re-rating...)
+calls ``DecisionLog.record`` (or ``record_decision``) and returns its answer only after the
+row is committed in its own transaction; the answer carries the ``decision_id``. Nothing is
+updated afterwards: the log is append-only. ``GET /v1/decisions/{decision_id}`` (``read``
+scope) returns a stored decision.
+
+JSON payloads (request, features, outputs, reasons) are stored as text written by orjson,
+so SQLite and PostgreSQL store and return the same thing. numpy scalars and arrays, dates,
+dataclasses and pydantic models are accepted; NaN becomes null.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Annotated, Any, Final
+
+import anyio.to_thread
+import orjson
+from fastapi import APIRouter, Depends, Path, Request
+from pydantic import BaseModel
+from sqlalchemy import Engine, insert, select
+
+from serving.auth import ApiKeyIdentity, require_scope
+from serving.errors import DecisionNotFound
+from serving.tables import decision_log
+
+DECISION_ID_PATTERN: Final = r"^[0-9a-f]{32}$"
+_DECISION_ID = re.compile(DECISION_ID_PATTERN)
+_KIND = re.compile(r"^[a-z][a-z0-9_]{0,31}$")
+_ORJSON_OPTIONS: Final = orjson.OPT_SERIALIZE_NUMPY | orjson.OPT_NON_STR_KEYS
+
+
+class InvalidDecisionKindError(ValueError):
+    """A decision kind must be a short snake_case word (application, order_check, ...)."""
+
+    def __init__(self, kind: str) -> None:
+        super().__init__(f"decision kind {kind!r} must match {_KIND.pattern}")
+        self.kind = kind
+
+
+@dataclass(frozen=True, slots=True)
+class DecisionRecord:
+    """What a decision handler hands to the log.
+
+    ``kind``: application | customer_risk | order_check | invoice_predictions | ...;
+    ``request``: the validated input as received; ``features``: the model inputs actually
+    used; ``outputs``: what was answered (PD, grade, limit, decision...); ``reasons``: the
+    reason codes; versions say which model and policy produced it.
+    """
+
+    kind: str
+    api_key_id: str
+    model_name: str
+    model_version: str
+    policy_version: str
+    request: Any
+    outputs: Any
+    customer_id: str | None = None
+    features: Any = None
+    reasons: Any = None
+
+
+@dataclass(frozen=True, slots=True)
+class StoredDecision:
+    """A decision as read back from the log (JSON payloads decoded)."""
+
+    decision_id: str
+    created_at: datetime
+    kind: str
+    customer_id: str | None
+    api_key_id: str
+    model_name: str
+    model_version: str
+    policy_version: str
+    request: Any
+    features: Any
+    outputs: Any
+    reasons: Any
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, BaseModel):
+        return value.model_dump(mode="json")
+    if isinstance(value, datetime):  # pandas.Timestamp and other datetime subclasses
+        return value.isoformat()
+    if isinstance(value, set | frozenset):
+        return sorted(value)
+    raise TypeError(f"cannot store a {type(value).__name__} in the decision log")
+
+
+def dumps_json(value: Any) -> str:
+    """Text for a JSON column (orjson; numpy, dates, dataclasses and pydantic accepted)."""
+    return orjson.dumps(value, default=_json_default, option=_ORJSON_OPTIONS).decode("utf-8")
+
+
+def _loads_optional(text: str | None) -> Any:
+    return None if text is None else orjson.loads(text)
+
+
+def _as_utc(moment: datetime) -> datetime:
+    """SQLite returns naive datetimes; everything in the log is UTC."""
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+def new_decision_id() -> str:
+    """A fresh decision id: uuid4 as 32 lowercase hex characters."""
+    return uuid.uuid4().hex
+
+
+def record_decision(engine: Engine, record: DecisionRecord, *, created_at: datetime) -> str:
+    """Append ``record`` to the decision log in its own transaction; return its decision id.
+
+    Commits before returning, so a handler that calls this and then answers never answers
+    a decision that is not on file.
+    """
+    if not _KIND.fullmatch(record.kind):
+        raise InvalidDecisionKindError(record.kind)
+    decision_id = new_decision_id()
+    row = {
+        "decision_id": decision_id,
+        "created_at": _as_utc(created_at),
+        "kind": record.kind,
+        "customer_id": record.customer_id,
+        "api_key_id": record.api_key_id,
+        "model_name": record.model_name,
+        "model_version": record.model_version,
+        "policy_version": record.policy_version,
+        "request_json": dumps_json(record.request),
+        "features_json": None if record.features is None else dumps_json(record.features),
+        "outputs_json": dumps_json(record.outputs),
+        "reasons_json": None if record.reasons is None else dumps_json(record.reasons),
+    }
+    with engine.begin() as conn:
+        conn.execute(insert(decision_log), row)
+    return decision_id
+
+
+def get_decision(engine: Engine, decision_id: str) -> StoredDecision:
+    """The logged decision with this id; ``DecisionNotFound`` when there is none."""
+    if not _DECISION_ID.fullmatch(decision_id):
+        raise DecisionNotFound(decision_id)
+    with engine.connect() as conn:
+        row = (
+            conn.execute(select(decision_log).where(decision_log.c.decision_id == decision_id))
+            .mappings()
+            .first()
+        )
+    if row is None:
+        raise DecisionNotFound(decision_id)
+    return StoredDecision(
+        decision_id=row["decision_id"],
+        created_at=_as_utc(row["created_at"]),
+        kind=row["kind"],
+        customer_id=row["customer_id"],
+        api_key_id=row["api_key_id"],
+        model_name=row["model_name"],
+        model_version=row["model_version"],
+        policy_version=row["policy_version"],
+        request=orjson.loads(row["request_json"]),
+        features=_loads_optional(row["features_json"]),
+        outputs=orjson.loads(row["outputs_json"]),
+        reasons=_loads_optional(row["reasons_json"]),
+    )
+
+
+class DecisionLog:
+    """The decision log bound to the app's engine, clock and metrics (``app.state``)."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        *,
+        clock: Callable[[], datetime],
+        on_recorded: Callable[[str], None] | None = None,
+    ) -> None:
+        self.engine = engine
+        self._clock = clock
+        self._on_recorded = on_recorded
+
+    def record(self, record: DecisionRecord) -> str:
+        """Write the decision now (blocking; call from a ``def`` handler); its id."""
+        decision_id = record_decision(self.engine, record, created_at=self._clock())
+        if self._on_recorded is not None:
+            self._on_recorded(record.kind)
+        return decision_id
+
+    async def record_async(self, record: DecisionRecord) -> str:
+        """``record`` from an ``async def`` handler: the insert runs in a worker thread."""
+        return await anyio.to_thread.run_sync(self.record, record)
+
+    def get(self, decision_id: str) -> StoredDecision:
+        return get_decision(self.engine, decision_id)
+
+
+async def get_decision_log(request: Request) -> DecisionLog:
+    """Dependency: the app's decision log."""
+    log: DecisionLog = request.app.state.decision_log
+    return log
+
+
+class DecisionOut(BaseModel):
+    """A logged decision as the API returns it."""
+
+    decision_id: str
+    created_at: datetime
+    kind: str
+    customer_id: str | None
+    api_key_id: str
+    model_name: str
+    model_version: str
+    policy_version: str
+    request: Any
+    features: Any
+    outputs: Any
+    reasons: Any
+
+
+router = APIRouter(prefix="/v1/decisions", tags=["decisions"])
+
+
+@router.get("/{decision_id}", response_model=DecisionOut)
+def read_decision(
+    decision_id: Annotated[str, Path(pattern=DECISION_ID_PATTERN, description="32 hex chars")],
+    caller: Annotated[ApiKeyIdentity, Depends(require_scope("read"))],
+    log: Annotated[DecisionLog, Depends(get_decision_log)],
+) -> DecisionOut:
+    """A decision from the log: inputs, features used, outputs, reasons, versions, caller."""
+    stored = log.get(decision_id)
+    return DecisionOut(
+        decision_id=stored.decision_id,
+        created_at=stored.created_at,
+        kind=stored.kind,
+        customer_id=stored.customer_id,
+        api_key_id=stored.api_key_id,
+        model_name=stored.model_name,
+        model_version=stored.model_version,
+        policy_version=stored.policy_version,
+        request=stored.request,
+        features=stored.features,
+        outputs=stored.outputs,
+        reasons=stored.reasons,
+    )

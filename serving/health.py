@@ -1,0 +1,69 @@
+"""Liveness and readiness probes (unauthenticated, no personal data).
+
+- ``GET /healthz``: the process answers (200 always).
+- ``GET /readyz``: 200 only when a model bundle is loaded AND the database answers
+  ``SELECT 1``; otherwise 503 with which check failed. Load balancers send traffic only to
+  ready instances.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import APIRouter, Request
+from pydantic import BaseModel
+from sqlalchemy import Engine, text
+from starlette.responses import Response
+
+from serving.model_holder import ModelHolder
+
+logger = logging.getLogger("creditrisk.health")
+
+router = APIRouter(tags=["health"])
+
+
+class HealthOut(BaseModel):
+    status: str
+
+
+class ReadinessOut(BaseModel):
+    status: str
+    model: str
+    database: str
+    model_version: str | None
+
+
+def database_answers(engine: Engine) -> bool:
+    """True when a trivial query succeeds (blocking)."""
+    try:
+        with engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+    except Exception as exc:
+        logger.warning("readiness: database check failed: %s", type(exc).__name__)
+        return False
+    return True
+
+
+@router.get("/healthz", response_model=HealthOut)
+async def healthz() -> HealthOut:
+    """The process is alive."""
+    return HealthOut(status="ok")
+
+
+@router.get("/readyz", response_model=ReadinessOut)
+def readyz(request: Request, response: Response) -> ReadinessOut:
+    """Ready to serve: a model is loaded and the database answers."""
+    holder: ModelHolder = request.app.state.model_holder
+    engine: Engine | None = getattr(request.app.state, "engine", None)
+    current = holder.current
+    database_ok = engine is not None and database_answers(engine)
+    ready = current is not None and database_ok
+    if not ready:
+        response.status_code = 503
+        response.headers["Retry-After"] = "5"
+    return ReadinessOut(
+        status="ready" if ready else "not_ready",
+        model="loaded" if current is not None else "missing",
+        database="ok" if database_ok else "unavailable",
+        model_version=current.version if current is not None else None,
+    )

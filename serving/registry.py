@@ -1,0 +1,221 @@
+"""Where the served bundle comes from: the MLflow registry or a local path.
+
+This is the one module of ``serving`` that reads MLflow. It gives the model holder its two
+callables (see :mod:`serving.model_holder`):
+
+* a **loader** ``load(uri_or_path) -> ServedBundle`` for ``models:/NAME/VERSION`` (pinned),
+  ``models:/NAME@ALIAS`` (resolved to its version first), an MLflow model directory (with an
+  ``MLmodel`` file) or a pickled bundle file (``bundle.pkl``);
+* a **version resolver** for the alias: ``models:/creditrisk@champion`` ->
+  ``ModelRef("models:/creditrisk/7", "7")``, so the holder loads the pinned version and swaps
+  when the alias moves. A local path gets a resolver too: its version is a digest of the
+  bundle file, so a replaced file is picked up like a moved alias.
+
+The training metrics of the version's run are read once, when the bundle is loaded, and
+travel with it in :class:`ServedBundle` (``GET /v1/model`` never calls MLflow).
+
+MLflow is imported inside the functions that use it: importing this module (for
+:class:`ServedBundle`) stays cheap.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import tempfile
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from models.bundle import CreditRiskBundle
+from serving.errors import ModelNotReady
+from serving.model_holder import LoadedModel, ModelRef, VersionResolver
+
+REGISTRY_SCHEME = "models:/"
+_ALIAS_URI = re.compile(r"^models:/(?P<name>[^/@]+)@(?P<alias>[A-Za-z0-9_\-]+)$")
+_VERSION_URI = re.compile(r"^models:/(?P<name>[^/@]+)/(?P<version>[0-9]+)$")
+MLMODEL_FILE = "MLmodel"
+BUNDLE_FILE_IN_MODEL = Path("artifacts") / "bundle.pkl"
+LOCAL_VERSION_PREFIX = "local-"
+
+
+class ModelUriError(ValueError):
+    """A model URI that is neither ``models:/NAME@ALIAS``, ``models:/NAME/VERSION`` nor a path
+    to an existing bundle; the message names the URI."""
+
+    def __init__(self, uri: str, problem: str) -> None:
+        super().__init__(f"model URI {uri!r}: {problem}")
+        self.uri = uri
+
+
+@dataclass(frozen=True, slots=True)
+class ServedBundle:
+    """A bundle as the service serves it: the scoring object plus where it came from."""
+
+    bundle: CreditRiskBundle
+    model_name: str
+    model_version: str
+    source_uri: str
+    run_id: str | None = None
+    training_metrics: Mapping[str, float] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class RegistryUri:
+    """A parsed ``models:/`` URI: the registered name and either an alias or a version."""
+
+    name: str
+    alias: str | None = None
+    version: str | None = None
+
+    @property
+    def pinned(self) -> str:
+        if self.version is None:
+            raise ModelUriError(f"models:/{self.name}@{self.alias}", "not pinned to a version")
+        return f"{REGISTRY_SCHEME}{self.name}/{self.version}"
+
+
+def parse_model_uri(uri: str) -> RegistryUri | None:
+    """The registry parts of a ``models:/`` URI; None for anything else (a local path)."""
+    if not uri.startswith(REGISTRY_SCHEME):
+        return None
+    alias = _ALIAS_URI.fullmatch(uri)
+    if alias:
+        return RegistryUri(name=alias["name"], alias=alias["alias"])
+    version = _VERSION_URI.fullmatch(uri)
+    if version:
+        return RegistryUri(name=version["name"], version=version["version"])
+    raise ModelUriError(uri, "expected models:/NAME@ALIAS or models:/NAME/VERSION")
+
+
+def served_bundle(model: LoadedModel) -> ServedBundle:
+    """The :class:`ServedBundle` a handler scores with (the holder stores what the loader
+    returned; anything else means the service was wired with a foreign loader)."""
+    served = model.bundle
+    if not isinstance(served, ServedBundle):
+        raise ModelNotReady(
+            f"the loaded model is a {type(served).__name__}, not a credit-risk bundle"
+        )
+    return served
+
+
+def bundle_file(path: Path) -> Path:
+    """The pickled bundle inside ``path`` (an MLflow model directory) or ``path`` itself."""
+    if path.is_dir():
+        candidate = path / BUNDLE_FILE_IN_MODEL
+        if not candidate.is_file():
+            raise ModelUriError(str(path), f"no {BUNDLE_FILE_IN_MODEL} in this model directory")
+        return candidate
+    if not path.is_file():
+        raise ModelUriError(str(path), "no such file or directory")
+    return path
+
+
+def local_version(path: str | Path) -> str:
+    """Version label of a local bundle: ``local-`` + the first 12 hex of its SHA-256."""
+    digest = hashlib.sha256()
+    with bundle_file(Path(path)).open("rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(chunk)
+    return LOCAL_VERSION_PREFIX + digest.hexdigest()[:12]
+
+
+class ModelRegistry:
+    """Loads bundles and resolves aliases against one tracking/registry store."""
+
+    def __init__(self, tracking_uri: str, *, registry_uri: str | None = None) -> None:
+        self.tracking_uri = tracking_uri
+        self.registry_uri = registry_uri or tracking_uri
+
+    def _client(self) -> Any:
+        from mlflow import MlflowClient
+
+        return MlflowClient(tracking_uri=self.tracking_uri, registry_uri=self.registry_uri)
+
+    # --- resolving ------------------------------------------------------------------
+    def resolve(self, uri: str) -> ModelRef:
+        """Where ``uri`` points now, pinned: an alias becomes its current version."""
+        parsed = parse_model_uri(uri)
+        if parsed is None:
+            return ModelRef(uri=uri, version=local_version(uri))
+        if parsed.alias is not None:
+            version = self._client().get_model_version_by_alias(parsed.name, parsed.alias)
+            parsed = RegistryUri(name=parsed.name, version=str(version.version))
+        assert parsed.version is not None
+        return ModelRef(uri=parsed.pinned, version=parsed.version)
+
+    def resolver(self, uri: str) -> VersionResolver:
+        """The holder's resolver for ``uri`` (re-resolved at every poll)."""
+        parse_model_uri(uri)  # a malformed URI fails now, at start-up, not at the first poll
+
+        def resolve_now() -> ModelRef:
+            return self.resolve(uri)
+
+        return resolve_now
+
+    # --- loading --------------------------------------------------------------------
+    def load(self, uri_or_path: str) -> ServedBundle:
+        """The bundle behind a registry URI (alias or version) or a local path."""
+        parsed = parse_model_uri(uri_or_path)
+        if parsed is None:
+            return self._load_local(Path(uri_or_path))
+        if parsed.alias is not None:
+            return self.load(self.resolve(uri_or_path).uri)
+        assert parsed.version is not None
+        return self._load_version(parsed.name, parsed.version)
+
+    def _load_version(self, name: str, version: str) -> ServedBundle:
+        import mlflow.artifacts
+
+        client = self._client()
+        model_version = client.get_model_version(name, version)
+        download_uri = client.get_model_version_download_uri(name, version)
+        with tempfile.TemporaryDirectory(prefix="creditrisk-model-") as scratch:
+            local = mlflow.artifacts.download_artifacts(
+                artifact_uri=download_uri, dst_path=scratch, tracking_uri=self.tracking_uri
+            )
+            bundle = _load_pyfunc_bundle(Path(local))  # fully in memory: scratch can go
+        run_id = model_version.run_id or None
+        return ServedBundle(
+            bundle=bundle,
+            model_name=name,
+            model_version=str(version),
+            source_uri=f"{REGISTRY_SCHEME}{name}/{version}",
+            run_id=run_id,
+            training_metrics=self.training_metrics(run_id) if run_id else {},
+        )
+
+    def _load_local(self, path: Path) -> ServedBundle:
+        file = bundle_file(path)
+        if path.is_dir() and (path / MLMODEL_FILE).is_file():
+            bundle = _load_pyfunc_bundle(path)
+        else:
+            from models.pyfunc import load_bundle
+
+            bundle = load_bundle(file)
+        name = str(bundle.metadata.get("model_name") or path.stem or "bundle")
+        return ServedBundle(
+            bundle=bundle,
+            model_name=name,
+            model_version=local_version(path),
+            source_uri=str(path),
+        )
+
+    def training_metrics(self, run_id: str) -> dict[str, float]:
+        """The metrics logged in the training run (last value of each key)."""
+        run = self._client().get_run(run_id)
+        return {key: float(value) for key, value in sorted(run.data.metrics.items())}
+
+
+def _load_pyfunc_bundle(model_dir: Path) -> CreditRiskBundle:
+    """Load an MLflow pyfunc directory and take the bundle out of its python model, so the
+    service scores with exactly the object ``mlflow models serve`` would."""
+    import mlflow.pyfunc
+
+    from models.pyfunc import CreditRiskPyfunc
+
+    python_model = mlflow.pyfunc.load_model(str(model_dir)).unwrap_python_model()
+    if not isinstance(python_model, CreditRiskPyfunc) or python_model.bundle is None:
+        raise ModelUriError(str(model_dir), "is not a creditrisk bundle (CreditRiskPyfunc)")
+    return python_model.bundle

@@ -1,0 +1,107 @@
+"""``POST /v1/applications``: a new customer asks for credit.
+
+The handler scores the applicant on the bundle's dict fast path
+(:meth:`~models.bundle.CreditRiskBundle.score_applicant`: no DataFrame per request), writes
+the decision to the decision log and answers with the decision id. It is a plain ``def``:
+the log insert is blocking I/O and runs in the threadpool (measured in ``docs/service.md``).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from fastapi import APIRouter, Request
+
+from models.bundle import ApplicantScore
+from serving.decisions import DecisionRecord
+from serving.dependencies import DecisionLogDep, ModelDep, ScoreCaller
+from serving.errors import InvalidRequest
+from serving.registry import ServedBundle, served_bundle
+from serving.routes_customers import service_today
+from serving.schemas import ApplicationIn, ApplicationOut, DecisionReasonOut, FactorOut
+
+router = APIRouter(prefix="/v1", tags=["decisions"])
+
+APPLICANT_FIELDS: tuple[str, ...] = (
+    "country",
+    "industry",
+    "founded_on",
+    "annual_revenue",
+    "external_score",
+    "payment_terms_days",
+    "requested_limit",
+    "expected_monthly_sales",
+)
+
+
+def score_applicant(served: ServedBundle, body: ApplicationIn, *, as_of: date) -> ApplicantScore:
+    """The bundle's answer for one applicant as of ``as_of``."""
+    if body.founded_on > as_of:
+        raise InvalidRequest("founded_on", f"must not be after the decision date {as_of}")
+    attributes = {name: getattr(body, name) for name in APPLICANT_FIELDS}
+    return served.bundle.score_applicant(attributes, as_of=as_of)
+
+
+def application_record(
+    served: ServedBundle, body: ApplicationIn, score: ApplicantScore, *, as_of: date,
+    api_key_id: str, model_version: str,
+) -> DecisionRecord:
+    """What the decision log keeps for an application."""
+    outputs: dict[str, Any] = {
+        "as_of": as_of,
+        "pd_12m": score.pd_12m,
+        "grade": score.grade,
+        "decision": score.decision,
+        "recommended_limit": score.recommended_limit,
+        "expected_loss": score.expected_loss,
+    }
+    return DecisionRecord(
+        kind="application",
+        api_key_id=api_key_id,
+        model_name=served.model_name,
+        model_version=model_version,
+        policy_version=score.policy_version,
+        request=body,
+        features=score.features,
+        outputs=outputs,
+        reasons={
+            "decision": [{"code": code, "text": text} for code, text in score.decision_reasons],
+            "factors": [factor.to_dict() for factor in score.factors],
+        },
+    )
+
+
+@router.post("/applications", response_model=ApplicationOut)
+def score_application(
+    caller: ScoreCaller,
+    body: ApplicationIn,
+    model: ModelDep,
+    decisions: DecisionLogDep,
+    request: Request,
+) -> ApplicationOut:
+    """Score a new applicant: PD, grade, decision, recommended limit and the reasons."""
+    served = served_bundle(model)
+    as_of = body.as_of or service_today(request)
+    score = score_applicant(served, body, as_of=as_of)
+    decision_id = decisions.record(
+        application_record(
+            served, body, score, as_of=as_of, api_key_id=caller.key_id,
+            model_version=model.version,
+        )
+    )
+    return ApplicationOut(
+        decision_id=decision_id,
+        as_of=as_of,
+        pd_12m=score.pd_12m,
+        grade=score.grade,
+        decision=score.decision,
+        recommended_limit=score.recommended_limit,
+        expected_loss=score.expected_loss,
+        reasons=[DecisionReasonOut(code=code, text=text) for code, text in score.decision_reasons],
+        top_factors=[FactorOut(**factor.to_dict()) for factor in score.factors],
+        model_name=served.model_name,
+        model_version=model.version,
+        policy_version=score.policy_version,
+        external_reference=body.external_reference,
+    )

@@ -1,0 +1,287 @@
+"""Request and response bodies of the ``/v1`` scoring endpoints (pydantic v2).
+
+Requests are strict about what they accept: unknown fields are refused (``extra="forbid"``),
+amounts are finite and non-negative, dates are ISO dates, country codes and industries are
+short strings, so a 422 names the bad field before any scoring starts. Responses are
+separate classes (never a request echoed back); every decision answer carries its
+``decision_id`` and the model and policy versions that produced it.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+
+EARLIEST_AS_OF = date(1900, 1, 2)
+LATEST_AS_OF = date(2200, 12, 31)
+EARLIEST_FOUNDED_ON = date(1800, 1, 1)
+"""Dates outside these bounds are refused with 422 (the ledger's day numbers cover them)."""
+
+AsOfDate = Annotated[date, Field(ge=EARLIEST_AS_OF, le=LATEST_AS_OF)]
+Amount = Annotated[float, Field(ge=0, allow_inf_nan=False)]
+"""A money amount in the ledger's reporting currency (finite, not negative)."""
+Probability = Annotated[float, Field(ge=0, le=1)]
+CustomerId = Annotated[str, Field(min_length=1, max_length=64)]
+Decision = Literal["approve", "refer", "decline"]
+OrderAction = Literal["release", "hold"]
+Direction = Literal["increases risk", "decreases risk"]
+
+
+class RequestModel(BaseModel):
+    """Base of every request body: unknown fields are an error, not silently dropped."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+# --------------------------------------------------------------------------- shared parts
+
+
+class DecisionReasonOut(BaseModel):
+    """A policy rule that fired: a stable code for systems and a sentence for people."""
+
+    code: str
+    text: str
+
+
+class FactorOut(BaseModel):
+    """A model factor behind a score (from LightGBM's own contributions), analyst language."""
+
+    feature: str
+    description: str
+    value: float | None = Field(description="The feature's value (null when missing).")
+    contribution: float = Field(description="Push on the score in log-odds (positive = riskier).")
+    direction: Direction
+
+
+class ModelVersions(BaseModel):
+    """Which model and policy produced an answer."""
+
+    model_config = ConfigDict(protected_namespaces=())
+
+    model_name: str
+    model_version: str
+    policy_version: str
+
+
+# --------------------------------------------------------------------------- applications
+
+
+class ApplicationIn(RequestModel):
+    """A new customer asking for credit: what it tells us about itself and what it asks for."""
+
+    country: str = Field(
+        min_length=2, max_length=3, pattern=r"^[A-Za-z0-9]{2,3}$",
+        description="ISO 3166 country code (alpha-2 such as DE, alpha-3 or numeric).",
+        examples=["DE"],
+    )
+    industry: str = Field(min_length=1, max_length=64, examples=["manufacturing"])
+    founded_on: date = Field(
+        ge=EARLIEST_FOUNDED_ON, le=LATEST_AS_OF,
+        description="Date the company was founded (ISO date).",
+    )
+    annual_revenue: Amount = Field(description="Last annual revenue.")
+    external_score: float | None = Field(
+        default=None, ge=0, le=1000, allow_inf_nan=False,
+        description="Credit bureau score, if one was bought (higher = safer).",
+    )
+    payment_terms_days: int = Field(ge=0, le=365, description="Payment terms asked for, in days.")
+    requested_limit: Amount = Field(description="Credit limit the applicant asks for.")
+    expected_monthly_sales: Amount | None = Field(
+        default=None, description="What we expect to sell it per month (unknown: null)."
+    )
+    as_of: AsOfDate | None = Field(
+        default=None, description="Decision date; defaults to the service's today."
+    )
+    external_reference: str | None = Field(
+        default=None, min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._:/-]+$",
+        description="Your own id for this application (ERP, CRM), stored in the decision log.",
+    )
+
+    @field_validator("as_of")
+    @classmethod
+    def _not_before_founding(cls, value: date | None, info: ValidationInfo) -> date | None:
+        founded_on = info.data.get("founded_on")
+        if value is not None and founded_on is not None and value < founded_on:
+            raise ValueError("as_of must not be before founded_on")
+        return value
+
+
+class ApplicationOut(ModelVersions):
+    """The credit decision for an applicant."""
+
+    decision_id: str
+    as_of: date
+    pd_12m: Probability = Field(description="Probability of default within 12 months.")
+    grade: int = Field(description="Risk grade on the policy's master scale (1 = lowest risk).")
+    decision: Decision
+    recommended_limit: float
+    expected_loss: float = Field(description="PD x LGD x recommended limit.")
+    reasons: list[DecisionReasonOut]
+    top_factors: list[FactorOut]
+    external_reference: str | None = None
+
+
+# --------------------------------------------------------------------------- customers
+
+
+class CustomerRiskOut(ModelVersions):
+    """An existing customer re-rated from its live ledger."""
+
+    decision_id: str
+    customer_id: str
+    as_of: date
+    pd_12m: Probability
+    grade: int
+    in_default: bool = Field(
+        description="90+ days past due, or an insolvency or write-off on file."
+    )
+    exposure: float = Field(description="Open receivable balance.")
+    overdue_amount: float
+    worst_days_past_due: float
+    open_invoice_count: int
+    p_late_open_exposure_weighted: Probability | None = Field(
+        description="Probability the open invoices are paid late, weighted by open amount "
+        "(null without open invoices)."
+    )
+    p_late_open_invoice_mean: Probability | None = Field(
+        description="Average probability of late payment per open invoice."
+    )
+    expected_loss: float = Field(description="PD x LGD x exposure.")
+    current_limit: float | None = Field(description="Credit limit on file (null: none set).")
+    recommended_limit: float
+    limit_decision: Decision = Field(
+        description="What the policy says about the customer's credit line at this PD."
+    )
+    expected_monthly_sales: float = Field(
+        description="Monthly sales the limit is sized for: invoiced in the last 12 months per "
+        "month of trading."
+    )
+    reasons: list[DecisionReasonOut]
+    top_factors: list[FactorOut]
+
+
+class OrderCheckIn(RequestModel):
+    """A new order waiting to be shipped on credit."""
+
+    order_amount: Amount = Field(description="Amount the order adds to the customer's exposure.")
+    as_of: AsOfDate | None = Field(default=None, description="Defaults to the service's today.")
+    order_reference: str | None = Field(
+        default=None, min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._:/-]+$"
+    )
+
+
+class OrderCheckOut(ModelVersions):
+    """Release or hold for an order, with the reasons."""
+
+    decision_id: str
+    customer_id: str
+    as_of: date
+    action: OrderAction
+    order_amount: float
+    open_exposure: float
+    new_exposure: float
+    credit_limit: float | None
+    limit_excess: float | None = Field(
+        description="How far the new exposure exceeds the limit (0 within; null without limit)."
+    )
+    worst_days_past_due: float
+    in_default: bool
+    pd_12m: Probability
+    grade: int
+    expected_loss: float = Field(description="PD x LGD x new exposure.")
+    reasons: list[DecisionReasonOut]
+    order_reference: str | None = None
+
+
+# --------------------------------------------------------------------------- invoices
+
+
+class InvoicePredictionOut(BaseModel):
+    """An open invoice: how likely it is paid late and when it is expected to be paid."""
+
+    invoice_id: str
+    customer_id: str
+    issue_date: date
+    due_date: date
+    amount: float = Field(description="Invoice amount.")
+    open_amount: float = Field(description="Amount still unpaid.")
+    days_past_due: int = Field(description="Days past the due date (0 when not yet due).")
+    p_late: Probability
+    expected_overdue_amount: float = Field(description="open_amount x p_late.")
+    expected_payment_p10: date
+    expected_payment_p50: date
+    expected_payment_p90: date
+
+
+class InvoicePredictionsOut(ModelVersions):
+    """The open invoices of one customer."""
+
+    decision_id: str
+    customer_id: str
+    as_of: date
+    invoices: list[InvoicePredictionOut]
+
+
+class WorklistOut(ModelVersions):
+    """The collections worklist: open invoices ranked by expected overdue amount."""
+
+    as_of: date
+    open_invoice_count: int
+    items: list[InvoicePredictionOut]
+
+
+# --------------------------------------------------------------------------- portfolio
+
+
+class AgingBucketOut(BaseModel):
+    bucket: Literal["current", "1_30", "31_60", "61_90", "over_90"]
+    amount: float
+    share: float | None = Field(description="Share of the open balance (null when none open).")
+
+
+class GradeMixOut(BaseModel):
+    grade: int
+    name: str
+    customer_count: int
+    exposure: float
+
+
+class PortfolioOut(ModelVersions):
+    """The receivables book as of a date."""
+
+    as_of: date
+    customer_count: int
+    open_balance: float
+    overdue_balance: float
+    dso_days: float | None = Field(
+        description="Open balance / amount invoiced in the last 90 days x 90 (null without "
+        "sales)."
+    )
+    expected_loss: float = Field(description="Sum of PD x LGD x exposure over customers.")
+    customers_in_default: int
+    aging: list[AgingBucketOut]
+    grade_mix: list[GradeMixOut]
+
+
+# --------------------------------------------------------------------------- model
+
+
+class FeatureOut(BaseModel):
+    name: str
+    description: str
+    direction: Literal[-1, 0, 1] = Field(
+        description="+1 higher is riskier, -1 higher is safer, 0 not monotone."
+    )
+
+
+class ModelOut(ModelVersions):
+    """The bundle being served."""
+
+    source_uri: str
+    run_id: str | None
+    training_metrics: dict[str, float]
+    customer_features: list[FeatureOut]
+    invoice_features: list[FeatureOut]
+    metadata: dict[str, str]

@@ -1,0 +1,89 @@
+"""Point in time: adding any record dated after T never changes any customer feature at T.
+
+The companion test proves the property test has teeth: with the as-of cut
+(``features.point_in_time.known_at``) bypassed, it fails.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import strategies as st
+
+from features import point_in_time
+from features.customer import build_features
+from features.prepared import PreparedLedger
+from features.snapshots import build_snapshots
+from tests.features.ledgers import ledger_from_tables
+from tests.features.strategies import HORIZON_DAYS, RawLedger, on, raw_ledgers, records_from
+
+PROPERTY_SETTINGS = settings(
+    max_examples=60,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+    report_multiple_bugs=False,
+)
+
+
+@st.composite
+def ledger_day_and_later_records(draw: st.DrawFn) -> tuple[RawLedger, int, RawLedger]:
+    base = draw(raw_ledgers())
+    as_of = draw(st.integers(0, HORIZON_DAYS + 20))
+    return base, as_of, draw(records_from(base, as_of + 1))
+
+
+def check_later_records_change_nothing(example: tuple[RawLedger, int, RawLedger]) -> None:
+    """Appending customers, invoices, payments and credit events dated after T leaves every
+    feature at T exactly as it was (same rows, same values, NaN where NaN)."""
+    base, as_of, later = example
+    before = build_features(ledger_from_tables(base.tables()), as_of=on(as_of))
+    after = build_features(ledger_from_tables(base.plus(later).tables()), as_of=on(as_of))
+    pd.testing.assert_frame_equal(after, before, check_exact=True)
+
+
+@PROPERTY_SETTINGS
+@given(ledger_day_and_later_records())
+def test_records_after_as_of_never_change_features(
+    example: tuple[RawLedger, int, RawLedger],
+) -> None:
+    """Records dated after T never change any customer feature at T."""
+    check_later_records_change_nothing(example)
+
+
+def test_property_test_fails_when_the_as_of_cut_is_removed(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Bypassing ``known_at`` (the only as-of filter) makes the same property check, on the
+    same kind of examples, fail (no shrinking, no example database: a quick search)."""
+
+    def everything_known(prepared: PreparedLedger, day: int) -> PreparedLedger:
+        return prepared
+
+    @settings(
+        max_examples=200,
+        deadline=None,
+        phases=[Phase.generate],
+        database=None,
+        suppress_health_check=[HealthCheck.too_slow],
+    )
+    @given(ledger_day_and_later_records())
+    def leaky_run(example: tuple[RawLedger, int, RawLedger]) -> None:
+        check_later_records_change_nothing(example)
+
+    monkeypatch.setattr(point_in_time, "known_at", everything_known)
+    with pytest.raises(AssertionError):
+        leaky_run()
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(ledger_day_and_later_records())
+def test_records_after_as_of_never_change_snapshots(
+    example: tuple[RawLedger, int, RawLedger],
+) -> None:
+    """The snapshot form keeps the same promise for every snapshot date up to T."""
+    base, as_of, later = example
+    dates = [on(as_of - 120), on(as_of - 31), on(as_of)]
+    before = build_snapshots(ledger_from_tables(base.tables()), as_of_dates=dates)
+    after = build_snapshots(ledger_from_tables(base.plus(later).tables()), as_of_dates=dates)
+    pd.testing.assert_frame_equal(after, before, check_exact=True)

@@ -1,0 +1,520 @@
+"""The service shell around the scoring endpoints: settings from the environment, one error
+format (422 field messages, 404, 500 without a stack trace), request ids, metrics and access
+log by route template (no ids), probes, and the same behaviour from a REAL uvicorn server over
+HTTP: auth, body limits (declared and chunked), readiness, the decision log on SQLite and
+PostgreSQL, and a model swap under concurrent load without a failed request."""
+
+from __future__ import annotations
+
+import logging
+import re
+import socket
+import threading
+import time
+import warnings
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import uvicorn
+from fastapi import APIRouter, FastAPI
+from pydantic import BaseModel, Field
+from sqlalchemy import create_engine
+
+from serving.app import create_app
+from serving.auth import IssuedApiKey, generate_api_key
+from serving.decisions import DecisionRecord
+from serving.dependencies import DecisionLogDep, ModelDep, ReadCaller, ScoreCaller
+from serving.errors import CustomerNotFound, InvalidRequest
+from serving.health import database_answers
+from serving.model_holder import ModelRef
+from serving.settings import DEFAULT_MAX_BODY_BYTES, SeededApiKey, Settings, SettingsError
+
+with warnings.catch_warnings():
+    warnings.filterwarnings("ignore", message=".*httpx2.*")  # starlette 1.x prefers httpx2
+    from fastapi.testclient import TestClient
+
+NOW = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
+SECRET_TEXT = "database password is hunter2"
+
+
+# --------------------------------------------------------------------------- test doubles
+
+
+@dataclass(frozen=True)
+class FakeBundle:
+    version: str
+
+
+def load_fake(uri: str) -> FakeBundle:
+    return FakeBundle(version=uri.rsplit("/", 1)[-1])
+
+
+class ApplicationIn(BaseModel):
+    company: str = Field(min_length=1)
+    requested_limit: float = Field(gt=0)
+
+
+def routes_for_tests() -> APIRouter:
+    """Routes that exist only in tests, added through ``create_app(extra_routers=...)``."""
+    router = APIRouter(prefix="/test")
+
+    @router.post("/applications")
+    def apply(
+        caller: ScoreCaller, body: ApplicationIn, model: ModelDep, log: DecisionLogDep
+    ) -> dict[str, Any]:
+        if body.company == "ghost":
+            raise CustomerNotFound("C-404")
+        if body.requested_limit > 1_000_000:
+            raise InvalidRequest("requested_limit", "above the absolute maximum of 1000000")
+        decision_id = log.record(
+            DecisionRecord(
+                kind="application",
+                api_key_id=caller.key_id,
+                model_name="fake",
+                model_version=model.version,
+                policy_version="p1",
+                request=body,
+                outputs={"decision": "approve", "limit": body.requested_limit},
+            )
+        )
+        return {"decision_id": decision_id, "model_version": model.version}
+
+    @router.get("/boom")
+    def boom() -> None:
+        raise RuntimeError(SECRET_TEXT)
+
+    @router.get("/customers/{customer_id}")
+    async def customer(customer_id: str, caller: ReadCaller) -> dict[str, str]:
+        return {"customer_id": customer_id}
+
+    @router.get("/model")
+    def which_model(model: ModelDep) -> dict[str, str]:
+        first = model.bundle.version
+        time.sleep(0.002)  # overlap with swaps
+        return {"ref": model.version, "bundle": model.bundle.version, "first": first}
+
+    return router
+
+
+def seeds(*keys: IssuedApiKey) -> tuple[SeededApiKey, ...]:
+    return tuple(
+        SeededApiKey(key_id=k.record.key_id, key_hash=k.record.key_hash, scopes=k.record.scopes)
+        for k in keys
+    )
+
+
+@pytest.fixture(scope="module")
+def scorer() -> IssuedApiKey:
+    return generate_api_key(label="erp", scopes=["score", "read"], created_at=NOW)
+
+
+@pytest.fixture(scope="module")
+def reader() -> IssuedApiKey:
+    return generate_api_key(label="bi", scopes=["read"], created_at=NOW)
+
+
+@pytest.fixture(scope="module")
+def admin() -> IssuedApiKey:
+    return generate_api_key(label="ops", scopes=["admin"], created_at=NOW)
+
+
+def build_app(
+    database_url: str, *keys: IssuedApiKey, resolver: Any = None, loader: Any = load_fake,
+    **settings: Any,
+) -> FastAPI:
+    config = Settings(
+        database_url=database_url,
+        model_uri=None if resolver else "/models/v1",
+        api_keys=seeds(*keys),
+        **settings,
+    )
+    return create_app(config, model_loader=loader, version_resolver=resolver,
+                      extra_routers=[routes_for_tests()])
+
+
+@pytest.fixture
+def client(tmp_path: Path, scorer: IssuedApiKey, reader: IssuedApiKey) -> Iterator[TestClient]:
+    app = build_app(f"sqlite:///{tmp_path / 'svc.db'}", scorer, reader)
+    with TestClient(app, raise_server_exceptions=False) as test_client:
+        yield test_client
+
+
+# --------------------------------------------------------------------------- settings
+
+
+def test_settings_defaults_suit_a_local_demo() -> None:
+    settings = Settings.from_env({})
+    assert settings.database_url == "sqlite:///creditrisk.db"
+    assert settings.max_body_bytes == DEFAULT_MAX_BODY_BYTES == 65536
+    assert settings.model_uri is None
+    assert settings.api_keys == ()
+
+
+def test_settings_read_every_variable() -> None:
+    settings = Settings.from_env(
+        {
+            "CREDITRISK_DATABASE_URL": "postgresql+psycopg://db/credit",
+            "CREDITRISK_MODEL_URI": "models:/creditrisk@champion",
+            "MLFLOW_TRACKING_URI": "http://mlflow:5000",
+            "CREDITRISK_MAX_BODY_BYTES": "1024",
+            "CREDITRISK_RELOAD_POLL_SECONDS": "0",
+            "CREDITRISK_MODEL_LOAD": "background",
+            "CREDITRISK_API_KEY_CACHE_SECONDS": "5",
+            "CREDITRISK_LOG_LEVEL": "debug",
+            "CREDITRISK_ACCESS_LOG": "false",
+            "CREDITRISK_RUN_MIGRATIONS": "0",
+        }
+    )
+    assert settings.model_dump(exclude={"api_keys"}) == {
+        "database_url": "postgresql+psycopg://db/credit",
+        "model_uri": "models:/creditrisk@champion",
+        "tracking_uri": "http://mlflow:5000",
+        "max_body_bytes": 1024,
+        "reload_poll_seconds": 0.0,
+        "model_load": "background",
+        "api_key_cache_seconds": 5.0,
+        "log_level": "DEBUG",
+        "access_log": False,
+        "run_migrations": False,
+    }
+
+
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [
+        ("CREDITRISK_MAX_BODY_BYTES", "0"),
+        ("CREDITRISK_MAX_BODY_BYTES", "lots"),
+        ("CREDITRISK_RELOAD_POLL_SECONDS", "-1"),
+        ("CREDITRISK_MODEL_LOAD", "lazy"),
+        ("CREDITRISK_LOG_LEVEL", "LOUD"),
+    ],
+)
+def test_bad_settings_name_the_variable(variable: str, value: str) -> None:
+    with pytest.raises(SettingsError) as info:
+        Settings.from_env({variable: value})
+    assert info.value.variable == variable
+
+
+# --------------------------------------------------------------------------- error mapping
+
+
+def test_unexpected_error_is_a_generic_500_with_a_request_id_and_no_trace(
+    client: TestClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.ERROR, logger="creditrisk"):
+        response = client.get("/test/boom")
+    assert response.status_code == 500
+    body = response.json()
+    assert body["error"] == "internal_error"
+    assert body["request_id"] == response.headers["x-request-id"]
+    assert SECRET_TEXT not in response.text
+    assert "Traceback" not in response.text
+    assert "RuntimeError" not in response.text
+    logged = [r for r in caplog.records if r.name == "creditrisk.errors"]
+    assert logged
+    assert body["request_id"] in logged[0].getMessage()
+    assert logged[0].exc_info is not None  # the trace stays server-side
+
+
+def test_pydantic_422_lists_each_bad_field_without_echoing_values(
+    client: TestClient, scorer: IssuedApiKey
+) -> None:
+    response = client.post(
+        "/test/applications",
+        json={"company": "", "requested_limit": "Ölfirma-secret"},
+        headers={"X-API-Key": scorer.token},
+    )
+    assert response.status_code == 422
+    body = response.json()
+    assert body["error"] == "validation_error"
+    by_field = {tuple(d["loc"]): d for d in body["details"]}
+    assert set(by_field) == {("body", "company"), ("body", "requested_limit")}
+    assert all(d["msg"] and d["type"] for d in body["details"])
+    assert "Ölfirma-secret" not in response.text
+    assert "input" not in response.text
+
+
+def test_malformed_json_is_422_too(client: TestClient, scorer: IssuedApiKey) -> None:
+    response = client.post(
+        "/test/applications",
+        content=b'{"company": ',
+        headers={"X-API-Key": scorer.token, "content-type": "application/json"},
+    )
+    assert response.status_code == 422
+    assert response.json()["details"][0]["type"] == "json_invalid"
+
+
+def test_domain_errors_map_to_their_status(client: TestClient, scorer: IssuedApiKey) -> None:
+    key = {"X-API-Key": scorer.token}
+    missing = client.post("/test/applications", json={"company": "ghost", "requested_limit": 1},
+                          headers=key)
+    assert missing.status_code == 404
+    assert missing.json()["error"] == "customer_not_found"
+    assert "C-404" in missing.json()["message"]
+    too_much = client.post("/test/applications",
+                           json={"company": "Acme", "requested_limit": 2_000_000}, headers=key)
+    assert too_much.status_code == 422
+    assert too_much.json()["details"] == [
+        {"loc": ["body", "requested_limit"], "msg": "above the absolute maximum of 1000000",
+         "type": "value_error"}
+    ]
+
+
+def test_unknown_route_and_wrong_method_use_the_same_error_format(client: TestClient) -> None:
+    unknown = client.get("/v1/nothing-here")
+    assert unknown.status_code == 404
+    assert unknown.json()["error"] == "not_found"
+    wrong = client.delete("/healthz")
+    assert wrong.status_code == 405
+    assert wrong.json()["error"] == "method_not_allowed"
+
+
+# --------------------------------------------------------------------------- observability
+
+
+def test_request_id_is_echoed_when_safe_and_replaced_when_not(client: TestClient) -> None:
+    assert client.get("/healthz", headers={"X-Request-ID": "abc-123"}).headers[
+        "x-request-id"
+    ] == "abc-123"
+    generated = client.get("/healthz", headers={"X-Request-ID": "bad id\r\n<script>"})
+    assert re.fullmatch(r"[0-9a-f]{32}", generated.headers["x-request-id"])
+
+
+def test_metrics_and_access_log_use_route_templates_never_ids(
+    client: TestClient, reader: IssuedApiKey, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.INFO, logger="creditrisk.access"):
+        response = client.get(
+            "/test/customers/C-0042?name=Jane%20Doe", headers={"X-API-Key": reader.token}
+        )
+    assert response.status_code == 200
+    line = next(r.getMessage() for r in caplog.records if r.name == "creditrisk.access")
+    assert line.startswith("GET /test/customers/{customer_id} 200 ")
+    assert f"key={reader.record.key_id}" in line
+    assert "C-0042" not in line
+    assert "Jane" not in line
+    assert "?" not in line
+
+    metrics = client.get("/metrics")
+    assert metrics.headers["content-type"].startswith("text/plain")
+    text = metrics.text
+    assert ('creditrisk_http_requests_total{method="GET",route="/test/customers/{customer_id}",'
+            'status="200"} 1.0') in text
+    assert "C-0042" not in text
+    assert 'creditrisk_model_info{model_uri="/models/v1",model_version="/models/v1"} 1.0' in text
+    assert "creditrisk_http_request_duration_seconds_bucket" in text
+
+
+def test_decisions_are_counted_by_kind(client: TestClient, scorer: IssuedApiKey) -> None:
+    for _ in range(2):
+        client.post("/test/applications", json={"company": "Acme", "requested_limit": 10},
+                    headers={"X-API-Key": scorer.token})
+    assert 'creditrisk_decisions_total{kind="application"} 2.0' in client.get("/metrics").text
+
+
+def test_readiness_reports_an_unreachable_database() -> None:
+    engine = create_engine("sqlite:////nonexistent-dir/never/there.db")
+    assert database_answers(engine) is False
+
+
+# --------------------------------------------------------------------------- real server
+
+
+@contextmanager
+def running_server(app: FastAPI) -> Iterator[str]:
+    """uvicorn in a thread on a free localhost port; yields its base URL."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    server = uvicorn.Server(
+        uvicorn.Config(app, log_level="warning", access_log=False, lifespan="on")
+    )
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        assert thread.is_alive(), "uvicorn exited during start-up"
+        assert time.monotonic() < deadline, "uvicorn did not start within 20 s"
+        time.sleep(0.01)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=20)
+        sock.close()
+
+
+def raw_exchange(base_url: str, payload: list[bytes], timeout: float = 5.0) -> bytes:
+    """Send raw bytes, return everything the server answers until it closes."""
+    host, port = base_url.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=timeout) as conn:
+        for part in payload:
+            conn.sendall(part)
+        answer = b""
+        while chunk := conn.recv(65536):
+            answer += chunk
+    return answer
+
+
+def wait_until_ready(http: httpx.Client, seconds: float = 10) -> httpx.Response:
+    deadline = time.monotonic() + seconds
+    while (response := http.get("/readyz")).status_code != 200:
+        assert time.monotonic() < deadline, f"not ready after {seconds}s: {response.text}"
+        time.sleep(0.02)
+    return response
+
+
+@pytest.mark.slow
+def test_real_server_probes_auth_errors_and_body_limits(
+    tmp_path: Path, scorer: IssuedApiKey, reader: IssuedApiKey
+) -> None:
+    release = threading.Event()
+
+    def gated_loader(uri: str) -> FakeBundle:
+        assert release.wait(10), "test never released the model"
+        return load_fake(uri)
+
+    app = build_app(f"sqlite:///{tmp_path / 'svc.db'}", scorer, reader, loader=gated_loader,
+                    model_load="background", max_body_bytes=4096)
+    with running_server(app) as base_url, httpx.Client(base_url=base_url, timeout=10) as http:
+        assert http.get("/healthz").json() == {"status": "ok"}
+        not_ready = http.get("/readyz")
+        assert not_ready.status_code == 503
+        assert not_ready.json()["model"] == "missing"
+        application = {"company": "Acme", "requested_limit": 5000}
+        early = http.post("/test/applications", json=application,
+                          headers={"X-API-Key": scorer.token})
+        assert early.status_code == 503
+        release.set()
+        assert wait_until_ready(http).json()["model_version"] == "/models/v1"
+
+        assert http.post("/test/applications", json=application).status_code == 401
+        assert http.post("/test/applications", json=application,
+                         headers={"X-API-Key": reader.token}).status_code == 403
+        bad = http.post("/test/applications", json={"requested_limit": -1},
+                        headers={"Authorization": f"Bearer {scorer.token}"})
+        assert bad.status_code == 422
+        assert {tuple(d["loc"]) for d in bad.json()["details"]} == {
+            ("body", "company"), ("body", "requested_limit")}
+
+        boom = http.get("/test/boom")
+        assert boom.status_code == 500
+        assert SECRET_TEXT not in boom.text
+        assert "Traceback" not in boom.text
+
+        # Declared too large: answered from the headers alone, no body ever sent.
+        declared = raw_exchange(base_url, [
+            b"POST /test/applications HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\n"
+            b"Content-Length: 10000000\r\n\r\n"])
+        assert declared.startswith(b"HTTP/1.1 413 ")
+        assert b"payload_too_large" in declared
+
+        # Chunked, no length: cut off while streaming; the body is never terminated, so a
+        # server that waited for all of it would hang until the socket timeout.
+        chunk = b"x" * 1500
+        chunked = raw_exchange(base_url, [
+            b"POST /test/applications HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\n"
+            b"Transfer-Encoding: chunked\r\n\r\n",
+            *[b"%x\r\n%s\r\n" % (len(chunk), chunk)] * 4])
+        assert chunked.startswith(b"HTTP/1.1 413 ")
+
+        def oversized() -> Iterator[bytes]:
+            for _ in range(8):
+                yield b" " * 1024
+
+        streamed = http.post("/test/applications", content=oversized(),
+                             headers={"content-type": "application/json"})
+        assert streamed.status_code == 413
+        assert streamed.json()["error"] == "payload_too_large"
+
+        ok = http.post("/test/applications", json=application,
+                       headers={"X-API-Key": scorer.token})
+        assert ok.status_code == 200
+
+        metrics = http.get("/metrics").text
+        assert 'route="/test/applications",status="413"' in metrics
+        assert 'route="/test/applications",status="200"' in metrics
+
+
+@pytest.mark.slow
+def test_decision_is_written_before_the_answer_and_read_back_over_http(
+    database_url: str, scorer: IssuedApiKey
+) -> None:
+    app = build_app(database_url, scorer)
+    with running_server(app) as base_url, httpx.Client(base_url=base_url, timeout=10) as http:
+        key = {"X-API-Key": scorer.token}
+        answer = http.post("/test/applications",
+                           json={"company": "Acme GmbH", "requested_limit": 25_000}, headers=key)
+        assert answer.status_code == 200
+        decision_id = answer.json()["decision_id"]
+        stored = http.get(f"/v1/decisions/{decision_id}", headers=key)
+        assert stored.status_code == 200
+        body = stored.json()
+        assert body["request"] == {"company": "Acme GmbH", "requested_limit": 25000.0}
+        assert body["outputs"] == {"decision": "approve", "limit": 25000.0}
+        assert body["api_key_id"] == scorer.record.key_id
+        assert body["model_version"] == "/models/v1"
+        assert http.get(f"/v1/decisions/{'f' * 32}", headers=key).status_code == 404
+
+
+@pytest.mark.slow
+def test_model_swap_under_concurrent_load_fails_no_request(
+    tmp_path: Path, scorer: IssuedApiKey, admin: IssuedApiKey
+) -> None:
+    """8 clients hammer a model-reading route while the alias moves and an admin reloads
+    every few milliseconds: every request succeeds and sees one consistent version."""
+    counter = {"version": 1}
+
+    def alias() -> ModelRef:
+        version = str(counter["version"])
+        return ModelRef(uri=f"fake://{version}", version=version)
+
+    def slow_loader(uri: str) -> FakeBundle:
+        time.sleep(0.003)
+        return load_fake(uri)
+
+    app = build_app(f"sqlite:///{tmp_path / 'svc.db'}", scorer, admin, resolver=alias,
+                    loader=slow_loader, reload_poll_seconds=0)
+    with running_server(app) as base_url:
+        done = threading.Event()
+        reloads: list[int] = []
+
+        def keep_reloading() -> None:
+            with httpx.Client(base_url=base_url, timeout=10) as http:
+                while not done.is_set():
+                    counter["version"] += 1
+                    reloads.append(http.post("/v1/admin/reload",
+                                             headers={"X-API-Key": admin.token}).status_code)
+                    time.sleep(0.005)
+
+        def client_run(_: int) -> list[dict[str, Any]]:
+            out = []
+            with httpx.Client(base_url=base_url, timeout=10) as http:
+                for _ in range(40):
+                    response = http.get("/test/model")
+                    out.append({"status": response.status_code, **response.json()})
+            return out
+
+        reloader = threading.Thread(target=keep_reloading)
+        reloader.start()
+        try:
+            with ThreadPoolExecutor(max_workers=8) as pool:
+                results = [r for batch in pool.map(client_run, range(8)) for r in batch]
+        finally:
+            done.set()
+            reloader.join()
+
+    assert len(results) == 320
+    assert [r for r in results if r["status"] != 200] == []
+    assert [r for r in results if not (r["ref"] == r["bundle"] == r["first"])] == []
+    assert len({r["ref"] for r in results}) >= 3, "the model never moved during the load"
+    assert reloads
+    assert set(reloads) == {200}

@@ -1,0 +1,207 @@
+"""Run listing and comparison for analysts: metrics side by side, only the differing config,
+and a standalone HTML report with each run's curves, from the runs' logged evaluation frames."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import mlflow
+import numpy as np
+import pandas as pd
+import pytest
+from mlflow import MlflowClient
+from typer.testing import CliRunner
+
+from creditrisk.cli import runs as runs_cli
+from training import tracking
+from training.comparison import (
+    ComparisonError,
+    compare_runs,
+    config_differences,
+    key_metrics,
+    list_runs,
+    resolve_run_id,
+    write_html_report,
+)
+from training.evaluation import binary_metrics
+
+EXPERIMENT = "comparison-test"
+
+
+def logged_run(name: str, learning_rate: float, noise: float, seed: int) -> str:
+    rng = np.random.default_rng(seed)
+    p_true = rng.beta(1, 10, size=400)
+    y = (rng.random(400) < p_true).astype(np.int64)
+    score = np.clip(p_true + rng.normal(0, noise, 400), 0, 1)
+    frame = pd.DataFrame(
+        {
+            "row_id": [f"c{i}" for i in range(400)],
+            "as_of": pd.Timestamp("2025-06-30"),
+            "y_true": y,
+            "score": score,
+        }
+    )
+    with tracking.training_run(EXPERIMENT, name) as run_id:
+        tracking.log_config(
+            {"model": {"learning_rate": learning_rate, "num_leaves": 31}, "seed": 7}
+        )
+        tracking.log_metrics(binary_metrics(y, score), prefix="default_test")
+        tracking.log_metrics({"mae_days": 4.0 + noise}, prefix="late_test")
+        tracking.log_evaluation_frame("default_test", frame)
+    return run_id
+
+
+@pytest.fixture(scope="module")
+def two_runs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str, str]]:
+    """(tracking uri, run id of a good model, run id of a noisier one) in a fresh store."""
+    directory = tmp_path_factory.mktemp("mlflow")
+    previous = mlflow.get_tracking_uri()
+    uri = f"sqlite:///{directory / 'mlflow.db'}"
+    tracking.configure(uri)
+    good = logged_run("good", 0.05, 0.01, seed=1)
+    noisy = logged_run("noisy", 0.10, 0.2, seed=2)
+    client = MlflowClient()
+    client.create_registered_model("comparison-model")
+    client.create_model_version("comparison-model", source=str(directory / "bundle"), run_id=good)
+    tracking.set_alias("comparison-model", tracking.CHAMPION_ALIAS, "1")
+    yield uri, good, noisy
+    mlflow.set_tracking_uri(previous)
+
+
+def test_list_runs_newest_first_with_key_metrics_and_registered_version(
+    two_runs: tuple[str, str, str],
+) -> None:
+    _, good, noisy = two_runs
+    runs = list_runs(EXPERIMENT)
+    assert runs["run_id"].tolist() == [noisy, good]
+    assert runs.columns[:5].tolist() == [
+        "run_id",
+        "run_name",
+        "start_time",
+        "status",
+        "model_version",
+    ]
+    assert {"default_test_roc_auc", "default_test_ece", "late_test_mae_days"} <= set(runs.columns)
+    assert (
+        runs.set_index("run_name").loc["good", "model_version"] == "comparison-model v1 @champion"
+    )
+    assert runs.set_index("run_name").loc["noisy", "model_version"] == ""
+    chosen = list_runs(EXPERIMENT, metrics=["default_test_ks"])
+    assert chosen.columns[-1] == "default_test_ks"
+    assert chosen.shape == (2, 6)
+
+
+def test_list_runs_of_an_unknown_experiment_says_so(two_runs: tuple[str, str, str]) -> None:
+    with pytest.raises(ComparisonError, match="no experiment 'nope'"):
+        list_runs("nope")
+
+
+def test_key_metrics_prefer_headline_over_segment_names() -> None:
+    names = [
+        "default_test_applicants_roc_auc",
+        "default_test_roc_auc",
+        "late_test_roc_auc",
+        "default_test_oracle_model_roc_auc",
+        "default_test_ks",
+        "default_test_existing_ece",
+        "default_test_ece",
+        "late_test_mae_days",
+    ]
+    assert key_metrics(names) == [
+        "default_test_roc_auc",
+        "late_test_roc_auc",
+        "default_test_ece",
+        "late_test_mae_days",
+    ]
+    assert key_metrics(names, limit=2) == ["default_test_roc_auc", "late_test_roc_auc"]
+
+
+def test_compare_two_runs_side_by_side(two_runs: tuple[str, str, str]) -> None:
+    _, good, noisy = two_runs
+    result = compare_runs([good, noisy])
+    assert result.runs["run_id"].tolist() == [good, noisy]
+    labels = result.runs["label"].tolist()
+    assert labels == [f"good ({good[:8]})", f"noisy ({noisy[:8]})"]
+    # 10 binary metrics + 1 days-late metric, one column per run plus the difference
+    assert result.metrics.shape == (11, 3)
+    assert result.metrics.columns.tolist() == [*labels, "difference"]
+    auc = result.metrics.loc["default_test_roc_auc"]
+    assert auc["difference"] == pytest.approx(auc[labels[1]] - auc[labels[0]])
+    assert auc[labels[0]] > auc[labels[1]]  # the less noisy model ranks better
+    # only the learning rate differs; num_leaves and seed are equal and left out
+    assert result.config_diff.index.tolist() == ["model.learning_rate"]
+    assert result.config_diff.loc["model.learning_rate"].tolist() == ["0.05", "0.1"]
+    assert set(result.curves) == {"default_test"}
+    assert set(result.curves["default_test"]) == set(labels)
+
+
+def test_metric_globs_select_a_family(two_runs: tuple[str, str, str]) -> None:
+    _, good, noisy = two_runs
+    result = compare_runs(
+        [good, noisy], metrics=["late_test_*", "default_test_roc_auc"], curves=False
+    )
+    assert result.metrics.index.tolist() == ["late_test_mae_days", "default_test_roc_auc"]
+    assert result.curves == {}
+
+
+def test_config_differences_show_missing_parameters() -> None:
+    diff = config_differences({"a": {"x": "1", "y": "2"}, "b": {"x": "1"}})
+    assert diff.index.tolist() == ["y"]
+    assert diff.loc["y"].tolist() == ["2", "(not set)"]
+
+
+def test_html_report_is_standalone_with_overlaid_curves(
+    two_runs: tuple[str, str, str], tmp_path: Path
+) -> None:
+    _, good, noisy = two_runs
+    path = write_html_report(compare_runs([good, noisy]), tmp_path / "report" / "compare.html")
+    text = path.read_text()
+    images = re.findall(r'<img alt="([^"]+)" src="data:image/png;base64,', text)
+    assert images == ["default_test_roc", "default_test_calibration"]
+    assert "model.learning_rate" in text
+    assert "default_test_roc_auc" in text
+    assert 'src="http' not in text  # nothing fetched from elsewhere
+
+
+def test_run_ids_resolve_from_unique_prefixes(two_runs: tuple[str, str, str]) -> None:
+    _, good, _ = two_runs
+    assert resolve_run_id(good[:8]) == good
+    with pytest.raises(ComparisonError, match="no run id starts with 'zzzz'"):
+        resolve_run_id("zzzz")
+    with pytest.raises(ComparisonError, match="at least two runs"):
+        compare_runs([good])
+
+
+def test_cli_compare_prints_tables_and_writes_the_report(
+    two_runs: tuple[str, str, str], tmp_path: Path
+) -> None:
+    uri, good, noisy = two_runs
+    html = tmp_path / "cli.html"
+    result = CliRunner().invoke(
+        runs_cli.app,
+        ["compare", good, noisy[:10], "--html", str(html), "--tracking-uri", uri],
+        terminal_width=200,
+    )
+    assert result.exit_code == 0, result.output
+    assert "default_test_roc_auc" in result.output
+    assert "model.learning_rate" in result.output
+    assert str(html.resolve()) in result.output.replace("\n", "")
+    assert html.exists()
+
+
+def test_cli_list_shows_the_runs(two_runs: tuple[str, str, str]) -> None:
+    uri, good, noisy = two_runs
+    result = CliRunner().invoke(
+        runs_cli.app,
+        ["list", "--experiment", EXPERIMENT, "--tracking-uri", uri],
+        terminal_width=250,
+    )
+    assert result.exit_code == 0, result.output
+    assert good in result.output
+    assert noisy in result.output
+    missing = CliRunner().invoke(
+        runs_cli.app, ["list", "--experiment", "nope", "--tracking-uri", uri]
+    )
+    assert missing.exit_code == 1

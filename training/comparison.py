@@ -1,0 +1,380 @@
+"""Side-by-side view of training runs for analysts: which runs exist, how their metrics and
+configurations differ, and their ROC and calibration curves overlaid in one HTML report.
+
+Reads MLflow (through the store set by ``tracking.configure``) and never writes to it.
+"""
+
+from __future__ import annotations
+
+import base64
+import fnmatch
+import html
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from string import Template
+from typing import Any
+
+import mlflow
+import numpy as np
+import pandas as pd
+from mlflow import MlflowClient
+from mlflow.exceptions import MlflowException
+
+from training import tracking
+from training.plots import calibration_figure, figure_png, roc_figure
+
+KEY_METRIC_SUFFIXES = ("roc_auc", "ece", "brier", "mae_days")
+MAX_KEY_METRICS = 8
+NOT_SET = "(not set)"
+RUN_ID_LENGTH = 32
+SHORT_ID_LENGTH = 8
+
+Curve = tuple[np.ndarray, np.ndarray]
+
+
+class ComparisonError(LookupError):
+    """A run or experiment that cannot be found, or an ambiguous run id prefix."""
+
+
+@dataclass(frozen=True)
+class ComparisonResult:
+    """Several runs side by side.
+
+    - runs: one row per run (label, run_id, run_name, experiment_id, start_time, status,
+      model_version).
+    - metrics: one row per metric, one column per run label (plus ``difference`` = second -
+      first when exactly two runs are compared).
+    - config_diff: one row per parameter whose value differs, one column per run label.
+    - curves: evaluation frame name -> run label -> (y_true, score), from each run's logged
+      ``evaluation/<name>.parquet``.
+    """
+
+    runs: pd.DataFrame
+    metrics: pd.DataFrame
+    config_diff: pd.DataFrame
+    curves: dict[str, dict[str, Curve]] = field(default_factory=dict)
+    tracking_uri: str = ""
+
+
+def run_label(run_name: str | None, run_id: str) -> str:
+    """How a run is named in tables and legends: ``name (first 8 characters of the id)``."""
+    return f"{run_name or 'run'} ({run_id[:SHORT_ID_LENGTH]})"
+
+
+def _start_time(milliseconds: int | None) -> pd.Timestamp:
+    if milliseconds is None:
+        return pd.NaT
+    return pd.Timestamp(milliseconds, unit="ms", tz="UTC")
+
+
+def _registered_versions(run_ids: Sequence[str]) -> dict[str, str]:
+    """run id -> ``name vN @alias`` of the registered versions created from it."""
+    if not run_ids:
+        return {}
+    client = MlflowClient()
+    quoted = ", ".join(f"'{run_id}'" for run_id in run_ids)
+    try:
+        versions = client.search_model_versions(f"run_id IN ({quoted})")
+        # version search does not return aliases: read them from each registered model
+        aliases: dict[tuple[str, str], list[str]] = {}
+        for name in sorted({str(version.name) for version in versions}):
+            for alias, number in client.get_registered_model(name).aliases.items():
+                aliases.setdefault((name, str(number)), []).append(alias)
+    except MlflowException:
+        return {}
+    found: dict[str, list[str]] = {}
+    for version in versions:
+        tags = "".join(
+            f" @{a}" for a in sorted(aliases.get((str(version.name), str(version.version)), []))
+        )
+        found.setdefault(str(version.run_id), []).append(f"{version.name} v{version.version}{tags}")
+    return {run_id: ", ".join(sorted(labels)) for run_id, labels in found.items()}
+
+
+def key_metrics(names: Sequence[str], *, limit: int = MAX_KEY_METRICS) -> list[str]:
+    """Headline metrics for a listing: for each key suffix (roc_auc, ece, brier, mae_days), the
+    names with the fewest prefix words, so ``default_test_roc_auc`` is shown and the segment
+    variant ``default_test_applicants_roc_auc`` is not. At most ``limit``, by suffix order."""
+    chosen: list[str] = []
+    for suffix in KEY_METRIC_SUFFIXES:
+        prefixes = {
+            name: name[: -len(suffix)].strip("_") for name in names if name.endswith(suffix)
+        }
+        if not prefixes:
+            continue
+        fewest = min(prefix.count("_") for prefix in prefixes.values())
+        chosen.extend(sorted(n for n, prefix in prefixes.items() if prefix.count("_") == fewest))
+    return chosen[:limit]
+
+
+def list_runs(
+    experiment: str = tracking.TRAINING_EXPERIMENT,
+    *,
+    metrics: Sequence[str] | None = None,
+    max_runs: int = 50,
+) -> pd.DataFrame:
+    """The training runs of ``experiment``, newest first: run_id, run_name, start_time, status,
+    model_version (registered versions and aliases) and key metrics (``metrics`` or a default
+    choice of headline metrics)."""
+    found = MlflowClient().get_experiment_by_name(experiment)
+    if found is None:
+        raise ComparisonError(f"no experiment {experiment!r} in {mlflow.get_tracking_uri()}")
+    runs = mlflow.search_runs(
+        experiment_ids=[found.experiment_id],
+        order_by=["attributes.start_time DESC"],
+        max_results=max_runs,
+        output_format="list",
+    )
+    all_metrics = sorted({name for run in runs for name in run.data.metrics})
+    columns = (
+        select_names(all_metrics, metrics) if metrics is not None else key_metrics(all_metrics)
+    )
+    versions = _registered_versions([run.info.run_id for run in runs])
+    rows = [
+        {
+            "run_id": run.info.run_id,
+            "run_name": run.info.run_name,
+            "start_time": _start_time(run.info.start_time),
+            "status": run.info.status,
+            "model_version": versions.get(run.info.run_id, ""),
+            **{name: run.data.metrics.get(name, np.nan) for name in columns},
+        }
+        for run in runs
+    ]
+    base = ["run_id", "run_name", "start_time", "status", "model_version"]
+    return pd.DataFrame(rows, columns=[*base, *columns])
+
+
+PROMOTION_COLUMNS = [
+    "decided_at",
+    "model_name",
+    "from_version",
+    "to_version",
+    "decision",
+    "actor",
+    "record_run_id",
+]
+
+
+def promotion_history(
+    model_name: str | None = None, *, experiment: str = tracking.PROMOTIONS_EXPERIMENT
+) -> pd.DataFrame:
+    """Every promotion decision recorded (accepted and refused), newest first: decided_at,
+    model_name, from_version, to_version, decision, actor, record_run_id (its evidence.json)."""
+    found = MlflowClient().get_experiment_by_name(experiment)
+    if found is None:
+        return pd.DataFrame(columns=PROMOTION_COLUMNS)
+    runs = mlflow.search_runs(
+        experiment_ids=[found.experiment_id],
+        filter_string=f"tags.model_name = '{model_name}'" if model_name else "",
+        order_by=["attributes.start_time DESC"],
+        output_format="list",
+    )
+    rows = [
+        {
+            "decided_at": _start_time(run.info.start_time),
+            **{key: run.data.tags.get(key, "") for key in PROMOTION_COLUMNS[1:-1]},
+            "record_run_id": run.info.run_id,
+        }
+        for run in runs
+    ]
+    return pd.DataFrame(rows, columns=PROMOTION_COLUMNS)
+
+
+def resolve_run_id(run_id_or_prefix: str) -> str:
+    """A full run id from an id or a unique prefix of one (as shown by ``runs list``)."""
+    if len(run_id_or_prefix) == RUN_ID_LENGTH:
+        return run_id_or_prefix
+    runs = mlflow.search_runs(search_all_experiments=True, output_format="list")
+    matches = sorted(
+        {run.info.run_id for run in runs if run.info.run_id.startswith(run_id_or_prefix)}
+    )
+    if not matches:
+        raise ComparisonError(f"no run id starts with {run_id_or_prefix!r}")
+    if len(matches) > 1:
+        raise ComparisonError(f"run id prefix {run_id_or_prefix!r} is ambiguous: {matches}")
+    return matches[0]
+
+
+def compare_runs(
+    run_ids: Sequence[str], *, metrics: Sequence[str] | None = None, curves: bool = True
+) -> ComparisonResult:
+    """Metrics side by side, the configuration parameters that differ, and (``curves``) each
+    run's test-set outcomes and scores for the overlaid curves of the HTML report."""
+    if len(run_ids) < 2:
+        raise ComparisonError(f"compare needs at least two runs, got {list(run_ids)}")
+    client = MlflowClient()
+    runs = []
+    for given in run_ids:
+        run_id = resolve_run_id(given)
+        try:
+            runs.append(client.get_run(run_id))
+        except MlflowException as exc:
+            raise ComparisonError(f"no run {given!r} in {mlflow.get_tracking_uri()}") from exc
+    labels = [run_label(run.info.run_name, run.info.run_id) for run in runs]
+    if len(set(labels)) < len(labels):
+        raise ComparisonError(f"the same run is given twice: {list(run_ids)}")
+    versions = _registered_versions([run.info.run_id for run in runs])
+    runs_table = pd.DataFrame(
+        [
+            {
+                "label": label,
+                "run_id": run.info.run_id,
+                "run_name": run.info.run_name,
+                "experiment_id": run.info.experiment_id,
+                "start_time": _start_time(run.info.start_time),
+                "status": run.info.status,
+                "model_version": versions.get(run.info.run_id, ""),
+            }
+            for label, run in zip(labels, runs, strict=True)
+        ]
+    )
+    return ComparisonResult(
+        runs=runs_table,
+        metrics=metrics_table(
+            {label: run.data.metrics for label, run in zip(labels, runs, strict=True)}, metrics
+        ),
+        config_diff=config_differences(
+            {label: run.data.params for label, run in zip(labels, runs, strict=True)}
+        ),
+        curves=_load_curves(labels, [run.info.run_id for run in runs]) if curves else {},
+        tracking_uri=mlflow.get_tracking_uri(),
+    )
+
+
+def metrics_table(
+    metrics_by_run: dict[str, dict[str, float]], names: Sequence[str] | None = None
+) -> pd.DataFrame:
+    """Rows = metric names (all metrics of any run, or ``names``; a name with ``*``, ``?`` or
+    ``[`` is a glob such as ``default_test_*``), columns = runs; with two runs a
+    ``difference`` column (second - first)."""
+    available = sorted({name for values in metrics_by_run.values() for name in values})
+    chosen = available if names is None else select_names(available, names)
+    table = pd.DataFrame(
+        {
+            label: [values.get(name, np.nan) for name in chosen]
+            for label, values in metrics_by_run.items()
+        },
+        index=pd.Index(chosen, name="metric"),
+        dtype="float64",
+    )
+    if table.shape[1] == 2:
+        table["difference"] = table.iloc[:, 1] - table.iloc[:, 0]
+    return table
+
+
+def select_names(available: Sequence[str], wanted: Sequence[str]) -> list[str]:
+    """``wanted`` in order, each glob pattern expanded against ``available`` (sorted)."""
+    chosen: list[str] = []
+    for name in wanted:
+        matches = fnmatch.filter(available, name) if any(c in name for c in "*?[") else [name]
+        chosen.extend(match for match in sorted(matches) if match not in chosen)
+    return chosen
+
+
+def config_differences(params_by_run: dict[str, dict[str, str]]) -> pd.DataFrame:
+    """Rows = parameters whose value is not the same in every run (a parameter missing from a
+    run counts as different and shows ``(not set)``), columns = runs."""
+    keys = sorted({key for params in params_by_run.values() for key in params})
+    table = pd.DataFrame(
+        {
+            label: [params.get(key, NOT_SET) for key in keys]
+            for label, params in params_by_run.items()
+        },
+        index=pd.Index(keys, name="parameter"),
+        dtype="string",
+    )
+    differs = table.nunique(axis=1) > 1
+    return table[differs]
+
+
+def _load_curves(labels: Sequence[str], run_ids: Sequence[str]) -> dict[str, dict[str, Curve]]:
+    curves: dict[str, dict[str, Curve]] = {}
+    for label, run_id in zip(labels, run_ids, strict=True):
+        for name in tracking.evaluation_frame_names(run_id):
+            frame = tracking.load_evaluation_frame(run_id, name, columns=["y_true", "score"])
+            curves.setdefault(name, {})[label] = (
+                frame["y_true"].to_numpy(dtype=np.float64),
+                frame["score"].to_numpy(dtype=np.float64),
+            )
+    return curves
+
+
+# --------------------------------------------------------------------------- HTML report
+
+
+def _table_html(table: pd.DataFrame, *, index: bool = True) -> str:
+    if table.empty:
+        return '<p class="note">(none)</p>'
+    return table.to_html(
+        index=index, na_rep="—", float_format=lambda value: f"{value:.4f}", border=0
+    )
+
+
+def _img(png: bytes, alt: str) -> str:
+    encoded = base64.b64encode(png).decode("ascii")
+    return f'<img alt="{html.escape(alt)}" src="data:image/png;base64,{encoded}">'
+
+
+def _is_probability(score: np.ndarray) -> bool:
+    return bool(len(score)) and bool(np.all((score >= 0.0) & (score <= 1.0)))
+
+
+def report_figures(result: ComparisonResult) -> dict[str, bytes]:
+    """PNG per figure of the report: ``<frame>_roc`` and ``<frame>_calibration`` (calibration
+    only for series whose scores are probabilities)."""
+    pngs: dict[str, bytes] = {}
+    for name, series in sorted(result.curves.items()):
+        pngs[f"{name}_roc"] = figure_png(roc_figure(series, title=f"ROC: {name}"))
+        probabilities = {
+            label: curve for label, curve in series.items() if _is_probability(curve[1])
+        }
+        if probabilities:
+            pngs[f"{name}_calibration"] = figure_png(
+                calibration_figure(probabilities, title=f"Calibration: {name}")
+            )
+    return pngs
+
+
+def render_html(result: ComparisonResult, *, title: str = "Training runs compared") -> str:
+    """The standalone report (tables + PNGs embedded as base64): one file to mail or archive."""
+    pngs = report_figures(result)
+    figures = "\n".join(_img(png, name) for name, png in pngs.items())
+    template = Template(
+        resources.files("training").joinpath("report_template.html").read_text("utf-8")
+    )
+    return template.substitute(
+        title=html.escape(title),
+        tracking_uri=html.escape(result.tracking_uri),
+        runs_table=_table_html(result.runs, index=False),
+        metrics_table=_table_html(result.metrics),
+        config_table=_table_html(result.config_diff),
+        figures=f'<div class="figures">{figures}</div>'
+        if figures
+        else '<p class="note">(no evaluation frames logged)</p>',
+    )
+
+
+def write_html_report(
+    result: ComparisonResult, path: str | Path, *, title: str = "Training runs compared"
+) -> Path:
+    """Write the report to ``path`` (parent directories created); returns the path."""
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(render_html(result, title=title), encoding="utf-8")
+    return target
+
+
+def describe(value: Any) -> str:
+    """A table cell as text for the terminal: floats with 4 decimals, missing as a dash."""
+    if value is None or value is pd.NA or value is pd.NaT:
+        return "—"
+    if isinstance(value, float | np.floating) and np.isnan(value):
+        return "—"
+    if isinstance(value, float | np.floating):
+        return f"{value:.4f}"
+    if isinstance(value, pd.Timestamp):
+        return value.strftime("%Y-%m-%d %H:%M")
+    return str(value)

@@ -1,0 +1,65 @@
+"""Training configuration: one validated object, loadable from YAML, logged with every run."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class DefaultModelConfig(_Strict):
+    horizon_days: int = Field(365, ge=30, le=730, description="Default label window")
+    dpd_days: int = Field(90, ge=30, description="Days past due that count as default")
+    holdout_months: int = Field(6, ge=1, description="Latest labelled month-ends held out")
+    valid_months: int = Field(3, ge=0, description="Latest training months for early stopping")
+    calibration: Literal["platt", "isotonic", "none"] = "platt"
+    lgbm_params: dict[str, Any] = Field(default_factory=dict)
+    num_boost_round: int = Field(600, ge=10)
+    logistic_c: float = Field(0.5, gt=0)
+
+
+class LateModelConfig(_Strict):
+    grace_days: int = Field(0, ge=0, description="Paid later than due + grace counts as late")
+    holdout_share: float = Field(0.3, gt=0, lt=1)
+    calibration: Literal["platt", "isotonic", "none"] = "platt"
+    lgbm_params: dict[str, Any] = Field(default_factory=dict)
+    num_boost_round: int = Field(600, ge=10)
+    quantile_rounds: int = Field(300, ge=10)
+
+
+class TrainingConfig(_Strict):
+    """Everything that decides a model: same data + same config -> same model."""
+
+    model_name: str = "creditrisk"
+    experiment: str = "creditrisk"
+    seed: int = 7
+    default: DefaultModelConfig = Field(default_factory=DefaultModelConfig)
+    late: LateModelConfig = Field(default_factory=LateModelConfig)
+    train_default: bool = True
+    model_kind: Literal["lightgbm", "logistic"] = Field(
+        "lightgbm", description="Estimator of the default model in the bundle"
+    )
+
+    @classmethod
+    def from_yaml(cls, path: Path) -> TrainingConfig:
+        data = yaml.safe_load(path.read_text()) or {}
+        return cls.model_validate(data)
+
+    def to_flat_dict(self) -> dict[str, Any]:
+        flat: dict[str, Any] = {}
+
+        def walk(prefix: str, value: Any) -> None:
+            if isinstance(value, dict):
+                for k, v in value.items():
+                    walk(f"{prefix}.{k}" if prefix else str(k), v)
+            else:
+                flat[prefix] = value
+
+        walk("", self.model_dump())
+        return flat

@@ -1,0 +1,270 @@
+"""Fit the default and late-payment models on out-of-time splits and evaluate them.
+
+Pure computation (no MLflow): :mod:`training.pipeline` logs what these return.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from features.catalog import catalog
+from features.ledger.frame import Ledger
+from models.estimators import BoostedClassifier, LogisticBaseline, QuantileRegressors
+from models.spec import FeatureSpec
+from training.config import DefaultModelConfig, LateModelConfig
+from training.datasets import SnapshotSet, attach_late_labels
+from training.evaluation import (
+    binary_metrics,
+    compare_to_oracle,
+    interval_metrics,
+    mae_baseline,
+    segment_metrics,
+    with_prefix,
+)
+from training.split import (
+    CALIBRATION,
+    TEST,
+    TRAIN,
+    OutOfTimeSplit,
+    plan_invoice_split,
+    plan_snapshot_split,
+)
+
+
+class TrainingDataError(ValueError):
+    """A split holds too few rows or a single class (names the split and counts)."""
+
+
+def catalog_spec(level: str) -> FeatureSpec:
+    """The feature spec from the one declared catalog."""
+    feats = catalog(level)  # type: ignore[arg-type]
+    return FeatureSpec.from_features(
+        [f.name for f in feats],
+        [f.description for f in feats],
+        [f.direction for f in feats],
+        [f.name for f in feats if f.kind == "categorical"],
+    )
+
+
+def _require_classes(y: np.ndarray, split: str) -> None:
+    if len(y) == 0 or len(np.unique(y)) < 2:
+        raise TrainingDataError(
+            f"{split} split has {len(y)} rows and {int(np.sum(y))} events: need both outcomes"
+        )
+
+
+@dataclass
+class DefaultFit:
+    spec: FeatureSpec
+    model: BoostedClassifier | LogisticBaseline
+    baseline: LogisticBaseline | None
+    split: OutOfTimeSplit
+    roles: np.ndarray
+    metrics: dict[str, float]
+    test: pd.DataFrame
+    """Test rows: customer_id, as_of, y_true, score, baseline_score, oracle (if any), features."""
+    row_counts: dict[str, int] = field(default_factory=dict)
+    label_rates: dict[str, float] = field(default_factory=dict)
+
+
+def fit_default_model(
+    snapshots: SnapshotSet,
+    *,
+    config: DefaultModelConfig,
+    model_kind: str,
+    seed: int,
+    oracle: pd.DataFrame | None = None,
+) -> DefaultFit:
+    """Train on old months, early-stop on the latest training months, calibrate and test on
+    the holdout (a label window later). ``oracle``: customer_id, as_of, pd_12m (truth)."""
+    frame = snapshots.frame
+    month_end_dates = frame.loc[frame["as_of"].dt.is_month_end, "as_of"]
+    split = plan_snapshot_split(
+        month_end_dates, horizon_days=snapshots.horizon_days,
+        holdout_periods=config.holdout_months,
+    )
+    roles = split.assign(frame["as_of"], frame["customer_id"])
+    spec = catalog_spec("customer").with_levels_from(frame[roles == TRAIN])
+    X = spec.encode(frame)
+    y = frame["default_12m"].to_numpy(dtype=np.int8)
+    train = roles == TRAIN
+    valid_from = split.train_end - pd.DateOffset(months=config.valid_months)
+    in_valid = train & (frame["as_of"] > valid_from).to_numpy() if config.valid_months else None
+    fit_rows = train & ~in_valid if in_valid is not None else train
+    for name, mask in ((TRAIN, fit_rows), (CALIBRATION, roles == CALIBRATION),
+                       (TEST, roles == TEST)):
+        _require_classes(y[mask], name)
+
+    def make_lightgbm() -> BoostedClassifier:
+        return BoostedClassifier(spec, params=dict(config.lgbm_params),
+                                 num_boost_round=config.num_boost_round, seed=seed)
+
+    baseline = LogisticBaseline(spec, C=config.logistic_c, seed=seed).fit(X[train], y[train])
+    baseline.calibrate(X[roles == CALIBRATION], y[roles == CALIBRATION], config.calibration)
+    model: BoostedClassifier | LogisticBaseline
+    if model_kind == "logistic":
+        model = baseline
+    else:
+        booster = make_lightgbm()
+        booster.fit(
+            X[fit_rows], y[fit_rows],
+            X_valid=X[in_valid] if in_valid is not None else None,
+            y_valid=y[in_valid] if in_valid is not None else None,
+        )
+        booster.calibrate(X[roles == CALIBRATION], y[roles == CALIBRATION], config.calibration)
+        model = booster
+
+    test_mask = roles == TEST
+    test = frame.loc[test_mask].reset_index(drop=True)
+    score = model.predict_proba(X[test_mask])
+    base_score = baseline.predict_proba(X[test_mask])
+    y_test = y[test_mask]
+    metrics = with_prefix(binary_metrics(y_test, score), "default_test")
+    metrics |= with_prefix(binary_metrics(y_test, base_score), "default_test_logistic")
+    applicants = test["is_applicant"].to_numpy(dtype=bool)
+    metrics |= with_prefix(
+        segment_metrics(y_test, score, {"applicants": applicants, "existing": ~applicants}),
+        "default_test",
+    )
+    evaluation = pd.DataFrame(
+        {
+            "row_id": np.arange(len(test)),
+            "customer_id": test["customer_id"].astype("string").to_numpy(),
+            "as_of": test["as_of"].to_numpy(),
+            "y_true": y_test,
+            "score": score,
+            "baseline_score": base_score,
+            "is_applicant": applicants,
+        }
+    )
+    if oracle is not None:
+        truth = oracle.rename(columns={"month_end": "as_of", "pd_12m": "oracle"})
+        truth = truth[["customer_id", "as_of", "oracle"]].assign(
+            customer_id=lambda d: d["customer_id"].astype("string"),
+            as_of=lambda d: pd.to_datetime(d["as_of"]).astype("datetime64[ns]"),
+        )
+        evaluation = evaluation.merge(truth, on=["customer_id", "as_of"], how="left")
+        has = evaluation["oracle"].notna().to_numpy()
+        if has.any():
+            oracle_metrics = compare_to_oracle(
+                y_test[has], score[has], evaluation.loc[has, "oracle"].to_numpy()
+            )
+            metrics |= with_prefix(oracle_metrics, "default_test")
+    for name in spec.names:
+        evaluation[name] = test[name].to_numpy()
+    counts = {r: int((roles == r).sum()) for r in (TRAIN, CALIBRATION, TEST)}
+    rates = {r: float(y[roles == r].mean()) for r in (TRAIN, CALIBRATION, TEST)}
+    return DefaultFit(spec, model, baseline if model_kind != "logistic" else None, split,
+                      roles, metrics, evaluation, counts, rates)
+
+
+@dataclass
+class LateFit:
+    spec: FeatureSpec
+    model: BoostedClassifier
+    days_model: QuantileRegressors
+    split: OutOfTimeSplit
+    metrics: dict[str, float]
+    test: pd.DataFrame
+    row_counts: dict[str, int] = field(default_factory=dict)
+    label_rates: dict[str, float] = field(default_factory=dict)
+    extras: dict[str, Any] = field(default_factory=dict)
+
+
+def fit_late_model(
+    ledger: Ledger,
+    invoice_features: pd.DataFrame,
+    *,
+    data_end: pd.Timestamp,
+    config: LateModelConfig,
+    seed: int,
+    oracle: pd.DataFrame | None = None,
+) -> LateFit:
+    """Train on invoices issued before the cut (labels censored at the cut), calibrate and
+    test on later invoices, split by customer. ``oracle``: invoice_id, p_late (truth)."""
+    split = plan_invoice_split(invoice_features["issue_date"], data_end=data_end,
+                               holdout_share=config.holdout_share)
+    roles = split.assign(invoice_features["issue_date"], invoice_features["customer_id"])
+    train = attach_late_labels(invoice_features[roles == TRAIN], ledger,
+                               cutoff=split.train_end, grace_days=config.grace_days)
+    holdout = attach_late_labels(invoice_features[roles != TRAIN], ledger,
+                                 cutoff=data_end, grace_days=config.grace_days)
+    holdout_roles = split.assign(holdout["issue_date"], holdout["customer_id"])
+    calib = holdout[holdout_roles == CALIBRATION].reset_index(drop=True)
+    test = holdout[holdout_roles == TEST].reset_index(drop=True)
+    for name, part in ((TRAIN, train), (CALIBRATION, calib), (TEST, test)):
+        _require_classes(part["late"].to_numpy(), f"late-payment {name}")
+
+    spec = catalog_spec("invoice").with_levels_from(train)
+    X_train = spec.encode(train)
+    y_train = train["late"].to_numpy()
+    # early stopping on the latest 15 % of the training invoices (time-ordered)
+    order = np.argsort(train["issue_date"].to_numpy(), kind="stable")
+    n_valid = max(1, int(0.15 * len(order)))
+    fit_idx, valid_idx = order[:-n_valid], order[-n_valid:]
+    model = BoostedClassifier(spec, params=dict(config.lgbm_params),
+                              num_boost_round=config.num_boost_round, seed=seed)
+    model.fit(X_train[fit_idx], y_train[fit_idx], X_valid=X_train[valid_idx],
+              y_valid=y_train[valid_idx])
+    model.calibrate(spec.encode(calib), calib["late"].to_numpy(), config.calibration)
+
+    settled = train["days_beyond_terms"].notna().to_numpy()
+    days_model = QuantileRegressors(spec, params=dict(config.lgbm_params),
+                                    num_boost_round=config.quantile_rounds, seed=seed)
+    days_model.fit(X_train[settled], train.loc[settled, "days_beyond_terms"].to_numpy())
+
+    X_test = spec.encode(test)
+    y_test = test["late"].to_numpy()
+    score = model.predict_proba(X_test)
+    metrics = with_prefix(binary_metrics(y_test, score), "late_test")
+    prior = test["prior_late_share"].to_numpy(dtype=np.float64)
+    naive = np.where(np.isnan(prior), float(np.mean(y_train)), prior)
+    metrics["late_test_naive_prior_share_roc_auc"] = binary_metrics(y_test, naive)["roc_auc"]
+
+    q = days_model.predict(X_test)
+    known_days = test["days_beyond_terms"].notna().to_numpy()
+    days_true = test.loc[known_days, "days_beyond_terms"].to_numpy()
+    qk = q[known_days]
+    metrics |= with_prefix(interval_metrics(days_true, qk[:, 0], qk[:, 1], qk[:, 2]),
+                           "late_test_days")
+    days_late_true = np.maximum(days_true, 0)
+    days_late_pred = np.maximum(qk[:, 1], 0)
+    train_days = train.loc[settled, "days_beyond_terms"].to_numpy()
+    metrics["late_test_days_late_mae"] = float(np.mean(np.abs(days_late_pred - days_late_true)))
+    metrics["late_test_days_late_mae_mean_baseline"] = mae_baseline(
+        days_late_true, float(np.mean(np.maximum(train_days, 0)))
+    )
+    evaluation = pd.DataFrame(
+        {
+            "row_id": np.arange(len(test)),
+            "invoice_id": test["invoice_id"].astype("string").to_numpy(),
+            "customer_id": test["customer_id"].astype("string").to_numpy(),
+            "as_of": test["issue_date"].to_numpy(),
+            "y_true": y_test,
+            "score": score,
+            "naive_prior_share": naive,
+            "days_beyond_terms": test["days_beyond_terms"].to_numpy(),
+            "days_p10": q[:, 0],
+            "days_p50": q[:, 1],
+            "days_p90": q[:, 2],
+        }
+    )
+    if oracle is not None:
+        truth = oracle[["invoice_id", "p_late"]].rename(columns={"p_late": "oracle"})
+        truth = truth.assign(invoice_id=truth["invoice_id"].astype("string"))
+        evaluation = evaluation.merge(truth, on="invoice_id", how="left")
+        has = evaluation["oracle"].notna().to_numpy()
+        if has.any():
+            metrics |= with_prefix(
+                compare_to_oracle(y_test[has], score[has],
+                                  evaluation.loc[has, "oracle"].to_numpy()),
+                "late_test",
+            )
+    counts = {TRAIN: len(train), CALIBRATION: len(calib), TEST: len(test)}
+    rates = {TRAIN: float(y_train.mean()), CALIBRATION: float(calib["late"].mean()),
+             TEST: float(y_test.mean())}
+    return LateFit(spec, model, days_model, split, metrics, evaluation, counts, rates)

@@ -1,0 +1,35 @@
+"""Re-scoring logged evaluation frames with a registered bundle (for the promotion gate)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import mlflow.pyfunc
+import numpy as np
+import pandas as pd
+
+from models.bundle import CreditRiskBundle
+from training.tracking import ModelVersionRef
+
+
+@lru_cache(maxsize=8)
+def load_registered_bundle(uri: str) -> CreditRiskBundle:
+    """The bundle behind ``models:/NAME/VERSION`` (cached: versions are immutable)."""
+    model = mlflow.pyfunc.load_model(uri)
+    python_model = model.unwrap_python_model()
+    bundle = getattr(python_model, "bundle", None)
+    if not isinstance(bundle, CreditRiskBundle):
+        raise TypeError(f"{uri} is not a creditrisk bundle")
+    return bundle
+
+
+def score_evaluation_frame(
+    version: ModelVersionRef, frame_name: str, frame: pd.DataFrame
+) -> np.ndarray:
+    """PD (``default_test``) or P(late) (``late_test``) of ``version`` on a logged frame."""
+    bundle = load_registered_bundle(version.uri)
+    if frame_name.startswith("default"):
+        return bundle.predict_pd_12m(frame)
+    if frame_name.startswith("late"):
+        return bundle.late_model.predict_proba(bundle.invoice_spec.encode(frame))
+    raise ValueError(f"no scorer for evaluation frame {frame_name!r}")
