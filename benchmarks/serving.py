@@ -221,7 +221,6 @@ class World:
 
 def fixture_world(workdir: Path) -> World:
     """Train and register the fixture bundles and load the synthetic ledger (tests' code)."""
-    sys.path.insert(0, str(REPO))
     from features.ledger.database import make_engine, upgrade_database
     from features.ledger.store import write_ledger
     from tests.serving.bundle_fixture import SERVICE_TODAY, build_serving_world
@@ -253,7 +252,16 @@ def existing_world(tracking_uri: str, model_uri: str, database_url: str, as_of: 
 # --------------------------------------------------------------------------- main
 
 
+def use_repo_imports() -> None:
+    """Import the repo's packages, not this directory's scripts (``benchmarks/features.py``
+    would shadow the ``features`` package), and the test fixtures."""
+    here = Path(__file__).resolve().parent
+    sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != here]
+    sys.path.insert(0, str(REPO))
+
+
 def main(argv: Sequence[str] | None = None) -> None:
+    use_repo_imports()
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--tracking-uri", help="existing MLflow store (default: train one)")
     parser.add_argument("--model-uri", default="models:/creditrisk@champion")
@@ -278,18 +286,19 @@ def main(argv: Sequence[str] | None = None) -> None:
         world = fixture_world(workdir)
     as_of = args.as_of or world.as_of
 
-    sys.path.insert(0, str(REPO))
     from serving.auth import generate_api_key, seed_entry
 
     key = generate_api_key(label="bench", scopes=["score", "read"], created_at=datetime.now(UTC))
-    base_env = {**os.environ, "OMP_NUM_THREADS": "1", "MLFLOW_TRACKING_URI": world.tracking_uri}
+    path = os.pathsep.join([str(Path(PYTHON).parent), os.environ.get("PATH", "")])
+    base_env = {**os.environ, "PATH": path, "OMP_NUM_THREADS": "1",
+                "MLFLOW_TRACKING_URI": world.tracking_uri,
+                "MLFLOW_REGISTRY_URI": world.tracking_uri}
     ours_env = {
         **base_env,
         "CREDITRISK_DATABASE_URL": world.database_url,
         "CREDITRISK_MODEL_URI": world.model_uri,
         "CREDITRISK_API_KEYS": seed_entry(key.record),
         "CREDITRISK_RELOAD_POLL_SECONDS": "0",
-        "CREDITRISK_LOG_LEVEL": "WARNING",
     }
     rows = applicant_rows(256, seed=5, as_of=as_of)
     auth = {"Authorization": f"Bearer {key.token}"}

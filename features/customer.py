@@ -75,7 +75,7 @@ def feature_frame(prepared: PreparedLedger, day: int) -> pd.DataFrame:
         if name in known.static_categorical:
             data[name] = known.static_categorical[name].array.take(rows)
         else:
-            data[name] = numeric[name][rows]
+            data[name] = numeric[name][rows].astype(np.float64, copy=False)
     index = pd.Index(prepared.customer_ids.array.take(rows), name="customer_id")
     return pd.DataFrame(data, index=index)
 

@@ -21,7 +21,8 @@ def count_by(codes: np.ndarray, n: int) -> np.ndarray:
 
 def sum_by(codes: np.ndarray, values: np.ndarray, n: int) -> np.ndarray:
     """Sum of ``values`` per code (0 where a code has no record)."""
-    return np.bincount(codes, weights=values, minlength=n)
+    # bincount of nothing is int64 whatever the weights: keep sums float64
+    return np.bincount(codes, weights=values, minlength=n).astype(np.float64, copy=False)
 
 
 def max_by(codes: np.ndarray, values: np.ndarray, n: int, empty: float) -> np.ndarray:

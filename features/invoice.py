@@ -47,7 +47,8 @@ def build_invoice_features(
     """Invoice features at issue (``as_of=None``) or for the invoices open at ``as_of``.
 
     Columns: ``invoice_id, customer_id, issue_date, due_date, amount`` and then the catalog's
-    invoice features (``feature_names("invoice")``); rows in ledger order.
+    invoice features (``feature_names("invoice")``); rows in ledger order. Customers are
+    processed ``partition_size`` at a time; the partition size never changes the result.
     """
     as_of_day = None if as_of is None else point_in_time.as_of_day(as_of)
     prepared = prepare_ledger(ledger)
@@ -69,7 +70,7 @@ def build_invoice_features(
             frame[name] = prepared.static_categorical[name].array.take(codes[order])
         else:
             values = np.concatenate([p[1][name] for p in parts]) if parts else np.empty(0)
-            frame[name] = values[order]
+            frame[name] = values[order].astype(np.float64, copy=False)
     return frame
 
 
@@ -87,8 +88,8 @@ def _partition_features(
         predicted_on = np.full(int(chosen.sum()), as_of_day, dtype=np.int64)
         history_until = predicted_on + 1  # up to and including the as-of day
     code = part.invoice_customer[chosen]
-    out = _history(part, code, history_until)
-    out.update(_invoice_attributes(part, chosen, predicted_on, out))
+    out, prior_mean_amount = _history(part, code, history_until)
+    out.update(_invoice_attributes(part, chosen, predicted_on, prior_mean_amount))
     onboarded = part.onboarded_day[code].astype(np.float64)
     onboarded[part.onboarded_day[code] == NO_DAY] = np.nan
     out["customer_tenure_days"] = predicted_on - onboarded
@@ -98,8 +99,11 @@ def _partition_features(
     return part.invoice_row[chosen], out, code.astype(np.int64) + part.code_offset
 
 
-def _history(part: PreparedLedger, code: np.ndarray, until: np.ndarray) -> dict[str, np.ndarray]:
-    """The customer's history strictly before day ``until``, per chosen invoice."""
+def _history(
+    part: PreparedLedger, code: np.ndarray, until: np.ndarray
+) -> tuple[dict[str, np.ndarray], np.ndarray]:
+    """The customer's history strictly before day ``until``, per chosen invoice, and the
+    mean amount of the customer's invoices before then."""
     positive = part.invoice_amount > 0
     cents = to_cents(part.invoice_amount)
     issued = RunningTotals.build(
@@ -112,8 +116,8 @@ def _history(part: PreparedLedger, code: np.ndarray, until: np.ndarray) -> dict[
     out = {
         "prior_invoice_count": count,
         "prior_invoice_count_90d": (end - issued.before(code, until - 90)).astype(np.float64),
-        "_prior_mean_amount": ratio(prior_sum, count),
     }
+    prior_mean_amount = ratio(prior_sum, count)
 
     settled = positive & (part.settled_day < NO_DAY)
     beyond_terms = np.maximum(part.settled_day[settled].astype(np.int64) - part.due_day[settled], 0)
@@ -149,7 +153,7 @@ def _history(part: PreparedLedger, code: np.ndarray, until: np.ndarray) -> dict[
         / 100.0
     )
     out["overdue_share"] = ratio(out["overdue_balance"], out["open_balance"])
-    return out
+    return out, prior_mean_amount
 
 
 def _balance_changes(part: PreparedLedger, *, overdue: bool) -> RunningTotals:
@@ -197,7 +201,7 @@ def _invoice_attributes(
     part: PreparedLedger,
     chosen: np.ndarray,
     predicted_on: np.ndarray,
-    history: dict[str, np.ndarray],
+    prior_mean_amount: np.ndarray,
 ) -> dict[str, np.ndarray]:
     amount = part.invoice_amount[chosen]
     issue = part.issue_day[chosen].astype(np.int64)
@@ -208,7 +212,7 @@ def _invoice_attributes(
     return {
         "invoice_amount": amount,
         "log_invoice_amount": np.log1p(amount),
-        "amount_vs_customer_mean": ratio(amount, history.pop("_prior_mean_amount")),
+        "amount_vs_customer_mean": ratio(amount, prior_mean_amount),
         "terms_days": (due - issue).astype(np.float64),
         "issue_month": issue_dates.month.to_numpy().astype(np.float64),
         "issue_weekday": issue_dates.day_of_week.to_numpy().astype(np.float64),

@@ -50,20 +50,19 @@ def known_at(prepared: PreparedLedger, day: int) -> PreparedLedger:
     Customer codes stay the same (so results line up with ``prepared.customer_ids``);
     customers onboarded after ``day`` get ``onboarded_day = NO_DAY``.
     """
-    invoice_kept = prepared.issue_day <= day
+    invoice_kept = _kept(prepared.issue_day <= day)
+    payment_kept = _kept(prepared.paid_day <= day)
+    event_kept = _kept(prepared.event_day <= day)
     settled_by_then = prepared.settled_day <= day
-    new_position = np.cumsum(invoice_kept, dtype=np.int64) - 1
 
-    payment_kept = prepared.paid_day <= day
     payment_invoice = prepared.payment_invoice[payment_kept]
-    allocated = payment_invoice >= 0
-    allocated[allocated] = invoice_kept[payment_invoice[allocated]]
-    if invoice_kept.any():
-        payment_invoice = np.where(allocated, new_position[np.maximum(payment_invoice, 0)], -1)
-    else:
-        payment_invoice = np.full(len(payment_invoice), -1, dtype=np.int64)
-
-    event_kept = prepared.event_day <= day
+    if not isinstance(invoice_kept, slice):  # invoices dropped: renumber the survivors
+        new_position = np.cumsum(invoice_kept, dtype=np.int64) - 1
+        allocated = payment_invoice >= 0
+        allocated[allocated] = invoice_kept[payment_invoice[allocated]]
+        payment_invoice = np.where(
+            allocated, new_position[np.maximum(payment_invoice, 0)] if len(new_position) else -1, -1
+        )
     return dataclasses.replace(
         prepared,
         onboarded_day=np.where(prepared.onboarded_day <= day, prepared.onboarded_day, NO_DAY),
@@ -82,3 +81,8 @@ def known_at(prepared: PreparedLedger, day: int) -> PreparedLedger:
         event_day=prepared.event_day[event_kept],
         event_type=prepared.event_type[event_kept],
     )
+
+
+def _kept(mask: np.ndarray) -> np.ndarray | slice:
+    """``mask``, or a whole-array slice when it keeps everything (a view, not a copy)."""
+    return slice(None) if bool(mask.all()) else mask

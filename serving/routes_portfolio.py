@@ -9,9 +9,11 @@ threadpool, never on the event loop.
 from __future__ import annotations
 
 import threading
+from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
+from sqlalchemy import Engine
 
 from serving import portfolio
 from serving.customer_risk import invoice_records
@@ -46,8 +48,9 @@ def portfolio_cache(request: Request) -> portfolio.PortfolioCache[portfolio.Port
 
 
 def scored_book(
-    request: Request, served: ServedBundle, model_version: str, db: DbDep, as_of: AsOfQuery
+    request: Request, served: ServedBundle, model_version: str, db: Engine, as_of: date | None
 ) -> portfolio.PortfolioScores:
+    """The book scored by ``model_version`` as of ``as_of`` (default today), from the cache."""
     day = as_of or service_today(request)
     return portfolio_cache(request).get(
         (model_version, day), lambda: portfolio.load_portfolio(served, db, as_of=day)

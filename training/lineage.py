@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 
+import numpy as np
 import pandas as pd
 
 from features.ledger.frame import Ledger
@@ -16,7 +17,6 @@ def ledger_digest(ledger: Ledger) -> str:
         digest.update(name.encode())
         digest.update(str(list(frame.columns)).encode())
         if len(frame):
-            row_hashes = pd.util.hash_pandas_object(frame, index=False).to_numpy()
-            row_hashes.sort()
+            row_hashes = np.sort(pd.util.hash_pandas_object(frame, index=False).to_numpy())
             digest.update(row_hashes.tobytes())
     return digest.hexdigest()

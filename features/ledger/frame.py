@@ -234,6 +234,12 @@ def _derive_settled_dates(invoices: pd.DataFrame, payments: pd.DataFrame) -> pd.
     reached = merged[merged["paid_cum"] >= merged["amount_invoice"] - 0.01]
     settled = reached.groupby("invoice_id", sort=False)["paid_on"].min()
     out = invoices.copy()
-    out.loc[need, "settled_date"] = out.loc[need, "invoice_id"].map(settled).to_numpy()
+    derived = settled.reindex(out.loc[need, "invoice_id"].to_numpy()).to_numpy(
+        dtype="datetime64[ns]"
+    )
+    # a prepayment settles the invoice on its issue date, never before it
+    issued = out.loc[need, "issue_date"].to_numpy(dtype="datetime64[ns]")
+    derived = np.where(np.isnat(derived), derived, np.maximum(derived, issued))
+    out.loc[need, "settled_date"] = derived
     out["settled_date"] = out["settled_date"].astype(DATE_DTYPE)
     return out

@@ -9,6 +9,7 @@ from features.synthetic.generator import (
     iter_synthetic_partitions,
 )
 from features.synthetic.storage import LEDGER_FILES, TRUTH_FILES, SyntheticWriter, write_synthetic
+from features.synthetic.summary import SyntheticSummary, summarize
 from features.synthetic.world import WorldParameters
 
 __all__ = [
@@ -16,11 +17,13 @@ __all__ = [
     "TRUTH_FILES",
     "SyntheticLedger",
     "SyntheticLedgerError",
+    "SyntheticSummary",
     "SyntheticWriter",
     "WorldParameters",
     "concat_partitions",
     "count_partitions",
     "generate_ledger",
     "iter_synthetic_partitions",
+    "summarize",
     "write_synthetic",
 ]

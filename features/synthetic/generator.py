@@ -80,10 +80,18 @@ def iter_synthetic_partitions(
     partition_size: int = 100_000,
     world: WorldParameters | None = None,
 ) -> Iterator[SyntheticLedger]:
-    """Yield the synthetic ledger partition by partition (ids are unique across them)."""
+    """Yield the synthetic ledger partition by partition (ids are unique across them).
+
+    Arguments are checked at once (:class:`SyntheticLedgerError`), not on the first item.
+    """
     _check_arguments(n_customers, start, end, partition_size)
-    world = world or WorldParameters()
     grid = build_month_grid(start, end, months_after_end=MONTHS_AFTER_END)
+    return _partitions(n_customers, seed, partition_size, grid, world or WorldParameters())
+
+
+def _partitions(
+    n_customers: int, seed: int, partition_size: int, grid: MonthGrid, world: WorldParameters
+) -> Iterator[SyntheticLedger]:
     invoices_so_far = payments_so_far = events_so_far = 0
     for partition in range(count_partitions(n_customers, partition_size)):
         first_customer = partition * partition_size

@@ -12,8 +12,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from features.ledger.frame import Ledger
-from tests.features.ledgers import ledger_from_tables
+from features.ledger.frame import Ledger, normalize_ledger
 
 AS_OF = pd.Timestamp("2024-06-30")
 
@@ -87,7 +86,7 @@ def hand_ledger() -> Ledger:
         columns=["event_id", "customer_id", "event_date", "event_type"],
     )
     # fmt: on
-    return ledger_from_tables(
+    return normalize_ledger(
         {
             "customers": customers,
             "invoices": invoices,

@@ -1,59 +1,9 @@
-"""Building normalised ledgers from raw test tables."""
+"""Seeded raw tables of a small, messy ledger for feature tests."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-
 import numpy as np
 import pandas as pd
-
-from features.ledger.frame import DATE_DTYPE, Ledger, normalize_ledger
-
-
-def ledger_from_tables(tables: Mapping[str, pd.DataFrame | None]) -> Ledger:
-    """``normalize_ledger`` of ``tables``.
-
-    Work-around: ``normalize_ledger`` currently fails (TypeError in
-    ``_derive_settled_dates``) when payments exist for unsettled invoices but none of them is
-    paid in full. Then settled dates are derived here with the same rule (the day the
-    allocated payments first reach the amount, 1 cent tolerance) and payments are normalised
-    apart from the invoices.
-    """
-    try:
-        return normalize_ledger(tables)
-    except TypeError:
-        pass
-    payments = tables["payments"]
-    others = {k: v for k, v in tables.items() if k != "payments"}
-    invoices = others.get("invoices")
-    if invoices is not None and not invoices.empty:
-        others["invoices"] = _with_settled_dates(invoices, payments)
-    ledger = normalize_ledger(others)
-    paid = normalize_ledger({"payments": payments}).payments
-    return Ledger(
-        customers=ledger.customers,
-        invoices=ledger.invoices,
-        payments=paid,
-        credit_events=ledger.credit_events,
-    )
-
-
-def _with_settled_dates(invoices: pd.DataFrame, payments: pd.DataFrame) -> pd.DataFrame:
-    out = invoices.copy()
-    if "settled_date" not in out.columns:
-        out["settled_date"] = pd.NaT
-    out["settled_date"] = pd.to_datetime(out["settled_date"]).astype(DATE_DTYPE)
-    pay = payments[payments["invoice_id"].notna()].copy()
-    pay["paid_on"] = pd.to_datetime(pay["paid_on"])
-    pay = pay.sort_values(["invoice_id", "paid_on"], kind="stable")
-    pay["paid_cum"] = pay.groupby("invoice_id", sort=False)["amount"].cumsum()
-    amount = pay["invoice_id"].map(out.set_index("invoice_id")["amount"])
-    reached = pay[pay["paid_cum"] >= amount - 0.01]
-    first = reached.groupby("invoice_id", sort=False)["paid_on"].min()
-    need = out["settled_date"].isna()
-    derived = out["invoice_id"].map(first.to_dict())
-    out.loc[need, "settled_date"] = pd.to_datetime(derived[need]).astype(DATE_DTYPE)
-    return out
 
 
 def random_tables(

@@ -46,7 +46,8 @@ def test_windows_are_in_the_names() -> None:
     for f in CUSTOMER_FEATURES:
         match = re.search(r"_(\d+)d$", f.name)
         if match:
-            assert f.window_days is not None and f.window_days >= int(match.group(1)), f.name
+            assert f.window_days is not None, f.name
+            assert f.window_days >= int(match.group(1)), f.name
 
 
 @pytest.mark.parametrize("level", ["customer", "invoice"])
@@ -57,7 +58,8 @@ def test_monotone_constraints_align_with_names(level: str) -> None:
     for name, constraint in zip(names, constraints, strict=True):
         if name in categorical_names(level):  # type: ignore[arg-type]
             assert constraint == 0
-    assert constraints[names.index("late_share_365d" if level == "customer" else "prior_late_share")] == 1
+    late_share = "late_share_365d" if level == "customer" else "prior_late_share"
+    assert constraints[names.index(late_share)] == 1
 
 
 def test_frames_follow_the_catalog_order() -> None:
@@ -92,10 +94,11 @@ def test_unseen_categories_become_missing() -> None:
 
 @pytest.mark.parametrize("level", ["customer", "invoice"])
 def test_docs_show_the_catalog_as_declared(level: str) -> None:
-    """docs/features.md holds the tables rendered by ``catalog_markdown`` (regenerate them
-    with ``python -c 'from features.catalog import catalog_markdown as m; print(m("customer"))'``)."""
+    """docs/features.md holds the tables rendered by ``catalog_markdown`` (regenerate with
+    ``from features.catalog import catalog_markdown; print(catalog_markdown("customer"))``)."""
     text = DOC.read_text()
     start, end = f"<!-- catalog:{level} -->\n", f"<!-- /catalog:{level} -->"
-    assert start in text and end in text
+    assert start in text
+    assert end in text
     table = text.split(start, 1)[1].split(end, 1)[0]
     assert table == catalog_markdown(level)  # type: ignore[arg-type]

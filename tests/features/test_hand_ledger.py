@@ -14,7 +14,11 @@ import pytest
 from features.catalog import feature_names
 from features.customer import build_features
 from features.invoice import build_invoice_features
+from features.ledger.database import make_engine, read_ledger
+from features.ledger.frame import normalize_ledger
+from features.ledger.store import write_ledger
 from tests.features.hand_ledger import AS_OF, hand_ledger
+from tests.features.ledgers import random_tables
 
 
 @pytest.fixture(scope="module")
@@ -226,3 +230,20 @@ def test_open_invoice_features_as_of_by_hand() -> None:
         },
     )
     check(frame.loc["B3"], {"prior_settled_invoice_count": 4.0, "days_to_due": -148.0})
+
+
+@pytest.mark.parametrize("source", ["hand", "random"])
+def test_features_are_identical_from_sqlite_and_postgresql(database_url: str, source: str) -> None:
+    """The ledger written to the database and read back gives exactly the features of the
+    ledger in memory (run once on SQLite, once on PostgreSQL)."""
+    ledger = hand_ledger() if source == "hand" else normalize_ledger(random_tables(5))
+    engine = make_engine(database_url)
+    try:
+        write_ledger(engine, ledger)
+        stored = read_ledger(engine)
+    finally:
+        engine.dispose()
+    for as_of in (AS_OF, pd.Timestamp("2024-01-31")):
+        expected = build_features(ledger, as_of=as_of).sort_index()
+        got = build_features(stored, as_of=as_of).sort_index()
+        pd.testing.assert_frame_equal(got, expected, check_exact=True)

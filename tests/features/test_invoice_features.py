@@ -12,9 +12,9 @@ from hypothesis import strategies as st
 from features.catalog import INVOICE_ID_COLUMNS, feature_names
 from features.customer import build_features
 from features.invoice import build_invoice_features
-from features.ledger.frame import Ledger
+from features.ledger.frame import Ledger, normalize_ledger
 from features.running_totals import RunningTotals
-from tests.features.ledgers import ledger_from_tables, random_tables
+from tests.features.ledgers import random_tables
 from tests.features.strategies import START, RawLedger, on, raw_ledgers, records_from
 
 
@@ -64,8 +64,8 @@ def features_until(ledger: Ledger, issue_day: int, invoice_ids: list[str]) -> pd
 def check_future_changes_nothing(example: tuple[RawLedger, int, RawLedger]) -> None:
     base, issue_day, changed = example
     ids = [inv["invoice_id"] for inv in base.invoices]
-    before = features_until(ledger_from_tables(base.tables()), issue_day, ids)
-    after = features_until(ledger_from_tables(changed.tables()), issue_day, ids)
+    before = features_until(normalize_ledger(base.tables()), issue_day, ids)
+    after = features_until(normalize_ledger(changed.tables()), issue_day, ids)
     assert len(before) > 0
     pd.testing.assert_frame_equal(after, before, check_exact=True)
 
@@ -112,7 +112,7 @@ def test_the_issue_date_property_fails_when_history_looks_ahead(
 
 @pytest.fixture(scope="module")
 def ledger() -> Ledger:
-    return ledger_from_tables(random_tables(11))
+    return normalize_ledger(random_tables(11))
 
 
 @pytest.fixture(scope="module")
@@ -166,7 +166,9 @@ def test_open_invoices_as_of_a_date(ledger: Ledger) -> None:
         & ~(invoices["settled_date"] <= as_of)
     )
     assert list(frame["invoice_id"]) == list(invoices.loc[is_open, "invoice_id"])
-    assert ((frame["issue_date"] + pd.to_timedelta(frame["days_since_issue"], unit="D")) == as_of).all()
+    assert (
+        (frame["issue_date"] + pd.to_timedelta(frame["days_since_issue"], unit="D")) == as_of
+    ).all()
     customers = build_features(ledger, as_of=as_of)
     known = frame[frame["customer_id"].isin(customers.index)]
     np.testing.assert_allclose(

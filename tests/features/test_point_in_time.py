@@ -13,9 +13,9 @@ from hypothesis import strategies as st
 
 from features import point_in_time
 from features.customer import build_features
+from features.ledger.frame import normalize_ledger
 from features.prepared import PreparedLedger
 from features.snapshots import build_snapshots
-from tests.features.ledgers import ledger_from_tables
 from tests.features.strategies import HORIZON_DAYS, RawLedger, on, raw_ledgers, records_from
 
 PROPERTY_SETTINGS = settings(
@@ -37,8 +37,8 @@ def check_later_records_change_nothing(example: tuple[RawLedger, int, RawLedger]
     """Appending customers, invoices, payments and credit events dated after T leaves every
     feature at T exactly as it was (same rows, same values, NaN where NaN)."""
     base, as_of, later = example
-    before = build_features(ledger_from_tables(base.tables()), as_of=on(as_of))
-    after = build_features(ledger_from_tables(base.plus(later).tables()), as_of=on(as_of))
+    before = build_features(normalize_ledger(base.tables()), as_of=on(as_of))
+    after = build_features(normalize_ledger(base.plus(later).tables()), as_of=on(as_of))
     pd.testing.assert_frame_equal(after, before, check_exact=True)
 
 
@@ -84,6 +84,6 @@ def test_records_after_as_of_never_change_snapshots(
     """The snapshot form keeps the same promise for every snapshot date up to T."""
     base, as_of, later = example
     dates = [on(as_of - 120), on(as_of - 31), on(as_of)]
-    before = build_snapshots(ledger_from_tables(base.tables()), as_of_dates=dates)
-    after = build_snapshots(ledger_from_tables(base.plus(later).tables()), as_of_dates=dates)
+    before = build_snapshots(normalize_ledger(base.tables()), as_of_dates=dates)
+    after = build_snapshots(normalize_ledger(base.plus(later).tables()), as_of_dates=dates)
     pd.testing.assert_frame_equal(after, before, check_exact=True)

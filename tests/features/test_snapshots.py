@@ -5,18 +5,18 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from features.catalog import feature_names
+from features.catalog import categorical_names, feature_names
 from features.customer import build_features
-from features.ledger.frame import Ledger
+from features.ledger.frame import Ledger, normalize_ledger
 from features.snapshots import SnapshotError, build_snapshots
-from tests.features.ledgers import ledger_from_tables, random_tables
+from tests.features.ledgers import random_tables
 
 MONTH_ENDS = list(pd.date_range("2023-01-31", "2025-02-28", freq="ME"))
 
 
 @pytest.fixture(scope="module")
 def ledger() -> Ledger:
-    return ledger_from_tables(random_tables(7))
+    return normalize_ledger(random_tables(7))
 
 
 @pytest.fixture(scope="module")
@@ -57,9 +57,7 @@ def test_partition_size_does_not_change_features(ledger: Ledger, partition_size:
     pd.testing.assert_frame_equal(parts, whole, check_exact=True)
 
 
-def test_partition_size_does_not_change_snapshots(
-    ledger: Ledger, snapshots: pd.DataFrame
-) -> None:
+def test_partition_size_does_not_change_snapshots(ledger: Ledger, snapshots: pd.DataFrame) -> None:
     small = build_snapshots(ledger, as_of_dates=MONTH_ENDS, partition_size=7)
     pd.testing.assert_frame_equal(small, snapshots, check_exact=True)
 
@@ -69,3 +67,17 @@ def test_repeated_or_missing_dates_are_refused(ledger: Ledger) -> None:
         build_snapshots(ledger, as_of_dates=[pd.Timestamp("2024-01-31")] * 2)
     with pytest.raises(SnapshotError, match="empty"):
         build_snapshots(ledger, as_of_dates=[])
+
+
+def test_empty_ledger_and_customer_without_records_give_typed_frames() -> None:
+    """No records at all still gives the catalog's columns, numeric ones as float64."""
+    empty = normalize_ledger({})
+    assert list(build_features(empty, as_of="2024-01-31").columns) == feature_names("customer")
+    assert build_snapshots(empty, as_of_dates=["2024-01-31"]).empty
+    lone = normalize_ledger(
+        {"customers": pd.DataFrame({"customer_id": ["X"], "onboarded_on": ["2023-01-01"]})}
+    )
+    features = build_features(lone, as_of="2024-01-31")
+    numeric = [n for n in feature_names("customer") if n not in categorical_names("customer")]
+    assert (features[numeric].dtypes == "float64").all()
+    assert features.loc["X", "invoiced_amount_365d"] == 0.0

@@ -20,6 +20,7 @@ Nothing here runs at import time.
 from __future__ import annotations
 
 import math
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -197,7 +198,13 @@ class RegisteredBundle:
 
 @contextmanager
 def tracking_store(tracking_uri: str) -> Iterator[MlflowClient]:
-    """Point MLflow's process-wide tracking and registry URIs at ``tracking_uri`` for a block."""
+    """Point MLflow's process-wide tracking and registry URIs at ``tracking_uri`` for a block.
+
+    MLflow also exports them as ``MLFLOW_TRACKING_URI`` / ``MLFLOW_REGISTRY_URI`` for
+    subprocesses; those are put back exactly as they were (unset stays unset).
+    """
+    names = ("MLFLOW_TRACKING_URI", "MLFLOW_REGISTRY_URI")
+    saved_env = {name: os.environ.get(name) for name in names}
     previous_tracking = mlflow.get_tracking_uri()
     previous_registry = mlflow.get_registry_uri()
     mlflow.set_tracking_uri(tracking_uri)
@@ -207,6 +214,11 @@ def tracking_store(tracking_uri: str) -> Iterator[MlflowClient]:
     finally:
         mlflow.set_tracking_uri(previous_tracking)
         mlflow.set_registry_uri(previous_registry)
+        for name, value in saved_env.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
 
 
 def register_bundle(

@@ -11,6 +11,7 @@ failed request.
 
 from __future__ import annotations
 
+import json
 import socket
 import threading
 import time
@@ -18,6 +19,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -30,8 +32,11 @@ from sqlalchemy import func, select
 
 from features.customer import build_features
 from features.ledger.database import make_engine
+from models.pyfunc import save_bundle
 from serving.auth import IssuedApiKey, generate_api_key
 from serving.entrypoint import build_service, limit_lightgbm_threads
+from serving.model_holder import ModelRef
+from serving.registry import ModelRegistry, ModelUriError, RegistryUri, parse_model_uri
 from serving.settings import SeededApiKey, Settings
 from serving.tables import decision_log
 from tests.serving.bundle_fixture import (
@@ -217,7 +222,8 @@ def test_customer_risk_rerates_from_the_live_ledger(
     assert 0.0 <= body["p_late_open_invoice_mean"] <= 1.0
     assert body["recommended_limit"] >= 0
     assert body["limit_decision"] in ("approve", "refer", "decline")
-    assert body["reasons"] and body["top_factors"]
+    assert body["reasons"]
+    assert body["top_factors"]
     stored = http.get(f"/v1/decisions/{body['decision_id']}", headers=header(keys.read_only))
     assert stored.json()["kind"] == "customer_risk"
     assert stored.json()["customer_id"] == customer_id
@@ -390,6 +396,8 @@ def test_a_key_without_the_scope_is_forbidden(
         ({"founded_on": "2020-13-45"}, "founded_on"),
         ({"as_of": "yesterday"}, "as_of"),
         ({"as_of": "2003-01-01"}, "as_of"),  # before founded_on
+        ({"founded_on": "2026-06-01"}, "founded_on"),  # after the service's today
+        ({"founded_on": "1066-10-14"}, "founded_on"),  # outside the supported dates
         ({"country": "Germany"}, "country"),
         ({"payment_terms_days": 400}, "payment_terms_days"),
         ({"expected_monthly_sales": float("inf")}, "expected_monthly_sales"),
@@ -400,10 +408,7 @@ def test_bad_application_input_is_a_422_naming_the_field(
     http: httpx.Client, keys: Keys, serving_ledger_url: str, change: dict[str, Any], field: str
 ) -> None:
     before = decision_rows(serving_ledger_url)
-    payload = {**APPLICATION, **change}
-    content = httpx.Request("POST", "/", json=payload).content if "inf" not in str(change) else (
-        str(payload).replace("'", '"').replace("inf", "Infinity").encode()
-    )
+    content = json.dumps({**APPLICATION, **change})  # inf is written as Infinity
     response = http.post("/v1/applications", content=content,
                          headers={**header(keys.full), "Content-Type": "application/json"})
     assert response.status_code == 422, response.text
@@ -540,7 +545,8 @@ def test_moving_the_alias_swaps_the_model_under_load_without_a_failed_request(
         done.set()
         for client in clients:
             client.join()
-    assert statuses and set(statuses) == {200}
+    assert statuses
+    assert set(statuses) == {200}
     switches = [v for i, v in enumerate(versions) if i == 0 or versions[i - 1] != v]
     assert switches[:3] == [champion.version, challenger.version, champion.version]
 
@@ -563,3 +569,43 @@ def test_applicant_answers_match_the_pyfunc_batch_path(
         assert body["grade"] == batch.loc[i, "grade"]
         assert body["decision"] == batch.loc[i, "decision"]
         assert body["recommended_limit"] == batch.loc[i, "recommended_limit"]
+
+
+# --------------------------------------------------------------------------- model sources
+
+
+def test_model_uris_are_parsed_or_refused_by_name() -> None:
+    assert parse_model_uri("models:/creditrisk@champion") == RegistryUri("creditrisk", "champion")
+    assert parse_model_uri("models:/creditrisk/7") == RegistryUri("creditrisk", version="7")
+    assert parse_model_uri("/srv/models/bundle.pkl") is None
+    with pytest.raises(ModelUriError, match="models:/creditrisk"):
+        parse_model_uri("models:/creditrisk")
+
+
+def test_the_resolver_pins_the_alias_to_its_version(serving_world: ServingWorld) -> None:
+    registry = ModelRegistry(serving_world.tracking_uri)
+    champion = serving_world.champion
+    assert registry.resolve(serving_world.model_uri) == ModelRef(
+        f"models:/creditrisk/{champion.version}", champion.version
+    )
+    served = registry.load(f"models:/creditrisk/{champion.version}")
+    assert served.run_id == champion.run_id
+    assert served.training_metrics == {"default_test_roc_auc": 0.8, "late_test_roc_auc": 0.75}
+
+
+def test_a_local_bundle_file_is_served_and_versioned_by_its_content(
+    serving_world: ServingWorld, tmp_path: Path
+) -> None:
+    registry = ModelRegistry(serving_world.tracking_uri)
+    path = save_bundle(serving_world.champion.bundle, tmp_path / "bundle.pkl")
+    first = registry.resolve(str(path))
+    served = registry.load(str(path))
+    assert served.model_version == first.version
+    assert first.version.startswith("local-")
+    rows = serving_world.champion.bundle.score_applications(example_applications())
+    assert np.allclose(served.bundle.score_applications(example_applications())["pd_12m"],
+                       rows["pd_12m"], rtol=0, atol=1e-12)
+    save_bundle(serving_world.challenger.bundle, path)  # replaced in place: a new version
+    assert registry.resolve(str(path)).version != first.version
+    with pytest.raises(ModelUriError, match="no such file"):
+        registry.resolve(str(tmp_path / "missing.pkl"))

@@ -1,0 +1,188 @@
+"""``creditrisk serve``: run the HTTP service on this machine.
+
+Applies the database migrations once (workers then start with
+``CREDITRISK_RUN_MIGRATIONS=false``, so several workers never race on them), optionally makes
+sure a demo API key exists (``--demo-key-file``), prints a working ``curl`` example, then
+hands over to uvicorn with the factory ``serving.entrypoint:app_from_env``. Options are passed
+to the workers through the environment, the one place they read settings from.
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+import os
+import shlex
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from sqlalchemy import Engine, func, select
+
+from creditrisk.cli import settings
+from features.ledger.database import make_engine, upgrade_database
+from features.ledger.schema import LEDGER_TABLES
+from serving.auth import generate_api_key, hash_api_key, insert_api_key, load_api_key, parse_key_id
+from serving.observability import configure_logging
+from serving.settings import Settings, SettingsError
+
+DEFAULT_MODEL_URI = "models:/creditrisk@champion"
+DEMO_KEY_LABEL = "demo"
+DEMO_KEY_SCOPES = ("score", "read")
+FACTORY = "serving.entrypoint:app_from_env"
+EXIT_USAGE = 2
+
+
+def _stderr() -> Console:
+    return Console(stderr=True)
+
+
+def ensure_demo_key(engine: Engine, path: Path, *, now: datetime) -> tuple[str, bool]:
+    """The demo key kept in ``path``: reused while it is stored and not revoked, otherwise a
+    new ``score,read`` key is stored (hashed) and written to ``path`` (mode 600).
+    Returns the key and whether it was created."""
+    if path.is_file():
+        token = path.read_text(encoding="utf-8").strip()
+        key_id = parse_key_id(token)
+        record = load_api_key(engine, key_id) if key_id else None
+        if (
+            record is not None
+            and record.revoked_at is None
+            and hmac.compare_digest(record.key_hash, hash_api_key(token))
+        ):
+            return token, False
+    issued = generate_api_key(label=DEMO_KEY_LABEL, scopes=DEMO_KEY_SCOPES, created_at=now)
+    insert_api_key(engine, issued.record)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(issued.token + "\n", encoding="utf-8")
+    path.chmod(0o600)
+    return issued.token, True
+
+
+def ledger_example(engine: Engine) -> tuple[str | None, date | None]:
+    """A customer id and the ledger's last invoice date, for the printed examples."""
+    customers = LEDGER_TABLES["customers"]
+    invoices = LEDGER_TABLES["invoices"]
+    with engine.connect() as conn:
+        customer = conn.execute(
+            select(customers.c.customer_id).order_by(customers.c.customer_id).limit(1)
+        ).scalar()
+        last = conn.execute(select(func.max(invoices.c.issue_date))).scalar()
+    last_day = last.date() if isinstance(last, datetime) else last
+    return (None if customer is None else str(customer)), last_day
+
+
+def curl_examples(base_url: str, key: str, *, customer_id: str | None,
+                  as_of: date | None) -> list[str]:
+    """Copy-paste ``curl`` commands for the application and customer-risk endpoints."""
+    application = {
+        "country": "DE",
+        "industry": "manufacturing",
+        "founded_on": "2012-05-01",
+        "annual_revenue": 4_000_000,
+        "external_score": 62,
+        "payment_terms_days": 30,
+        "requested_limit": 50_000,
+        "expected_monthly_sales": 25_000,
+    }
+    if as_of is not None:
+        application["as_of"] = as_of.isoformat()
+    auth = shlex.quote(f"Authorization: Bearer {key}")
+    lines = [
+        f"curl -s -X POST {base_url}/v1/applications -H {auth} "
+        f"-H 'Content-Type: application/json' -d {shlex.quote(json.dumps(application))}"
+    ]
+    if customer_id is not None:
+        query = f"?as_of={as_of.isoformat()}" if as_of else ""
+        risk_url = shlex.quote(f"{base_url}/v1/customers/{customer_id}/risk{query}")
+        lines.append(f"curl -s {risk_url} -H {auth}")
+    return lines
+
+
+def serve(
+    host: Annotated[str, typer.Option("--host", help="Interface to bind.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", help="Port to listen on.")] = 8000,
+    workers: Annotated[int, typer.Option("--workers", min=1, help="uvicorn worker processes.")]
+    = 1,
+    model_uri: Annotated[
+        str | None,
+        typer.Option("--model-uri", help="models:/NAME@ALIAS, models:/NAME/VERSION or a path "
+                     f"(default $CREDITRISK_MODEL_URI or {DEFAULT_MODEL_URI})."),
+    ] = None,
+    database_url: Annotated[
+        str | None,
+        typer.Option("--database-url", help="Ledger and service database "
+                     "(default $CREDITRISK_DATABASE_URL or SQLite)."),
+    ] = None,
+    tracking_uri: Annotated[
+        str | None,
+        typer.Option("--tracking-uri", help="MLflow store (default $MLFLOW_TRACKING_URI)."),
+    ] = None,
+    demo_key_file: Annotated[
+        Path | None,
+        typer.Option("--demo-key-file", help="Keep a demo key (score, read) in this file: "
+                     "reused if still valid, created otherwise."),
+    ] = None,
+    log_level: Annotated[
+        str, typer.Option("--log-level", help="DEBUG, INFO, WARNING or ERROR.")
+    ] = "INFO",
+) -> None:
+    """Run the credit-risk HTTP service (uvicorn) until interrupted."""
+    import uvicorn
+
+    url = settings.database_url(database_url)
+    os.environ["CREDITRISK_DATABASE_URL"] = url
+    os.environ["MLFLOW_TRACKING_URI"] = settings.tracking_uri(tracking_uri)
+    os.environ["CREDITRISK_MODEL_URI"] = (
+        model_uri or os.environ.get("CREDITRISK_MODEL_URI") or DEFAULT_MODEL_URI
+    )
+    os.environ["CREDITRISK_LOG_LEVEL"] = log_level.upper()
+    try:
+        service_settings = Settings.from_env()
+    except SettingsError as exc:
+        _stderr().print(f"[red]{exc}[/red]")
+        raise typer.Exit(EXIT_USAGE) from exc
+
+    console = _stderr()
+    if service_settings.run_migrations:
+        upgrade_database(url)
+    os.environ["CREDITRISK_RUN_MIGRATIONS"] = "false"  # done once, here: workers must not race
+
+    engine = make_engine(url)
+    try:
+        customer_id, as_of = ledger_example(engine)
+        key = None
+        if demo_key_file is not None:
+            key, created = ensure_demo_key(engine, demo_key_file, now=datetime.now(UTC))
+            what = "created" if created else "reusing"
+            console.print(f"{what} demo key (score, read) in {demo_key_file}", highlight=False)
+    finally:
+        engine.dispose()
+
+    shown_host = "127.0.0.1" if host in ("0.0.0.0", "::") else host  # noqa: S104
+    base_url = f"http://{shown_host}:{port}"
+    console.print(
+        f"serving {service_settings.model_uri} on {base_url} with {workers} worker(s); "
+        f"docs at {base_url}/docs",
+        highlight=False,
+    )
+    if key is not None:
+        typer.echo("Try it:")
+        for line in curl_examples(base_url, key, customer_id=customer_id, as_of=as_of):
+            typer.echo(f"  {line}")
+    else:
+        console.print("no --demo-key-file: create a key with `creditrisk keys create --label me`",
+                      highlight=False)
+
+    configure_logging(service_settings.log_level)
+    uvicorn.run(
+        FACTORY,
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        access_log=False,
+        log_level=service_settings.log_level.lower(),
+    )

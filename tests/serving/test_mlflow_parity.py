@@ -1,0 +1,179 @@
+"""The bundle gives the same answer through ``mlflow models serve`` and through our API.
+
+Both serve the registered champion (``models:/creditrisk@champion`` in a temporary MLflow
+store): MLflow's scoring server through the pyfunc's DataFrame path
+(``CreditRiskBundle.score_applications``), our service, started with its real entry point
+(``uvicorn serving.entrypoint:app_from_env --factory``), through the dict fast path
+(``score_applicant``). For the same application rows: PD within 1e-9, same grade, decision
+and recommended limit. The test is skipped (with the reason) only when MLflow's server cannot
+be started on this machine at all; an error while it loads or scores our model fails it.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pandas as pd
+import pytest
+
+from serving.auth import IssuedApiKey, generate_api_key, seed_entry
+from tests.serving.bundle_fixture import ServingWorld, example_applications
+
+pytestmark = pytest.mark.slow
+
+REPO = Path(__file__).resolve().parents[2]
+START_TIMEOUT_SECONDS = 120.0
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def base_env(world: ServingWorld) -> dict[str, str]:
+    bin_dir = str(Path(sys.executable).parent)
+    return {
+        **os.environ,
+        "PATH": os.pathsep.join([bin_dir, os.environ.get("PATH", "")]),
+        "MLFLOW_TRACKING_URI": world.tracking_uri,
+        "MLFLOW_REGISTRY_URI": world.tracking_uri,
+        "OMP_NUM_THREADS": "1",
+    }
+
+
+def wait_until(url: str, process: subprocess.Popen[bytes], log: Path) -> str | None:
+    """None once ``url`` answers 200; otherwise why the server is not up."""
+    deadline = time.monotonic() + START_TIMEOUT_SECONDS
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            return f"exited with code {process.returncode}:\n{log.read_text()[-3000:]}"
+        try:
+            if httpx.get(url, timeout=2).status_code == 200:
+                return None
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.3)
+    return f"not answering {url} after {START_TIMEOUT_SECONDS:.0f}s:\n{log.read_text()[-3000:]}"
+
+
+def stop(process: subprocess.Popen[bytes]) -> None:
+    process.terminate()
+    try:
+        process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+@pytest.fixture(scope="module")
+def mlflow_url(serving_world: ServingWorld, tmp_path_factory: pytest.TempPathFactory
+               ) -> Iterator[str]:
+    port = free_port()
+    log = tmp_path_factory.mktemp("mlflow-serve") / "serve.log"
+    command = [sys.executable, "-m", "mlflow", "models", "serve", "-m", serving_world.model_uri,
+               "--env-manager", "local", "-h", "127.0.0.1", "-p", str(port), "-w", "1"]
+    with log.open("wb") as sink:
+        try:
+            process = subprocess.Popen(command, env=base_env(serving_world), stdout=sink,
+                                       stderr=subprocess.STDOUT, cwd=REPO)
+        except OSError as exc:
+            pytest.skip(f"cannot run `mlflow models serve`: {exc}")
+    try:
+        problem = wait_until(f"http://127.0.0.1:{port}/ping", process, log)
+        if problem is not None:
+            text = log.read_text()
+            if "returned non zero return code. Return code = 127" in text or (
+                "No module named" in text and "uvicorn" in text
+            ):
+                pytest.skip(f"`mlflow models serve` cannot start here: {problem}")
+            pytest.fail(f"`mlflow models serve` did not come up on our champion: {problem}")
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        stop(process)
+
+
+@pytest.fixture(scope="module")
+def api_key() -> IssuedApiKey:
+    return generate_api_key(label="parity", scopes=["score", "read"], created_at=datetime.now(UTC))
+
+
+@pytest.fixture(scope="module")
+def api_url(serving_world: ServingWorld, serving_ledger_url: str, api_key: IssuedApiKey,
+            tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """Our service from its real entry point, configured only through the environment."""
+    port = free_port()
+    log = tmp_path_factory.mktemp("api-serve") / "api.log"
+    env = {
+        **base_env(serving_world),
+        "CREDITRISK_DATABASE_URL": serving_ledger_url,
+        "CREDITRISK_MODEL_URI": serving_world.model_uri,
+        "CREDITRISK_API_KEYS": seed_entry(api_key.record),
+        "CREDITRISK_RELOAD_POLL_SECONDS": "0",
+    }
+    command = [sys.executable, "-m", "uvicorn", "serving.entrypoint:app_from_env", "--factory",
+               "--host", "127.0.0.1", "--port", str(port), "--no-access-log"]
+    with log.open("wb") as sink:
+        process = subprocess.Popen(command, env=env, stdout=sink, stderr=subprocess.STDOUT,
+                                   cwd=REPO)
+    try:
+        problem = wait_until(f"http://127.0.0.1:{port}/readyz", process, log)
+        assert problem is None, f"our service did not become ready: {problem}"
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        stop(process)
+
+
+def application_rows() -> pd.DataFrame:
+    """The example rows plus variations: missing optional fields, unseen country and
+    industry, a young company, a large request, another decision date."""
+    base = example_applications()
+    variations = [
+        {**base.iloc[0].to_dict(), "requested_limit": 2_000_000.0},
+        {**base.iloc[1].to_dict(), "founded_on": "2025-11-30", "external_score": math.nan},
+        {**base.iloc[2].to_dict(), "as_of": "2024-02-29", "payment_terms_days": 90.0},
+        {**base.iloc[3].to_dict(), "annual_revenue": 0.0, "requested_limit": 0.0},
+    ]
+    return pd.concat([base, pd.DataFrame(variations)], ignore_index=True)
+
+
+def json_rows(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    return [
+        {k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in row.items()}
+        for row in frame.to_dict(orient="records")
+    ]
+
+
+def test_mlflow_models_serve_and_our_api_give_the_same_answers(
+    mlflow_url: str, api_url: str, api_key: IssuedApiKey
+) -> None:
+    rows = json_rows(application_rows())
+    theirs = httpx.post(f"{mlflow_url}/invocations", json={"dataframe_records": rows},
+                        timeout=60)
+    assert theirs.status_code == 200, theirs.text
+    predictions = theirs.json()["predictions"]
+    assert len(predictions) == len(rows)
+    with httpx.Client(base_url=api_url, timeout=30,
+                      headers={"Authorization": f"Bearer {api_key.token}"}) as http:
+        for row, expected in zip(rows, predictions, strict=True):
+            answer = http.post("/v1/applications", json=row)
+            assert answer.status_code == 200, answer.text
+            ours = answer.json()
+            assert ours["pd_12m"] == pytest.approx(expected["pd_12m"], abs=1e-9), row
+            assert ours["grade"] == expected["grade"], row
+            assert ours["decision"] == expected["decision"], row
+            assert ours["recommended_limit"] == expected["recommended_limit"], row
+            assert ours["expected_loss"] == pytest.approx(expected["expected_loss"]), row
+            assert ",".join(r["code"] for r in ours["reasons"]) == expected["decision_reasons"]
+            assert ours["as_of"] == row["as_of"]
+    assert len({p["decision"] for p in predictions}) >= 2, "rows should not all decide alike"

@@ -1,0 +1,71 @@
+"""One training run end to end on a small seeded synthetic ledger: both models fitted on an
+out-of-time split, metrics (with oracle) logged, bundle registered as challenger, and the
+first promotion makes it champion."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import numpy as np
+import pandas as pd
+import pytest
+from mlflow.tracking import MlflowClient
+
+from features.synthetic.generator import generate_ledger
+from models.policy import Policy
+from training import tracking
+from training.config import DefaultModelConfig, TrainingConfig
+from training.pipeline import example_applications, run_training
+from training.promotion import promote
+from training.scoring import load_registered_bundle, score_evaluation_frame
+
+pytestmark = pytest.mark.slow
+
+END = date(2025, 6, 30)
+
+
+@pytest.fixture(scope="module")
+def synthetic():  # type: ignore[no-untyped-def]
+    return generate_ledger(n_customers=1_000, start=date(2022, 1, 1), end=END, seed=11)
+
+
+@pytest.fixture(scope="module")
+def trained(synthetic, tmp_path_factory):  # type: ignore[no-untyped-def]
+    store = tmp_path_factory.mktemp("mlflow")
+    tracking.configure(f"sqlite:///{store / 'mlflow.db'}")
+    config = TrainingConfig(
+        model_name="test-creditrisk",
+        default=DefaultModelConfig(holdout_months=4, num_boost_round=150),
+    )
+    truth = {"customer_month": synthetic.customer_month_truth, "invoice": synthetic.invoice_truth}
+    result = run_training(synthetic.ledger, config=config, data_end=pd.Timestamp(END),
+                          policy=Policy.default(), truth=truth)
+    return config, result, store
+
+
+def test_run_logs_metrics_with_oracle_and_registers_a_challenger(trained) -> None:  # type: ignore[no-untyped-def]
+    config, result, _ = trained
+    for key in ("default_test_roc_auc", "default_test_ece", "default_test_oracle_roc_auc",
+                "default_test_applicants_roc_auc", "late_test_roc_auc",
+                "late_test_oracle_roc_auc", "late_test_days_late_mae"):
+        assert np.isfinite(result.metrics[key]), key
+    assert result.metrics["default_test_roc_auc"] > 0.6
+    assert result.metrics["late_test_roc_auc"] > 0.6
+    run = MlflowClient().get_run(result.run_id)
+    assert "default_test_roc_auc" in run.data.metrics
+    assert run.data.params["default.horizon_days"] == "365"
+    assert tracking.alias_version(config.model_name, "challenger").version == result.version
+    artifacts = {a.path for a in MlflowClient().list_artifacts(result.run_id, "plots")}
+    assert "plots/default_roc.png" in artifacts and "plots/late_calibration.png" in artifacts
+
+
+def test_first_promotion_makes_the_challenger_champion_and_bundle_scores(trained) -> None:  # type: ignore[no-untyped-def]
+    config, result, _ = trained
+    outcome = promote(config.model_name, score_fn=score_evaluation_frame, actor="test",
+                      now=pd.Timestamp("2025-07-01", tz="UTC").to_pydatetime())
+    assert outcome.passed
+    assert tracking.alias_version(config.model_name, "champion").version == result.version
+    bundle = load_registered_bundle(f"models:/{config.model_name}/{result.version}")
+    scored = bundle.score_applications(example_applications(pd.Timestamp(END)))
+    assert scored["pd_12m"].between(0, 1).all()
+    assert set(scored["decision"]) <= {"approve", "refer", "decline"}
