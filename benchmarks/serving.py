@@ -13,7 +13,7 @@ connections, asyncio, raw HTTP/1.1) for a fixed duration, after a warm-up, and c
 requests/s, latency percentiles and errors (any non-200 answer or broken connection). Our
 ``POST /v1/applications`` writes every decision to the decision log (SQLite, WAL) before
 answering; MLflow's ``/invocations`` writes nothing. Then ``GET /v1/customers/{id}/risk`` is
-timed on the ledger (random customers, concurrency 4).
+timed on the ledger (random customers, one client by default: its latency, not queueing).
 
 The last line is ``key=value`` figures:
 ``ours_rps mlflow_rps ratio_rps ours_p50_ms ours_p99_ms mlflow_p50_ms mlflow_p99_ms errors
@@ -272,6 +272,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--duration", type=float, default=15.0, help="seconds per server")
     parser.add_argument("--warmup", type=float, default=3.0)
     parser.add_argument("--risk-duration", type=float, default=8.0)
+    parser.add_argument("--risk-concurrency", type=int, default=1,
+                        help="clients for the customer-risk timing (1 = latency, no queueing)")
     parser.add_argument("--skip-mlflow", action="store_true")
     args = parser.parse_args(argv)
 
@@ -332,9 +334,9 @@ def main(argv: Sequence[str] | None = None) -> None:
                          port=ours_port, headers=auth)
             for cid in rng.sample(world.customer_ids, min(200, len(world.customer_ids)))
         ]
-        risk = drive(ours_port, risk_requests, concurrency=4, warmup_s=1.0,
-                     duration_s=args.risk_duration)
-        report("ours  GET /v1/customers/{id}/risk", risk, 4)
+        risk = drive(ours_port, risk_requests, concurrency=args.risk_concurrency,
+                     warmup_s=1.0, duration_s=args.risk_duration)
+        report("ours  GET /v1/customers/{id}/risk", risk, args.risk_concurrency)
         figures.update(customer_risk_rps=risk.rps, customer_risk_p50_ms=risk.percentile(50),
                        customer_risk_p99_ms=risk.percentile(99), risk_errors=risk.errors)
     finally:

@@ -11,8 +11,8 @@ import pickle
 from pathlib import Path
 from typing import Any
 
-from mlflow.pyfunc import PythonModel
 import pandas as pd
+from mlflow.pyfunc import PythonModel
 
 from models.bundle import CreditRiskBundle
 

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
+import orjson
 from fastapi import APIRouter
 
 from models.spec import FeatureSpec
+from serving.decisions import dumps_json
 from serving.dependencies import ModelDep, ReadCaller
 from serving.registry import served_bundle
 from serving.schemas import FeatureOut, ModelOut
@@ -22,6 +27,17 @@ def feature_list(spec: FeatureSpec) -> list[FeatureOut]:
     ]
 
 
+def json_safe(metadata: Mapping[str, Any]) -> dict[str, Any]:
+    """Bundle metadata as JSON values (numpy and dates converted; anything else as text)."""
+    out: dict[str, Any] = {}
+    for key, value in metadata.items():
+        try:
+            out[str(key)] = orjson.loads(dumps_json(value))
+        except TypeError:
+            out[str(key)] = str(value)
+    return out
+
+
 @router.get("/model", response_model=ModelOut)
 async def model_info(caller: ReadCaller, model: ModelDep) -> ModelOut:
     """Model name and version, training run and metrics, policy version, features."""
@@ -36,5 +52,5 @@ async def model_info(caller: ReadCaller, model: ModelDep) -> ModelOut:
         training_metrics=dict(served.training_metrics),
         customer_features=feature_list(bundle.customer_spec),
         invoice_features=feature_list(bundle.invoice_spec),
-        metadata={str(k): str(v) for k, v in bundle.metadata.items()},
+        metadata=json_safe(bundle.metadata),
     )

@@ -10,7 +10,7 @@ separate classes (never a request echoed back); every decision answer carries it
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
@@ -284,4 +284,7 @@ class ModelOut(ModelVersions):
     training_metrics: dict[str, float]
     customer_features: list[FeatureOut]
     invoice_features: list[FeatureOut]
-    metadata: dict[str, str]
+    metadata: dict[str, Any] = Field(
+        description="What training recorded in the bundle (model kind, data end, headline "
+        "metrics...)."
+    )

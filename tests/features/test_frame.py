@@ -75,5 +75,5 @@ def test_dtypes_are_normalised_once() -> None:
 def test_due_before_issue_is_named() -> None:
     bad = _invoices()
     bad.loc[1, "due_date"] = "2020-01-01"
-    with pytest.raises(LedgerError, match="invoices.due_date.*'b'"):
+    with pytest.raises(LedgerError, match=r"invoices\.due_date.*'b'"):
         normalize_ledger({"invoices": bad})

@@ -74,10 +74,13 @@ def test_late_labels_censor_open_invoices_not_yet_past_due_plus_grace() -> None:
     ledger = _ledger()
     out = late_payment_labels(ledger, cutoff="2023-03-15", grace_days=0)  # type: ignore[arg-type]
     by_id = out.set_index("invoice_id")
-    assert by_id.loc["i1", "late"] == 1 and by_id.loc["i1", "days_beyond_terms"] == 5
-    assert by_id.loc["i3", "late"] == 0 and by_id.loc["i3", "days_beyond_terms"] == -4
+    assert by_id.loc["i1", "late"] == 1
+    assert by_id.loc["i1", "days_beyond_terms"] == 5
+    assert by_id.loc["i3", "late"] == 0
+    assert by_id.loc["i3", "days_beyond_terms"] == -4
     # i4 is open on 2023-03-15 and past due (Mar 3): known late, days unknown
-    assert by_id.loc["i4", "known"] and by_id.loc["i4", "late"] == 1
+    assert by_id.loc["i4", "known"]
+    assert by_id.loc["i4", "late"] == 1
     assert pd.isna(by_id.loc["i4", "days_beyond_terms"])
     # i2 (due Mar 31) is open and not yet due: censored
     assert not by_id.loc["i2", "known"]

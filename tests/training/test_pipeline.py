@@ -56,7 +56,8 @@ def test_run_logs_metrics_with_oracle_and_registers_a_challenger(trained) -> Non
     assert run.data.params["default.horizon_days"] == "365"
     assert tracking.alias_version(config.model_name, "challenger").version == result.version
     artifacts = {a.path for a in MlflowClient().list_artifacts(result.run_id, "plots")}
-    assert "plots/default_roc.png" in artifacts and "plots/late_calibration.png" in artifacts
+    assert "plots/default_roc.png" in artifacts
+    assert "plots/late_calibration.png" in artifacts
 
 
 def test_first_promotion_makes_the_challenger_champion_and_bundle_scores(trained) -> None:  # type: ignore[no-untyped-def]

@@ -38,7 +38,8 @@ def test_no_training_label_window_overlaps_the_holdout() -> None:
     assert latest_label_day <= holdout_dates.min()
     # and the rows in between are unused rather than silently trained on
     between = rows.loc[roles == GAP, "as_of"]
-    assert between.min() > train_dates.max() and between.max() < holdout_dates.min()
+    assert between.min() > train_dates.max()
+    assert between.max() < holdout_dates.min()
 
 
 def test_holdout_is_the_latest_periods_and_training_is_older() -> None:
@@ -55,7 +56,9 @@ def test_calibration_and_test_share_no_customer() -> None:
     roles = split.assign(rows["as_of"], rows["customer_id"])
     cal = set(rows.loc[roles == CALIBRATION, "customer_id"])
     test = set(rows.loc[roles == TEST, "customer_id"])
-    assert cal and test and not (cal & test)
+    assert cal
+    assert test
+    assert not (cal & test)
 
 
 def test_a_split_whose_label_windows_overlap_is_refused() -> None:
