@@ -57,3 +57,8 @@ Where to look:
   run comparison   $DIR/compare.html
   features         $DIR/features.parquet
 INFO
+
+step "9. serve the champion on http://127.0.0.1:${DEMO_PORT:-8000} (Ctrl-C to stop)"
+if [ "${DEMO_SERVE:-1}" = "1" ]; then
+  exec $BIN/creditrisk serve --port "${DEMO_PORT:-8000}" --demo-key-file "$DIR/demo.key"
+fi

@@ -8,6 +8,8 @@ from creditrisk.cli import features as features_commands
 from creditrisk.cli import keys as keys_commands
 from creditrisk.cli import ledger as ledger_commands
 from creditrisk.cli import runs as runs_commands
+from creditrisk.cli import serve as serve_command
+from creditrisk.cli import synthetic as synthetic_command
 from creditrisk.cli import train as train_commands
 from training.scoring import score_evaluation_frame
 
@@ -17,12 +19,14 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
 )
+ledger_commands.app.command("generate")(synthetic_command.generate)
 app.add_typer(ledger_commands.app, name="ledger")
 app.add_typer(features_commands.app, name="features")
 app.command("train")(train_commands.train)
 app.add_typer(runs_commands.app, name="runs")
 app.command("promote")(runs_commands.make_promote_command(score_evaluation_frame))
 app.add_typer(keys_commands.app, name="keys")
+app.command("serve")(serve_command.serve)
 
 
 def main() -> None:

@@ -36,6 +36,7 @@ from models.pyfunc import save_bundle
 from serving.auth import IssuedApiKey, generate_api_key
 from serving.entrypoint import build_service, limit_lightgbm_threads
 from serving.model_holder import ModelRef
+from serving.portfolio import PortfolioCache
 from serving.registry import ModelRegistry, ModelUriError, RegistryUri, parse_model_uri
 from serving.settings import SeededApiKey, Settings
 from serving.tables import decision_log
@@ -609,3 +610,30 @@ def test_a_local_bundle_file_is_served_and_versioned_by_its_content(
     assert registry.resolve(str(path)).version != first.version
     with pytest.raises(ModelUriError, match="no such file"):
         registry.resolve(str(tmp_path / "missing.pkl"))
+
+
+# --------------------------------------------------------------------------- portfolio cache
+
+
+def test_the_portfolio_cache_computes_once_per_key_until_it_expires() -> None:
+    now = {"t": 0.0}
+    cache: PortfolioCache[str] = PortfolioCache(ttl_seconds=60, monotonic=lambda: now["t"])
+    calls: list[str] = []
+
+    def compute(label: str) -> str:
+        calls.append(label)
+        time.sleep(0.05)  # long enough for the other threads to pile up on the key
+        return label
+
+    threads = [threading.Thread(target=cache.get, args=(("v1", "2025-12-31"),
+                                                       lambda: compute("first")))
+               for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert calls == ["first"]
+    assert cache.get(("v2", "2025-12-31"), lambda: compute("new version")) == "new version"
+    now["t"] = 61.0
+    assert cache.get(("v1", "2025-12-31"), lambda: compute("expired")) == "expired"
+    assert calls == ["first", "new version", "expired"]
