@@ -11,8 +11,9 @@ END="${DEMO_END:-2025-12-31}"
 
 rm -rf "$DIR"
 mkdir -p "$DIR"
-export CREDITRISK_DATABASE_URL="sqlite:///$PWD/$DIR/creditrisk.db"
-export MLFLOW_TRACKING_URI="sqlite:///$PWD/$DIR/mlflow.db"
+DIR="$(cd "$DIR" && pwd)"
+export CREDITRISK_DATABASE_URL="sqlite:///$DIR/creditrisk.db"
+export MLFLOW_TRACKING_URI="sqlite:///$DIR/mlflow.db"
 
 step() { printf '\n\033[1m== %s ==\033[0m\n' "$*"; }
 

@@ -530,3 +530,20 @@ def test_order_batch_equals_row_by_row(policy: Policy) -> None:
 def test_negative_order_is_rejected(policy: Policy) -> None:
     with pytest.raises(PolicyInputError, match=r"order_amount: row 0 is negative"):
         check(policy, order_amount=-1.0)
+
+
+def test_every_public_name_stays_importable_from_models_policy() -> None:
+    """The rules moved to models.limits and models.orders; callers keep importing them here."""
+    import models.policy
+
+    names = [
+        "APPROVE", "REFER", "DECLINE", "DECISIONS", "RELEASE", "HOLD", "ORDER_ACTIONS",
+        "DAYS_PER_MONTH", "LIMIT_REASONS", "LIMIT_REASON_CODES", "ORDER_REASONS",
+        "ORDER_REASON_CODES", "ORDER_HOLD_CODES", "POLICY_KEYS", "LimitPolicy", "OrderPolicy",
+        "LimitDecision", "LimitRecommendation", "OrderDecision", "OrderCheck", "Policy",
+        "PolicyConfigError", "PolicyInputError", "MasterScale", "DecisionReason", "check_pd",
+        "join_reason_codes", "recommend_limits", "check_orders",
+    ]
+    missing = [name for name in names if not hasattr(models.policy, name)]
+    assert missing == []
+    assert set(models.policy.__all__) <= set(dir(models.policy))
