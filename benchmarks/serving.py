@@ -268,7 +268,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--database-url", help="ledger database (with --tracking-uri)")
     parser.add_argument("--as-of", type=date.fromisoformat, default=None,
                         help="decision date for payloads (default: today UTC)")
-    parser.add_argument("--concurrency", type=int, default=16)
+    parser.add_argument("--concurrency", type=int, default=4,
+                        help="in-flight requests (one worker: p99 >= concurrency / throughput)")
     parser.add_argument("--duration", type=float, default=15.0, help="seconds per server")
     parser.add_argument("--warmup", type=float, default=3.0)
     parser.add_argument("--risk-duration", type=float, default=8.0)

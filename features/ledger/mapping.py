@@ -37,7 +37,7 @@ from features.ledger.frame import (
 
 SourceFormat = Literal["csv", "parquet"]
 
-EARLIEST_DATE = pd.Timestamp("1900-01-01")
+EARLIEST_DATE = pd.Timestamp("1800-01-01")  # founding dates of old firms
 LATEST_DATE = pd.Timestamp("2199-12-31")
 
 YES_NO_WORDS: dict[str, bool] = {
@@ -452,7 +452,7 @@ def _parse_distinct_dates(text: pd.Series, fmt: str) -> pd.Series:
         return pd.to_datetime(local, format="ISO8601", errors="coerce")
     if fmt == "yyyymmdd_number":
         numbers = pd.to_numeric(text, errors="coerce").astype("float64")
-        plausible = (numbers >= 19000101) & (numbers <= 21991231) & (np.floor(numbers) == numbers)
+        plausible = (numbers >= 18000101) & (numbers <= 21991231) & (np.floor(numbers) == numbers)
         whole = numbers.where(plausible)
         digits = whole.astype("Int64").astype("string")
         return pd.to_datetime(digits, format="%Y%m%d", errors="coerce")
@@ -521,7 +521,7 @@ def _parse_date(values: pd.Series, fmt: str | None, blank: pd.Series) -> ParsedC
     unreadable = parsed.isna().to_numpy() & ~blank.to_numpy()
     out_of_range = ((parsed < EARLIEST_DATE) | (parsed > LATEST_DATE)).to_numpy()
     problem = pd.Series(f"not {_date_format_words(fmt)}", index=values.index, dtype=object)
-    problem[out_of_range] = "date outside 1900-2199"
+    problem[out_of_range] = "date outside 1800-2199"
     good = parsed.where(~out_of_range).dt.normalize()
     return ParsedColumn(
         values=good.astype(DATE_DTYPE), invalid=unreadable | out_of_range, problem=problem
