@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=.venv/bin
 DIR="${DEMO_DIR:-demo}"
-CUSTOMERS="${DEMO_CUSTOMERS:-10000}"
+CUSTOMERS="${DEMO_CUSTOMERS:-5000}"
 START="${DEMO_START:-2021-01-01}"
 END="${DEMO_END:-2025-12-31}"
 

@@ -90,8 +90,10 @@ def draw_population(
     size_sd = rng.standard_normal(n)
     age_sd = rng.standard_normal(n)
     annual_revenue = np.round(world.revenue_median * np.exp(world.revenue_log_sigma * size_sd), -2)
-    age_years = np.maximum(
-        world.age_median_years * np.exp(world.age_log_sigma * age_sd), world.min_age_years
+    age_years = np.clip(
+        world.age_median_years * np.exp(world.age_log_sigma * age_sd),
+        world.min_age_years,
+        world.max_age_years,
     )
     founded_day = onboarded_day - np.round(age_years * DAYS_PER_YEAR).astype(np.int64)
 

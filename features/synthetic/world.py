@@ -47,6 +47,7 @@ class WorldParameters:
     age_median_years: float = 9.0
     age_log_sigma: float = 0.9
     min_age_years: float = 0.25
+    max_age_years: float = 100.0
     size_weight_z: float = 0.35
     """Effect on z of one standard deviation of log annual revenue."""
     age_weight_z: float = 0.3
@@ -84,17 +85,17 @@ class WorldParameters:
     currency: str = "EUR"
 
     # --- distress chain (monthly transitions; logit = base + slope * z) -----------------
-    healthy_to_watch: tuple[float, float] = (-4.6, -0.9)
-    healthy_to_distressed: tuple[float, float] = (-7.0, -0.9)
-    healthy_to_default: tuple[float, float] = (-8.6, -0.9)
-    watch_to_healthy: tuple[float, float] = (-2.2, 0.5)
-    watch_to_distressed: tuple[float, float] = (-2.6, -0.7)
-    watch_to_default: tuple[float, float] = (-5.5, -0.7)
-    distressed_to_watch: tuple[float, float] = (-2.6, 0.5)
-    distressed_to_default: tuple[float, float] = (-1.7, -0.5)
-    applicant_watch: tuple[float, float] = (-3.0, -0.8)
+    healthy_to_watch: tuple[float, float] = (-6.7, -1.1)
+    healthy_to_distressed: tuple[float, float] = (-12.0, -1.1)
+    healthy_to_default: tuple[float, float] = (-7.1, -1.1)
+    watch_to_healthy: tuple[float, float] = (-3.3, 0.3)
+    watch_to_distressed: tuple[float, float] = (-3.6, -0.4)
+    watch_to_default: tuple[float, float] = (-9.0, -0.4)
+    distressed_to_watch: tuple[float, float] = (-3.8, 0.3)
+    distressed_to_default: tuple[float, float] = (-2.7, -0.3)
+    applicant_watch: tuple[float, float] = (-3.6, -1.0)
     """Probability that a new customer already is on watch when onboarded (logit)."""
-    applicant_distressed: tuple[float, float] = (-5.5, -0.8)
+    applicant_distressed: tuple[float, float] = (-5.5, -1.0)
     existing_burn_in_months: int = 12
     """Existing customers start at ``start`` in the chain's state after this many months."""
 
@@ -106,14 +107,14 @@ class WorldParameters:
     write_off_delay_days: tuple[int, int] = (60, 240)
 
     # --- payment delay (days beyond terms) ----------------------------------------------
-    delay_base_days: float = 1.0
+    delay_base_days: float = -1.0
     delay_z_days: float = -5.0
     """Days beyond terms added per sd of creditworthiness (better customers pay earlier)."""
-    delay_habit_sigma_days: float = 2.0
+    delay_habit_sigma_days: float = 1.0
     """A customer's own payment habit, unrelated to its risk."""
-    delay_state_days: tuple[float, ...] = (0.0, 10.0, 25.0)
+    delay_state_days: tuple[float, ...] = (0.0, 20.0, 45.0)
     """Days beyond terms added on watch and when distressed (healthy, watch, distressed)."""
-    delay_noise_scale_days: float = 3.0
+    delay_noise_scale_days: float = 1.5
     """Scale of the logistic noise of each invoice's delay."""
     delay_cap_days: int = 75
     """No invoice of a living customer is ever paid later than this beyond its due date."""
