@@ -14,7 +14,7 @@ from mlflow.tracking import MlflowClient
 from features.synthetic.generator import generate_ledger
 from models.policy import Policy
 from training import tracking
-from training.config import DefaultModelConfig, TrainingConfig
+from training.config import DefaultModelConfig, LateModelConfig, TrainingConfig
 from training.pipeline import example_applications, run_training
 from training.promotion import promote
 from training.scoring import load_registered_bundle, score_evaluation_frame
@@ -26,7 +26,7 @@ END = date(2025, 6, 30)
 
 @pytest.fixture(scope="module")
 def synthetic():  # type: ignore[no-untyped-def]
-    return generate_ledger(n_customers=1_000, start=date(2022, 1, 1), end=END, seed=11)
+    return generate_ledger(n_customers=2_500, start=date(2022, 1, 1), end=END, seed=11)
 
 
 @pytest.fixture(scope="module")
@@ -36,6 +36,7 @@ def trained(synthetic, tmp_path_factory):  # type: ignore[no-untyped-def]
     config = TrainingConfig(
         model_name="test-creditrisk",
         default=DefaultModelConfig(holdout_months=4, num_boost_round=150),
+        late=LateModelConfig(num_boost_round=150, quantile_rounds=60),
     )
     truth = {"customer_month": synthetic.customer_month_truth, "invoice": synthetic.invoice_truth}
     result = run_training(synthetic.ledger, config=config, data_end=pd.Timestamp(END),
