@@ -37,9 +37,9 @@ REPO = Path(__file__).resolve().parents[1]
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
-from features.catalog import categorical_names, feature_names  # noqa: E402
-from features.customer import build_features  # noqa: E402
-from features.ledger.frame import Ledger  # noqa: E402
+from features.catalog import categorical_names, feature_names
+from features.customer import build_features
+from features.ledger.frame import Ledger
 
 OUT = REPO / "benchmarks" / "out"
 START, END = date(2024, 1, 1), date(2025, 12, 31)

@@ -13,6 +13,15 @@ Ends with one line of key=value figures.
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+
+# run as a script, this folder comes first on sys.path and benchmarks/features.py would
+# shadow the features package: drop the folder, put the repository root first
+_HERE = Path(__file__).resolve().parent
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _HERE]
+sys.path.insert(0, str(_HERE.parent))
+
 import argparse
 import tempfile
 import time
