@@ -125,6 +125,37 @@ CUSTOMER_FEATURES: tuple[Feature, ...] = (
         "lateness",
         180,
     ),
+    # invoices that fell due recently: the earliest sign of a change in payment behaviour
+    _customer(
+        "due_invoice_count_60d",
+        "Invoices that fell due in the last 60 days",
+        0,
+        "recent_dues",
+        60,
+    ),
+    _customer(
+        "unpaid_due_share_60d",
+        "Share of the invoices that fell due in the last 60 days still unpaid",
+        1,
+        "recent_dues",
+        60,
+    ),
+    _customer(
+        "days_late_due_60d",
+        "Average days late of invoices that fell due in the last 60 days "
+        "(unpaid ones counted at their days overdue so far)",
+        1,
+        "recent_dues",
+        60,
+    ),
+    _customer(
+        "days_late_shift_60d",
+        "How many days later than its own 12-month average (days beyond terms) the customer "
+        "is on invoices that fell due in the last 60 days",
+        1,
+        "recent_dues",
+        365,
+    ),
     # DSO and utilisation
     _customer(
         "dso_days",

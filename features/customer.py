@@ -14,6 +14,8 @@ notes only count in ``credit_note_count_365d``):
 * days past due = ``T - due_date``; aging buckets: current (<= 0), 1-30, 31-60, 61-90, 90+;
 * days beyond terms of a settled invoice = ``max(settled_date - due_date, 0)``; late =
   settled after the due date; windows over settled invoices use the settlement date;
+* recent dues: invoices with a due date in ``(T - 60, T]``; days late = settled (or, while
+  unpaid, ``T``) minus the due date, not below 0;
 * DSO = open balance / amount invoiced in the last 90 days x 90 (``NaN`` without sales);
 * utilisation = open balance / credit limit (``NaN`` without a positive limit);
 * broken promise = a ``promise_to_pay`` event on day ``d <= T - 14`` followed by no payment
@@ -38,6 +40,7 @@ from features.prepared import DAY_BITS, EVENT_CODES, NO_DAY, PreparedLedger, pre
 
 DAYS_PER_YEAR = 365.25
 PROMISE_GRACE_DAYS = 14
+RECENT_DUE_DAYS = 60
 AGING_EDGES_DAYS = (1, 31, 61, 91)
 """Lower edges of the overdue buckets 1-30, 31-60, 61-90 and 90+ days past due."""
 AGING_BUCKETS = ("current", "1_30", "31_60", "61_90", "over_90")
@@ -89,6 +92,8 @@ def customer_feature_arrays(known: PreparedLedger, day: int) -> dict[str, np.nda
     out.update(_volume(known, day, n))
     out.update(_balances(known, day, n, paid))
     out.update(_lateness(known, day, n))
+    out.update(_recent_dues(known, day, n))
+    out["days_late_shift_60d"] = out["days_late_due_60d"] - out["days_beyond_terms_mean_365d"]
     out["dso_days"] = ratio(out["open_balance"], out["invoiced_amount_90d"]) * 90.0
     limit = np.nan_to_num(known.static_numeric["credit_limit"], nan=0.0)
     out["credit_utilisation"] = ratio(out["open_balance"], limit)
@@ -178,6 +183,25 @@ def _lateness(known: PreparedLedger, day: int, n: int) -> dict[str, np.ndarray]:
         "days_beyond_terms_p90_365d": quantile_by(code, beyond_terms, n, 0.9),
         "days_beyond_terms_trend_90d": mean_recent - mean_before,
         "disputed_settled_invoice_count_365d": count_by(code[disputed], n),
+    }
+
+
+def _recent_dues(known: PreparedLedger, day: int, n: int) -> dict[str, np.ndarray]:
+    """Invoices due in ``(T - 60, T]``: unpaid share and days late, unpaid ones counted at
+    their days overdue so far (a lower bound that reacts before the invoice is paid)."""
+    due = (known.invoice_amount > 0) & (known.due_day > day - RECENT_DUE_DAYS) & (
+        known.due_day <= day
+    )
+    code = known.invoice_customer[due]
+    due_day = known.due_day[due].astype(np.int64)
+    settled_day = known.settled_day[due].astype(np.int64)
+    unpaid = known.settled_day[due] == NO_DAY
+    late_days = np.maximum(np.where(unpaid, day, settled_day) - due_day, 0)
+    count = count_by(code, n)
+    return {
+        "due_invoice_count_60d": count,
+        "unpaid_due_share_60d": ratio(count_by(code[unpaid], n), count),
+        "days_late_due_60d": ratio(sum_by(code, late_days, n), count),
     }
 
 

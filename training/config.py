@@ -18,6 +18,9 @@ class DefaultModelConfig(_Strict):
     dpd_days: int = Field(90, ge=30, description="Days past due that count as default")
     holdout_months: int = Field(6, ge=1, description="Latest labelled month-ends held out")
     valid_months: int = Field(3, ge=0, description="Latest training months for early stopping")
+    valid_customer_share: float = Field(
+        0.2, ge=0, lt=1, description="Share of training customers held out for early stopping"
+    )
     calibration: Literal["platt", "isotonic", "none"] = "platt"
     lgbm_params: dict[str, Any] = Field(default_factory=dict)
     num_boost_round: int = Field(600, ge=10)

@@ -30,6 +30,7 @@ from training.split import (
     TEST,
     TRAIN,
     OutOfTimeSplit,
+    customer_bucket,
     plan_invoice_split,
     plan_snapshot_split,
 )
@@ -71,6 +72,31 @@ class DefaultFit:
     label_rates: dict[str, float] = field(default_factory=dict)
 
 
+def early_stopping_rows(
+    frame: pd.DataFrame,
+    train: np.ndarray,
+    *,
+    train_end: pd.Timestamp,
+    valid_months: int,
+    valid_customer_share: float,
+) -> tuple[np.ndarray | None, np.ndarray]:
+    """Rows for early stopping and rows to fit on, from the training rows.
+
+    A customer has one snapshot a month and its snapshots share the same future, so rows of
+    one customer must never be on both sides: validating on the latest months of the same
+    customers rewards memorising customers (static attributes identify them) and early
+    stopping never fires. The validation rows are the latest ``valid_months`` of a
+    ``valid_customer_share`` of the customers (an independent hash); none of those
+    customers' rows are fitted on.
+    """
+    if not valid_months or valid_customer_share <= 0:
+        return None, train
+    held_out = customer_bucket(frame["customer_id"], salt="early-stopping") < valid_customer_share
+    valid_from = train_end - pd.DateOffset(months=valid_months)
+    in_valid = train & held_out & (frame["as_of"] > valid_from).to_numpy()
+    return in_valid, train & ~held_out
+
+
 def fit_default_model(
     snapshots: SnapshotSet,
     *,
@@ -92,9 +118,10 @@ def fit_default_model(
     X = spec.encode(frame)
     y = frame["default_12m"].to_numpy(dtype=np.int8)
     train = roles == TRAIN
-    valid_from = split.train_end - pd.DateOffset(months=config.valid_months)
-    in_valid = train & (frame["as_of"] > valid_from).to_numpy() if config.valid_months else None
-    fit_rows = train & ~in_valid if in_valid is not None else train
+    in_valid, fit_rows = early_stopping_rows(
+        frame, train, train_end=split.train_end, valid_months=config.valid_months,
+        valid_customer_share=config.valid_customer_share,
+    )
     for name, mask in ((TRAIN, fit_rows), (CALIBRATION, roles == CALIBRATION),
                        (TEST, roles == TEST)):
         _require_classes(y[mask], name)

@@ -68,12 +68,19 @@ class OutOfTimeSplit:
         return role
 
 
-def customer_bucket(customer_ids: pd.Series) -> np.ndarray:
-    """A stable pseudo-random number in [0, 1) per customer id (sha256, not Python hash)."""
+def customer_bucket(customer_ids: pd.Series, *, salt: str = "") -> np.ndarray:
+    """A stable pseudo-random number in [0, 1) per customer id (sha256, not Python hash).
+
+    A different ``salt`` gives an independent draw (e.g. the early-stopping customers are
+    chosen independently of the calibration/test customers).
+    """
     uniques, codes = np.unique(customer_ids.astype("string").to_numpy(dtype=str),
                                return_inverse=True)
     values = np.array(
-        [int.from_bytes(hashlib.sha256(u.encode()).digest()[:8], "big") / 2**64 for u in uniques]
+        [
+            int.from_bytes(hashlib.sha256((salt + u).encode()).digest()[:8], "big") / 2**64
+            for u in uniques
+        ]
     )
     return values[codes] if len(values) else np.zeros(0)
 

@@ -41,10 +41,12 @@ def generate(
         datetime,
         typer.Option("--end", formats=DATE_FORMATS, help="Last day of the ledger (inclusive)."),
     ] = datetime(2025, 12, 31),
-    seed: Annotated[int, typer.Option("--seed", help="Random seed (same seed, same ledger).")] = 42,
-    out: Annotated[
-        Path, typer.Option("--out", help="Directory for the Parquet files.")
-    ] = Path("synthetic"),
+    seed: Annotated[
+        int, typer.Option("--seed", min=0, help="Random seed (same seed, same ledger).")
+    ] = 42,
+    out: Annotated[Path, typer.Option("--out", help="Directory for the Parquet files.")] = Path(
+        "synthetic"
+    ),
     partition_size: Annotated[
         int,
         typer.Option("--partition-size", min=1, help="Customers generated per partition."),
@@ -78,6 +80,8 @@ def generate(
             summary = summary + summarize(part)
             progress.advance(task)
     console.print(_summary_table(summary, out))
+    console.print(f"ledger: {', '.join(LEDGER_FILES.values())}")
+    console.print(f"truth (keep apart from the ledger): {', '.join(TRUTH_FILES.values())}")
 
 
 def _summary_table(summary: SyntheticSummary, out: Path) -> Table:
@@ -90,6 +94,4 @@ def _summary_table(summary: SyntheticSummary, out: Path) -> Table:
     table.add_row("credit events", f"{summary.credit_events:,}")
     table.add_row("defaults", f"{summary.defaults:,}")
     table.add_row("yearly default rate", f"{summary.yearly_default_rate:.2%}")
-    table.add_row("ledger files", ", ".join(LEDGER_FILES.values()))
-    table.add_row("truth files", ", ".join(TRUTH_FILES.values()))
     return table

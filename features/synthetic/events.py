@@ -52,9 +52,9 @@ class CreditEvents:
         return len(self.customer)
 
 
-def _events(customer: np.ndarray, day: np.ndarray, kind: int, invoice: np.ndarray) -> tuple[
-    np.ndarray, np.ndarray, np.ndarray, np.ndarray
-]:
+def _events(
+    customer: np.ndarray, day: np.ndarray, kind: int, invoice: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     return customer, day, np.full(len(customer), kind, dtype=np.int64), invoice
 
 

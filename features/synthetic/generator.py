@@ -62,7 +62,11 @@ def count_partitions(n_customers: int, partition_size: int) -> int:
     return -(-n_customers // partition_size) if n_customers else 0
 
 
-def _check_arguments(n_customers: int, start: date, end: date, partition_size: int) -> None:
+def _check_arguments(
+    n_customers: int, start: date, end: date, seed: int, partition_size: int
+) -> None:
+    if seed < 0:
+        raise SyntheticLedgerError(f"seed must be >= 0, got {seed}")
     if n_customers < 0:
         raise SyntheticLedgerError(f"n_customers must be >= 0, got {n_customers}")
     if partition_size < 1:
@@ -84,7 +88,7 @@ def iter_synthetic_partitions(
 
     Arguments are checked at once (:class:`SyntheticLedgerError`), not on the first item.
     """
-    _check_arguments(n_customers, start, end, partition_size)
+    _check_arguments(n_customers, start, end, seed, partition_size)
     grid = build_month_grid(start, end, months_after_end=MONTHS_AFTER_END)
     return _partitions(n_customers, seed, partition_size, grid, world or WorldParameters())
 
@@ -190,7 +194,10 @@ def _generate_partition(
     existing = existing_distribution(applicant, P, burn_in_months=world.existing_burn_in_months)
     initial = np.where(population.existing[:, None], existing, applicant)
     states = simulate_states(
-        rng, initial=initial, P=P, start_month=population.chain_start_month,
+        rng,
+        initial=initial,
+        P=P,
+        start_month=population.chain_start_month,
         n_months=grid.n_months,
     )
     default_day = draw_default_days(rng, states, grid, world)
@@ -204,15 +211,26 @@ def _generate_partition(
     ledger = Ledger(
         customers=tables.customers_frame(population, world),
         invoices=tables.invoices_frame(
-            invoices, settlement, population, end_day=grid.end_day,
-            first_number=first_invoice_number, world=world,
+            invoices,
+            settlement,
+            population,
+            end_day=grid.end_day,
+            first_number=first_invoice_number,
+            world=world,
         ),
         payments=tables.payments_frame(
-            invoices, settlement, population, default_day=default_day, end_day=grid.end_day,
-            first_invoice_number=first_invoice_number, first_number=first_payment_number,
+            invoices,
+            settlement,
+            population,
+            default_day=default_day,
+            end_day=grid.end_day,
+            first_invoice_number=first_invoice_number,
+            first_number=first_payment_number,
         ),
         credit_events=tables.credit_events_frame(
-            events, population, first_invoice_number=first_invoice_number,
+            events,
+            population,
+            first_invoice_number=first_invoice_number,
             first_number=first_event_number,
         ),
     )

@@ -82,7 +82,10 @@ def draw_invoices(
 
     order = np.lexsort((issue_day, customer))
     customer, month, issue_day, amount = (
-        customer[order], month[order], issue_day[order], amount[order]
+        customer[order],
+        month[order],
+        issue_day[order],
+        amount[order],
     )
     due_day = issue_day + population.payment_terms_days[customer]
     due_month = grid.month_of(due_day)

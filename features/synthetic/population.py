@@ -62,7 +62,11 @@ def _month_end_before(grid: MonthGrid, months_back: np.ndarray) -> np.ndarray:
 
 
 def draw_population(
-    rng: np.random.Generator, *, first_number: int, n_customers: int, grid: MonthGrid,
+    rng: np.random.Generator,
+    *,
+    first_number: int,
+    n_customers: int,
+    grid: MonthGrid,
     world: WorldParameters,
 ) -> Population:
     """Draw ``n_customers`` customers numbered from ``first_number``."""
@@ -120,7 +124,8 @@ def draw_population(
     rate_noise = world.invoice_rate_noise_sigma
     elasticity = world.invoice_rate_size_elasticity
     invoices_per_month = world.invoices_per_month * np.exp(
-        elasticity * size_sd + rate_noise * rng.standard_normal(n)
+        elasticity * size_sd
+        + rate_noise * rng.standard_normal(n)
         - 0.5 * (elasticity**2 + rate_noise**2)
     )
     invoice_amount_median = world.invoice_amount_median * np.exp(
@@ -132,7 +137,8 @@ def draw_population(
     )
     exposure = monthly_sales * (payment_terms_days + 15) / 30.0
     raw_limit = (
-        exposure * world.credit_limit_months_of_sales
+        exposure
+        * world.credit_limit_months_of_sales
         * np.exp(world.credit_limit_sigma * rng.standard_normal(n))
     )
     step = world.credit_limit_rounding

@@ -22,6 +22,8 @@ class SyntheticSummary:
     """Customers with a default event (insolvency or write-off) in the ledger."""
     exposure_customer_months: int = 0
     """Month-ends at which a customer was onboarded and not in default."""
+    truth_customer_months: int = 0
+    """Rows of the customer-month truth (including months in default)."""
 
     @property
     def yearly_default_rate(self) -> float:
@@ -36,8 +38,8 @@ class SyntheticSummary:
             payments=self.payments + other.payments,
             credit_events=self.credit_events + other.credit_events,
             defaults=self.defaults + other.defaults,
-            exposure_customer_months=self.exposure_customer_months
-            + other.exposure_customer_months,
+            exposure_customer_months=self.exposure_customer_months + other.exposure_customer_months,
+            truth_customer_months=self.truth_customer_months + other.truth_customer_months,
         )
 
 
@@ -52,4 +54,5 @@ def summarize(result: SyntheticLedger) -> SyntheticSummary:
         credit_events=len(events),
         defaults=int(defaulted.nunique()),
         exposure_customer_months=int((~result.customer_month_truth["in_default"]).sum()),
+        truth_customer_months=len(result.customer_month_truth),
     )

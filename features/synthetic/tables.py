@@ -28,8 +28,9 @@ PAYMENT_PREFIX, PAYMENT_DIGITS = "P", 10
 EVENT_PREFIX, EVENT_DIGITS = "E", 10
 
 
-def format_ids(prefix: str, numbers: np.ndarray, digits: int, *, missing: np.ndarray | None = None
-               ) -> pd.api.extensions.ExtensionArray:
+def format_ids(
+    prefix: str, numbers: np.ndarray, digits: int, *, missing: np.ndarray | None = None
+) -> pd.api.extensions.ExtensionArray:
     """``prefix`` + zero-padded ``numbers`` as a pandas ``string`` array (NA where missing)."""
     text = pc.utf8_lpad(pc.cast(pa.array(numbers, type=pa.int64()), pa.string()), digits, "0")
     ids = pc.binary_join_element_wise(prefix, text, "")
@@ -96,9 +97,7 @@ def invoices_frame(
 
 
 def invoice_ids(first_number: int, count: int) -> pd.api.extensions.ExtensionArray:
-    return format_ids(
-        INVOICE_PREFIX, np.arange(first_number, first_number + count), INVOICE_DIGITS
-    )
+    return format_ids(INVOICE_PREFIX, np.arange(first_number, first_number + count), INVOICE_DIGITS)
 
 
 def payments_frame(

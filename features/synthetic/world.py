@@ -52,7 +52,7 @@ class WorldParameters:
     """Effect on z of one standard deviation of log annual revenue."""
     age_weight_z: float = 0.3
     """Effect on z of one standard deviation of log company age."""
-    idiosyncratic_sigma_z: float = 0.8
+    idiosyncratic_sigma_z: float = 0.55
     """The part of creditworthiness no attribute explains."""
     external_score_correlation: float = 0.6
     """Correlation of the bureau score with z (the score is a noisy measure of it)."""
@@ -64,10 +64,10 @@ class WorldParameters:
     """Bigger customers negotiate longer terms (log-odds shift per sd of size)."""
 
     # --- invoicing --------------------------------------------------------------------
-    invoices_per_month: float = 1.25
+    invoices_per_month: float = 1.4
     """Average invoices per active customer-month (before seasonality and size)."""
-    invoice_rate_size_elasticity: float = 0.45
-    invoice_rate_noise_sigma: float = 0.4
+    invoice_rate_size_elasticity: float = 0.3
+    invoice_rate_noise_sigma: float = 0.3
     invoice_amount_median: float = 2_500.0
     invoice_amount_size_elasticity: float = 0.35
     invoice_amount_customer_sigma: float = 0.5
@@ -85,14 +85,14 @@ class WorldParameters:
     currency: str = "EUR"
 
     # --- distress chain (monthly transitions; logit = base + slope * z) -----------------
-    healthy_to_watch: tuple[float, float] = (-6.7, -1.1)
-    healthy_to_distressed: tuple[float, float] = (-12.0, -1.1)
-    healthy_to_default: tuple[float, float] = (-7.1, -1.1)
-    watch_to_healthy: tuple[float, float] = (-3.3, 0.3)
-    watch_to_distressed: tuple[float, float] = (-3.6, -0.4)
-    watch_to_default: tuple[float, float] = (-9.0, -0.4)
-    distressed_to_watch: tuple[float, float] = (-3.8, 0.3)
-    distressed_to_default: tuple[float, float] = (-2.7, -0.3)
+    healthy_to_watch: tuple[float, float] = (-5.3, -0.8)
+    healthy_to_distressed: tuple[float, float] = (-12.0, -0.8)
+    healthy_to_default: tuple[float, float] = (-7.0, -0.5)
+    watch_to_healthy: tuple[float, float] = (-3.0, 0.15)
+    watch_to_distressed: tuple[float, float] = (-3.3, -0.15)
+    watch_to_default: tuple[float, float] = (-9.0, -0.15)
+    distressed_to_watch: tuple[float, float] = (-3.8, 0.15)
+    distressed_to_default: tuple[float, float] = (-2.5, -0.15)
     applicant_watch: tuple[float, float] = (-3.6, -1.0)
     """Probability that a new customer already is on watch when onboarded (logit)."""
     applicant_distressed: tuple[float, float] = (-5.5, -1.0)
@@ -107,10 +107,10 @@ class WorldParameters:
     write_off_delay_days: tuple[int, int] = (60, 240)
 
     # --- payment delay (days beyond terms) ----------------------------------------------
-    delay_base_days: float = -1.0
-    delay_z_days: float = -5.0
+    delay_base_days: float = -2.0
+    delay_z_days: float = -8.0
     """Days beyond terms added per sd of creditworthiness (better customers pay earlier)."""
-    delay_habit_sigma_days: float = 1.0
+    delay_habit_sigma_days: float = 0.5
     """A customer's own payment habit, unrelated to its risk."""
     delay_state_days: tuple[float, ...] = (0.0, 20.0, 45.0)
     """Days beyond terms added on watch and when distressed (healthy, watch, distressed)."""
@@ -118,7 +118,7 @@ class WorldParameters:
     """Scale of the logistic noise of each invoice's delay."""
     delay_cap_days: int = 75
     """No invoice of a living customer is ever paid later than this beyond its due date."""
-    dispute_logit: tuple[float, float] = (-3.3, -0.5)
+    dispute_logit: tuple[float, float] = (-3.8, -0.5)
     dispute_state_logit: tuple[float, ...] = (0.0, 0.7, 1.2)
     dispute_delay_days: tuple[float, float] = (15.0, 40.0)
     partial_logit: tuple[float, float] = (-2.6, -0.3)

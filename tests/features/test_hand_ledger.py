@@ -86,6 +86,11 @@ def test_customer_a(features: pd.DataFrame) -> None:
             "days_beyond_terms_p90_365d": 28.0,
             # last 90 days: A3 (05-14) 30; the 90 days before: A1 (02-09) 0, A2 (03-22) 20
             "days_beyond_terms_trend_90d": 30.0 - 10.0,
+            # fell due 05-02..06-30: A4 (05-20, open, 41 days) and A6 (05-31, open at T, 30)
+            "due_invoice_count_60d": 2.0,
+            "unpaid_due_share_60d": 1.0,
+            "days_late_due_60d": (41 + 30) / 2,
+            "days_late_shift_60d": (41 + 30) / 2 - 50 / 3,
             # 4300 / 5300 * 90
             "dso_days": 4300 / 5300 * 90,
             "credit_utilisation": 4300 / 10_000,
@@ -105,6 +110,21 @@ def test_customer_a(features: pd.DataFrame) -> None:
     )
     assert features.loc["A", "industry"] == "retail"
     assert features.loc["A", "country"] == "DE"
+
+
+def test_recent_dues_count_paid_and_unpaid_invoices_as_known_at_t() -> None:
+    """At 2024-05-31, A's invoices that fell due 04-02..05-31: A3 (04-14) paid 05-14, 30 days
+    late; A4 (05-20) unpaid, 11 days so far; A6 falls due on T itself, 0 days late; A6's
+    payment on 07-20 is not known yet, so it counts as unpaid."""
+    row = build_features(hand_ledger(), as_of=pd.Timestamp("2024-05-31")).loc["A"]
+    check(
+        row,
+        {
+            "due_invoice_count_60d": 3.0,
+            "unpaid_due_share_60d": 2 / 3,
+            "days_late_due_60d": (30 + 11 + 0) / 3,
+        },
+    )
 
 
 def test_customer_b(features: pd.DataFrame) -> None:
@@ -132,6 +152,11 @@ def test_customer_b(features: pd.DataFrame) -> None:
             "aging_31_60_share": 400 / 2900,
             "aging_over_90_share": 2500 / 2900,
             "worst_days_past_due": 148.0,
+            # fell due 05-02..06-30: only B5 (05-24, open, 37 days); B6 fell due 04-24
+            "due_invoice_count_60d": 1.0,
+            "unpaid_due_share_60d": 1.0,
+            "days_late_due_60d": 37.0,
+            "days_late_shift_60d": 37.0 - 80 / 3,
             # settled in 365 days: B2 30 (01-14), B4 20 (04-04), B6 30 (05-24);
             # B1 settled 2023-06-13 is outside the window
             "settled_invoice_count_365d": 3.0,

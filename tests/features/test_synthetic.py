@@ -20,22 +20,29 @@ from features.synthetic import (
     TRUTH_FILES,
     SyntheticLedger,
     SyntheticLedgerError,
+    SyntheticWriter,
+    WorldParameters,
     generate_ledger,
     iter_synthetic_partitions,
     summarize,
     write_synthetic,
 )
+from features.synthetic.distress import default_within, transition_matrices
+from features.synthetic.world import DEFAULTED, HEALTHY, N_STATES
 
 START = date(2021, 1, 1)
 END = date(2023, 12, 31)
 END_TS = pd.Timestamp(END)
-N_CUSTOMERS = 2_000
+N_CUSTOMERS = 5_000
 SEED = 20240601
 HORIZON = pd.Timedelta(days=365)
 MAX_Z = 4.0
-"""Tolerance in standard errors for the calibration checks: with cluster-robust errors a
-correct generator exceeds 4 SE with probability about 6e-5, while a real miscalibration of
-the size that matters downstream (a few tenths of a percentage point of PD) is 5-10 SE."""
+"""Tolerance in standard errors for the ledger-level calibration checks. With
+cluster-robust errors a correct generator exceeds 4 SE with probability about 6e-5. For
+p_late (about 160,000 invoices with a known outcome) 4 SE is about a third of a percentage
+point; for pd_12m (about 350 defaults) it is about a fifth of the default rate, which
+catches a misaligned label window or state, while the exact numbers are pinned by the
+chain-level test."""
 
 
 @pytest.fixture(scope="module")
@@ -198,6 +205,45 @@ def test_truth_covers_each_customer_month_end_since_onboarding(
     assert (onboarded[new] == onboarded[new] + pd.offsets.MonthEnd(0)).all()
 
 
+def test_default_within_matches_a_simulated_chain() -> None:
+    """``default_within`` (matrix powers) equals the frequency of absorption within 12
+    simulated monthly steps, from every starting state (binomial errors, 4 SE)."""
+    world = WorldParameters()
+    z = np.array([-2.0, -0.5, 0.0, 1.0])
+    P = transition_matrices(z, world)
+    exact = default_within(P, 12)
+    copies = 40_000
+    rng = np.random.default_rng(5)
+    P_rows = np.repeat(P, copies * N_STATES, axis=0)
+    state = np.tile(np.repeat(np.arange(N_STATES), copies), len(z))
+    rows = np.arange(len(state))
+    for _ in range(12):
+        cumulative = np.cumsum(P_rows[rows, state], axis=1)[:, : N_STATES - 1]
+        state = (rng.random(len(state))[:, None] >= cumulative).sum(axis=1)
+    simulated = (state == DEFAULTED).reshape(len(z), N_STATES, copies).mean(axis=2)
+    se = np.sqrt(exact * (1 - exact) / copies) + 1e-9
+    assert np.all(np.abs(simulated - exact) <= 4 * se + 1e-4)
+    assert np.all(exact[:, DEFAULTED] == 1.0)
+    assert np.all(np.diff(exact[:, :DEFAULTED], axis=1) > 0)  # watch, distressed: riskier
+    assert np.all(np.diff(exact[:, HEALTHY]) < 0)  # better customers default less
+
+
+def test_label_window_is_exactly_the_next_12_monthly_steps(
+    synthetic: SyntheticLedger, default_dates: pd.Series
+) -> None:
+    """A default dated within (T, T + 365 days] is one absorbed 1..12 months after the
+    month of T, and vice versa: the downstream label and pd_12m are the same event."""
+    truth = synthetic.customer_month_truth
+    rows = truth[~truth["in_default"] & truth["customer_id"].isin(default_dates.index)]
+    default_on = rows["customer_id"].map(default_dates)
+    in_window = (default_on > rows["month_end"]) & (default_on <= rows["month_end"] + HORIZON)
+    months_ahead = (default_on.dt.year - rows["month_end"].dt.year) * 12 + (
+        default_on.dt.month - rows["month_end"].dt.month
+    )
+    assert in_window.any()
+    pd.testing.assert_series_equal(in_window, months_ahead.between(1, 12), check_names=False)
+
+
 def test_pd_12m_matches_observed_12_month_default_frequency(
     synthetic: SyntheticLedger, default_dates: pd.Series
 ) -> None:
@@ -259,9 +305,7 @@ def test_reminders_and_promises_follow_unpaid_invoices(synthetic: SyntheticLedge
     assert invoices["disputed"].sum() == len(disputes)
 
 
-def test_write_synthetic_writes_contract_files(
-    synthetic: SyntheticLedger, tmp_path: Path
-) -> None:
+def test_write_synthetic_writes_contract_files(synthetic: SyntheticLedger, tmp_path: Path) -> None:
     small = generate_ledger(n_customers=200, start=START, end=END, seed=3, partition_size=90)
     write_synthetic(small, tmp_path)
     tables = {name: pd.read_parquet(tmp_path / file) for name, file in LEDGER_FILES.items()}
@@ -276,11 +320,26 @@ def test_write_synthetic_writes_contract_files(
     assert list(p_late.columns) == ["invoice_id", "p_late"]
 
 
+def test_streamed_partitions_write_the_same_files_as_the_whole_ledger(tmp_path: Path) -> None:
+    """The CLI streams partition by partition; the files equal those of the whole ledger."""
+    arguments = {"n_customers": 250, "start": START, "end": END, "seed": 9, "partition_size": 100}
+    write_synthetic(generate_ledger(**arguments), tmp_path / "whole")  # type: ignore[arg-type]
+    with SyntheticWriter(tmp_path / "streamed") as writer:
+        for part in iter_synthetic_partitions(**arguments):  # type: ignore[arg-type]
+            writer.write(part)
+    for file in [*LEDGER_FILES.values(), *TRUTH_FILES.values()]:
+        pd.testing.assert_frame_equal(
+            pd.read_parquet(tmp_path / "streamed" / file),
+            pd.read_parquet(tmp_path / "whole" / file),
+        )
+
+
 @pytest.mark.parametrize(
     ("kwargs", "named"),
     [
         ({"n_customers": -1}, "n_customers"),
         ({"partition_size": 0}, "partition_size"),
+        ({"seed": -3}, "seed must be >= 0, got -3"),
         ({"start": date(2024, 1, 1), "end": date(2023, 1, 1)}, "2023-01-01"),
     ],
 )
@@ -288,7 +347,11 @@ def test_bad_arguments_are_refused_with_the_value_named(
     kwargs: dict[str, object], named: str
 ) -> None:
     arguments: dict[str, object] = {
-        "n_customers": 10, "start": START, "end": END, "seed": 1, **kwargs
+        "n_customers": 10,
+        "start": START,
+        "end": END,
+        "seed": 1,
+        **kwargs,
     }
     with pytest.raises(SyntheticLedgerError, match=named):
         iter_synthetic_partitions(**arguments)  # type: ignore[arg-type]
