@@ -105,6 +105,13 @@ CUSTOMER_FEATURES: tuple[Feature, ...] = (
         365,
     ),
     _customer(
+        "payment_delay_mean_365d",
+        "Average days from due date to payment, last 365 days (negative = paid early)",
+        1,
+        "lateness",
+        365,
+    ),
+    _customer(
         "days_beyond_terms_weighted_365d",
         "Amount-weighted average days paid beyond terms, last 365 days",
         1,
@@ -141,17 +148,17 @@ CUSTOMER_FEATURES: tuple[Feature, ...] = (
         60,
     ),
     _customer(
-        "days_late_due_60d",
-        "Average days late of invoices that fell due in the last 60 days "
-        "(unpaid ones counted at their days overdue so far)",
+        "payment_delay_due_60d",
+        "Average days from due date to payment of invoices that fell due in the last 60 days "
+        "(unpaid ones counted at their days overdue so far; negative = paid early)",
         1,
         "recent_dues",
         60,
     ),
     _customer(
-        "days_late_shift_60d",
-        "How many days later than its own 12-month average (days beyond terms) the customer "
-        "is on invoices that fell due in the last 60 days",
+        "payment_delay_shift_60d",
+        "How many days later than its own 12-month average the customer paid the invoices "
+        "that fell due in the last 60 days",
         1,
         "recent_dues",
         365,

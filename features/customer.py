@@ -14,8 +14,10 @@ notes only count in ``credit_note_count_365d``):
 * days past due = ``T - due_date``; aging buckets: current (<= 0), 1-30, 31-60, 61-90, 90+;
 * days beyond terms of a settled invoice = ``max(settled_date - due_date, 0)``; late =
   settled after the due date; windows over settled invoices use the settlement date;
-* recent dues: invoices with a due date in ``(T - 60, T]``; days late = settled (or, while
-  unpaid, ``T``) minus the due date, not below 0;
+* payment delay of a settled invoice = ``settled_date - due_date`` (signed: negative = paid
+  early; days beyond terms is the same clipped at 0);
+* recent dues: invoices with a due date in ``(T - 60, T]``; their payment delay = settled
+  (or, while unpaid, ``T``) minus the due date;
 * DSO = open balance / amount invoiced in the last 90 days x 90 (``NaN`` without sales);
 * utilisation = open balance / credit limit (``NaN`` without a positive limit);
 * broken promise = a ``promise_to_pay`` event on day ``d <= T - 14`` followed by no payment
@@ -93,7 +95,7 @@ def customer_feature_arrays(known: PreparedLedger, day: int) -> dict[str, np.nda
     out.update(_balances(known, day, n, paid))
     out.update(_lateness(known, day, n))
     out.update(_recent_dues(known, day, n))
-    out["days_late_shift_60d"] = out["days_late_due_60d"] - out["days_beyond_terms_mean_365d"]
+    out["payment_delay_shift_60d"] = out["payment_delay_due_60d"] - out["payment_delay_mean_365d"]
     out["dso_days"] = ratio(out["open_balance"], out["invoiced_amount_90d"]) * 90.0
     limit = np.nan_to_num(known.static_numeric["credit_limit"], nan=0.0)
     out["credit_utilisation"] = ratio(out["open_balance"], limit)
@@ -166,7 +168,8 @@ def _lateness(known: PreparedLedger, day: int, n: int) -> dict[str, np.ndarray]:
     code = known.invoice_customer[in_year]
     amount = known.invoice_amount[in_year]
     settled_day = known.settled_day[in_year].astype(np.int64)
-    beyond_terms = np.maximum(settled_day - known.due_day[in_year], 0)
+    delay_days = settled_day - known.due_day[in_year]
+    beyond_terms = np.maximum(delay_days, 0)
     count = count_by(code, n)
     recent = settled_day > day - 90
     before = ~recent & (settled_day > day - 180)
@@ -177,6 +180,7 @@ def _lateness(known: PreparedLedger, day: int, n: int) -> dict[str, np.ndarray]:
         "settled_invoice_count_365d": count,
         "late_share_365d": ratio(count_by(code[beyond_terms > 0], n), count),
         "days_beyond_terms_mean_365d": ratio(sum_by(code, beyond_terms, n), count),
+        "payment_delay_mean_365d": ratio(sum_by(code, delay_days, n), count),
         "days_beyond_terms_weighted_365d": ratio(
             sum_by(code, amount * beyond_terms, n), sum_by(code, amount, n)
         ),
@@ -187,8 +191,9 @@ def _lateness(known: PreparedLedger, day: int, n: int) -> dict[str, np.ndarray]:
 
 
 def _recent_dues(known: PreparedLedger, day: int, n: int) -> dict[str, np.ndarray]:
-    """Invoices due in ``(T - 60, T]``: unpaid share and days late, unpaid ones counted at
-    their days overdue so far (a lower bound that reacts before the invoice is paid)."""
+    """Invoices due in ``(T - 60, T]``: unpaid share and payment delay (signed), unpaid ones
+    counted at their days overdue so far (a lower bound that reacts before the invoice is
+    paid)."""
     due = (known.invoice_amount > 0) & (known.due_day > day - RECENT_DUE_DAYS) & (
         known.due_day <= day
     )
@@ -196,12 +201,12 @@ def _recent_dues(known: PreparedLedger, day: int, n: int) -> dict[str, np.ndarra
     due_day = known.due_day[due].astype(np.int64)
     settled_day = known.settled_day[due].astype(np.int64)
     unpaid = known.settled_day[due] == NO_DAY
-    late_days = np.maximum(np.where(unpaid, day, settled_day) - due_day, 0)
+    delay_days = np.where(unpaid, day, settled_day) - due_day
     count = count_by(code, n)
     return {
         "due_invoice_count_60d": count,
         "unpaid_due_share_60d": ratio(count_by(code[unpaid], n), count),
-        "days_late_due_60d": ratio(sum_by(code, late_days, n), count),
+        "payment_delay_due_60d": ratio(sum_by(code, delay_days, n), count),
     }
 
 

@@ -62,6 +62,19 @@ def onboarding_snapshots(ledger: Ledger, *, exclude_dates: set[pd.Timestamp]) ->
     return pd.concat(frames, ignore_index=True)
 
 
+def ledger_start(ledger: Ledger) -> pd.Timestamp:
+    """The first day the ledger has records for (its earliest invoice).
+
+    A ledger is an extract: customers onboarded years before it starts have no records
+    before it, and defaults before it are not in it. Snapshots dated earlier would be empty
+    rows with a label that cannot be positive, so training snapshots start here.
+    """
+    issued = ledger.invoices["issue_date"]
+    if issued.isna().all():
+        raise DatasetError("the ledger holds no invoices: there is no history to learn from")
+    return pd.Timestamp(issued.min()).normalize()
+
+
 def build_snapshot_set(
     ledger: Ledger,
     *,
@@ -70,21 +83,24 @@ def build_snapshot_set(
     dpd_days: int = 90,
     first_date: date | pd.Timestamp | None = None,
 ) -> SnapshotSet:
-    """Labelled snapshots at every month-end whose label window closes by ``data_end``."""
+    """Labelled snapshots at every month-end from ``first_date`` (default: the ledger's first
+    record, :func:`ledger_start`) whose label window closes by ``data_end``, plus each
+    customer's onboarding snapshot in that range."""
     end = pd.Timestamp(data_end).normalize()
     last_labelled = end - pd.Timedelta(days=horizon_days)
-    first = pd.Timestamp(first_date) if first_date is not None else ledger.customers[
-        "onboarded_on"
-    ].min()
+    first = pd.Timestamp(first_date) if first_date is not None else ledger_start(ledger)
     if pd.isna(first) or first > last_labelled:
         raise DatasetError(
-            f"no month-end between the first customer ({first}) and {last_labelled.date()} "
+            f"no month-end between the first snapshot date ({pd.Timestamp(first).date()}) and "
+            f"{last_labelled.date()} "
             f"(data end {end.date()} minus the {horizon_days}-day label window)"
         )
     dates = month_ends(pd.Timestamp(first), last_labelled)
     monthly = build_snapshots(ledger, as_of_dates=dates)
     onboarding = onboarding_snapshots(ledger, exclude_dates=set(dates))
-    onboarding = onboarding[onboarding["as_of"] <= last_labelled]
+    onboarding = onboarding[
+        (onboarding["as_of"] >= pd.Timestamp(first)) & (onboarding["as_of"] <= last_labelled)
+    ]
     frame = pd.concat([monthly, onboarding], ignore_index=True) if len(onboarding) else monthly
     labelled = default_labels(ledger, frame, data_end=end, horizon_days=horizon_days,
                               dpd_days=dpd_days)

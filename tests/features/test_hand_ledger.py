@@ -89,8 +89,10 @@ def test_customer_a(features: pd.DataFrame) -> None:
             # fell due 05-02..06-30: A4 (05-20, open, 41 days) and A6 (05-31, open at T, 30)
             "due_invoice_count_60d": 2.0,
             "unpaid_due_share_60d": 1.0,
-            "days_late_due_60d": (41 + 30) / 2,
-            "days_late_shift_60d": (41 + 30) / 2 - 50 / 3,
+            "payment_delay_due_60d": (41 + 30) / 2,
+            # settled in 365 days: A1 0, A2 20, A3 30 days after due
+            "payment_delay_mean_365d": 50 / 3,
+            "payment_delay_shift_60d": (41 + 30) / 2 - 50 / 3,
             # 4300 / 5300 * 90
             "dso_days": 4300 / 5300 * 90,
             "credit_utilisation": 4300 / 10_000,
@@ -122,9 +124,27 @@ def test_recent_dues_count_paid_and_unpaid_invoices_as_known_at_t() -> None:
         {
             "due_invoice_count_60d": 3.0,
             "unpaid_due_share_60d": 2 / 3,
-            "days_late_due_60d": (30 + 11 + 0) / 3,
+            "payment_delay_due_60d": (30 + 11 + 0) / 3,
         },
     )
+
+
+def test_payment_delay_is_signed_where_days_beyond_terms_is_clipped() -> None:
+    """A1 settled 5 days before its due date: days beyond terms counts it as 0, the payment
+    delay as -5 (an early payer is told apart from one paying on the day)."""
+    ledger = hand_ledger()
+    invoices = ledger.invoices.copy()
+    invoices.loc[invoices["invoice_id"] == "A1", "settled_date"] = pd.Timestamp("2024-02-04")
+    early = normalize_ledger(
+        {
+            "invoices": invoices,
+            "customers": ledger.customers,
+            "payments": ledger.payments,
+            "credit_events": ledger.credit_events,
+        }
+    )
+    row = build_features(early, as_of=AS_OF).loc["A"]
+    check(row, {"days_beyond_terms_mean_365d": 50 / 3, "payment_delay_mean_365d": 45 / 3})
 
 
 def test_customer_b(features: pd.DataFrame) -> None:
@@ -155,8 +175,9 @@ def test_customer_b(features: pd.DataFrame) -> None:
             # fell due 05-02..06-30: only B5 (05-24, open, 37 days); B6 fell due 04-24
             "due_invoice_count_60d": 1.0,
             "unpaid_due_share_60d": 1.0,
-            "days_late_due_60d": 37.0,
-            "days_late_shift_60d": 37.0 - 80 / 3,
+            "payment_delay_due_60d": 37.0,
+            "payment_delay_mean_365d": 80 / 3,
+            "payment_delay_shift_60d": 37.0 - 80 / 3,
             # settled in 365 days: B2 30 (01-14), B4 20 (04-04), B6 30 (05-24);
             # B1 settled 2023-06-13 is outside the window
             "settled_invoice_count_365d": 3.0,
