@@ -36,7 +36,7 @@ import numpy as np
 import pandas as pd
 
 from features.synthetic.generator import generate_ledger
-from models.estimators import _lgb_params
+from models.estimators import lightgbm_params
 from training.config import TrainingConfig
 from training.datasets import build_snapshot_set
 from training.fitting import catalog_spec, fit_default_model
@@ -76,7 +76,7 @@ def main() -> None:
     frame = snapshots.frame[train]
     spec = catalog_spec("customer").with_levels_from(frame)
     X, y = spec.encode(frame), frame["default_12m"].to_numpy(dtype=np.int8)
-    params = _lgb_params(config.default.lgbm_params, objective="binary", seed=config.seed)
+    params = lightgbm_params(config.default.lgbm_params, objective="binary", seed=config.seed)
     t4 = time.perf_counter()
     lgb.train(params, lgb.Dataset(X, label=y, categorical_feature=spec.categorical_indices
                                   or "auto"), num_boost_round=max(best, 1))

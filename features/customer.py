@@ -200,7 +200,7 @@ def _recent_dues(known: PreparedLedger, day: int, n: int) -> dict[str, np.ndarra
     code = known.invoice_customer[due]
     due_day = known.due_day[due].astype(np.int64)
     settled_day = known.settled_day[due].astype(np.int64)
-    unpaid = known.settled_day[due] == NO_DAY
+    unpaid = settled_day == NO_DAY
     delay_days = np.where(unpaid, day, settled_day) - due_day
     count = count_by(code, n)
     return {

@@ -33,7 +33,9 @@ DEFAULT_LGBM_PARAMS: dict[str, Any] = {
 }
 
 
-def _lgb_params(base: Mapping[str, Any], *, objective: str, seed: int) -> dict[str, Any]:
+def lightgbm_params(base: Mapping[str, Any], *, objective: str, seed: int) -> dict[str, Any]:
+    """LightGBM parameters: the defaults, then ``base``, then the fixed objective, seed and
+    determinism settings every booster of the project uses."""
     params = {**DEFAULT_LGBM_PARAMS, **dict(base)}
     params.update(
         {
@@ -70,7 +72,7 @@ class BoostedClassifier:
         y_valid: np.ndarray | None = None,
         use_monotone: bool = True,
     ) -> BoostedClassifier:
-        params = _lgb_params(self.params, objective="binary", seed=self.seed)
+        params = lightgbm_params(self.params, objective="binary", seed=self.seed)
         if use_monotone:
             params["monotone_constraints"] = self.spec.lightgbm_monotone
             params["monotone_constraints_method"] = "advanced"
@@ -224,7 +226,7 @@ class QuantileRegressors:
         self.boosters = []
         cat_idx = self.spec.categorical_indices
         for alpha in self.alphas:
-            params = _lgb_params(self.params, objective="quantile", seed=self.seed)
+            params = lightgbm_params(self.params, objective="quantile", seed=self.seed)
             params["alpha"] = alpha
             data = lgb.Dataset(X, label=days, categorical_feature=cat_idx or "auto",
                                feature_name=list(self.spec.names))

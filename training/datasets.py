@@ -91,15 +91,15 @@ def build_snapshot_set(
     first = pd.Timestamp(first_date) if first_date is not None else ledger_start(ledger)
     if pd.isna(first) or first > last_labelled:
         raise DatasetError(
-            f"no month-end between the first snapshot date ({pd.Timestamp(first).date()}) and "
+            f"no month-end between the first snapshot date ({first.date()}) and "
             f"{last_labelled.date()} "
             f"(data end {end.date()} minus the {horizon_days}-day label window)"
         )
-    dates = month_ends(pd.Timestamp(first), last_labelled)
+    dates = month_ends(first, last_labelled)
     monthly = build_snapshots(ledger, as_of_dates=dates)
     onboarding = onboarding_snapshots(ledger, exclude_dates=set(dates))
     onboarding = onboarding[
-        (onboarding["as_of"] >= pd.Timestamp(first)) & (onboarding["as_of"] <= last_labelled)
+        (onboarding["as_of"] >= first) & (onboarding["as_of"] <= last_labelled)
     ]
     frame = pd.concat([monthly, onboarding], ignore_index=True) if len(onboarding) else monthly
     labelled = default_labels(ledger, frame, data_end=end, horizon_days=horizon_days,
