@@ -14,7 +14,6 @@ import time
 import warnings
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -22,7 +21,6 @@ from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 from fastapi import APIRouter, FastAPI
 from pydantic import BaseModel, Field
 from sqlalchemy import create_engine
@@ -35,6 +33,7 @@ from serving.errors import CustomerNotFound, InvalidRequest
 from serving.health import database_answers
 from serving.model_holder import ModelRef
 from serving.settings import DEFAULT_MAX_BODY_BYTES, SeededApiKey, Settings, SettingsError
+from tests.serving.server import running_server
 
 with warnings.catch_warnings():
     warnings.filterwarnings("ignore", message=".*httpx2.*")  # starlette 1.x prefers httpx2
@@ -325,31 +324,6 @@ def test_readiness_reports_an_unreachable_database() -> None:
 
 
 # --------------------------------------------------------------------------- real server
-
-
-@contextmanager
-def running_server(app: FastAPI) -> Iterator[str]:
-    """uvicorn in a thread on a free localhost port; yields its base URL."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    server = uvicorn.Server(
-        uvicorn.Config(app, log_level="warning", access_log=False, lifespan="on")
-    )
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        assert thread.is_alive(), "uvicorn exited during start-up"
-        assert time.monotonic() < deadline, "uvicorn did not start within 20 s"
-        time.sleep(0.01)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=20)
-        sock.close()
 
 
 def raw_exchange(base_url: str, payload: list[bytes], timeout: float = 5.0) -> bytes:

@@ -12,11 +12,9 @@ failed request.
 from __future__ import annotations
 
 import json
-import socket
 import threading
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -26,8 +24,6 @@ import httpx
 import numpy as np
 import pandas as pd
 import pytest
-import uvicorn
-from fastapi import FastAPI
 from sqlalchemy import func, select
 
 from features.customer import build_features
@@ -47,6 +43,7 @@ from tests.serving.bundle_fixture import (
     example_applications,
     move_alias,
 )
+from tests.serving.server import running_server
 
 pytestmark = pytest.mark.slow
 
@@ -81,31 +78,6 @@ class Keys:
 
 def header(key: IssuedApiKey) -> dict[str, str]:
     return {"Authorization": f"Bearer {key.token}"}
-
-
-@contextmanager
-def running_server(app: FastAPI) -> Iterator[str]:
-    """uvicorn in a thread on a free localhost port; yields its base URL."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    server = uvicorn.Server(
-        uvicorn.Config(app, log_level="warning", access_log=False, lifespan="on")
-    )
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 60
-    while not server.started:
-        assert thread.is_alive(), "uvicorn exited during start-up"
-        assert time.monotonic() < deadline, "uvicorn did not start within 60 s"
-        time.sleep(0.02)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=20)
-        sock.close()
 
 
 @pytest.fixture(scope="module")
