@@ -37,9 +37,9 @@ REPO = Path(__file__).resolve().parents[1]
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
-from features.catalog import categorical_names, feature_names
-from features.customer import build_features
-from features.ledger.frame import Ledger
+from creditrisk.features.catalog import categorical_names, feature_names
+from creditrisk.features.customer import build_features
+from creditrisk.ledger.frame import Ledger
 
 OUT = REPO / "benchmarks" / "out"
 START, END = date(2024, 1, 1), date(2025, 12, 31)
@@ -65,7 +65,7 @@ def ledger_dir(customers: int, seed: int) -> Path:
 
 def generate(customers: int, seed: int, folder: Path) -> None:
     """Write the synthetic ledger to Parquet, one generator partition at a time."""
-    from features.synthetic import SyntheticWriter, iter_synthetic_partitions
+    from creditrisk.synthetic import SyntheticWriter, iter_synthetic_partitions
 
     tmp = folder.with_name(folder.name + ".partial")
     with SyntheticWriter(tmp) as writer:

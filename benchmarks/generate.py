@@ -24,7 +24,7 @@ REPO = Path(__file__).resolve().parents[1]
 if str(REPO) not in sys.path:  # benchmarks/features.py must not shadow the package
     sys.path.insert(0, str(REPO))
 
-from features.synthetic import (
+from creditrisk.synthetic import (
     SyntheticSummary,
     SyntheticWriter,
     generate_ledger,

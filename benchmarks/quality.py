@@ -30,15 +30,15 @@ from pathlib import Path
 
 import pandas as pd
 
-from features.ledger.database import ledger_max_date, make_engine, read_ledger
-from features.ledger.importer import import_ledger
-from features.ledger.mapping import load_mapping
-from features.synthetic.generator import generate_ledger
-from features.synthetic.storage import write_synthetic
-from models.policy import Policy
-from training import tracking
-from training.config import TrainingConfig
-from training.pipeline import run_training
+from creditrisk.ledger.database import ledger_max_date, make_engine, read_ledger
+from creditrisk.ledger.importer import import_ledger
+from creditrisk.ledger.mapping import load_mapping
+from creditrisk.models.policy import Policy
+from creditrisk.synthetic.generator import generate_ledger
+from creditrisk.synthetic.storage import write_synthetic
+from creditrisk.training import tracking
+from creditrisk.training.config import TrainingConfig
+from creditrisk.training.pipeline import run_training
 
 REPO = Path(__file__).resolve().parents[1]
 IBM_DIR = REPO.parent / "shared" / "datasets" / "ibm_accounts_receivable"

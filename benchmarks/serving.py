@@ -221,8 +221,8 @@ class World:
 
 def fixture_world(workdir: Path) -> World:
     """Train and register the fixture bundles and load the synthetic ledger (tests' code)."""
-    from features.ledger.database import make_engine, upgrade_database
-    from features.ledger.store import write_ledger
+    from creditrisk.ledger.database import make_engine, upgrade_database
+    from creditrisk.ledger.store import write_ledger
     from tests.serving.bundle_fixture import SERVICE_TODAY, build_serving_world
 
     world = build_serving_world(workdir)
@@ -238,8 +238,8 @@ def fixture_world(workdir: Path) -> World:
 def existing_world(tracking_uri: str, model_uri: str, database_url: str, as_of: date) -> World:
     from sqlalchemy import select
 
-    from features.ledger.database import make_engine
-    from features.ledger.schema import LEDGER_TABLES
+    from creditrisk.ledger.database import make_engine
+    from creditrisk.ledger.schema import LEDGER_TABLES
 
     engine = make_engine(database_url)
     with engine.connect() as conn:
@@ -289,7 +289,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         world = fixture_world(workdir)
     as_of = args.as_of or world.as_of
 
-    from serving.auth import generate_api_key, seed_entry
+    from creditrisk.serving.auth import generate_api_key, seed_entry
 
     key = generate_api_key(label="bench", scopes=["score", "read"], created_at=datetime.now(UTC))
     path = os.pathsep.join([str(Path(PYTHON).parent), os.environ.get("PATH", "")])
@@ -318,8 +318,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     ]
     figures: dict[str, float] = {}
 
-    ours = start([PYTHON, "-m", "uvicorn", "serving.entrypoint:app_from_env", "--factory",
-                  "--host", "127.0.0.1", "--port", str(ours_port), "--workers", "1",
+    ours = start([PYTHON, "-m", "uvicorn", "creditrisk.serving.entrypoint:app_from_env",
+                  "--factory", "--host", "127.0.0.1", "--port", str(ours_port), "--workers", "1",
                   "--no-access-log", "--log-level", "warning"], ours_env, workdir / "ours.log")
     try:
         wait_for(ours_port, "/readyz", ours, 120)

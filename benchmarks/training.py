@@ -35,12 +35,12 @@ import lightgbm as lgb
 import numpy as np
 import pandas as pd
 
-from features.synthetic.generator import generate_ledger
-from models.estimators import lightgbm_params
-from training.config import TrainingConfig
-from training.datasets import build_snapshot_set
-from training.fitting import catalog_spec, fit_default_model
-from training.split import TRAIN
+from creditrisk.models.estimators import lightgbm_params
+from creditrisk.synthetic.generator import generate_ledger
+from creditrisk.training.config import TrainingConfig
+from creditrisk.training.datasets import build_snapshot_set
+from creditrisk.training.fitting import catalog_spec, fit_default_model
+from creditrisk.training.split import TRAIN
 
 SNAPSHOTS_PER_CUSTOMER = 34  # labelled snapshots per customer, default generator, 2021-2025
 

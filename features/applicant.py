@@ -19,9 +19,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from features.catalog import feature_names
-from features.customer import DAYS_PER_YEAR, build_features
-from features.ledger.frame import normalize_ledger
+from creditrisk.features.catalog import feature_names
+from creditrisk.features.customer import DAYS_PER_YEAR, build_features
+from creditrisk.ledger.frame import normalize_ledger
 
 APPLICANT_ATTRIBUTES: tuple[str, ...] = (
     "country",

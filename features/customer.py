@@ -34,11 +34,17 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
-from features import point_in_time
-from features.catalog import feature_names
-from features.grouped import count_by, max_by, quantile_by, ratio, sum_by
-from features.ledger.frame import Ledger
-from features.prepared import DAY_BITS, EVENT_CODES, NO_DAY, PreparedLedger, prepare_ledger
+from creditrisk.features import point_in_time
+from creditrisk.features.catalog import feature_names
+from creditrisk.features.grouped import count_by, max_by, quantile_by, ratio, sum_by
+from creditrisk.features.prepared import (
+    DAY_BITS,
+    EVENT_CODES,
+    NO_DAY,
+    PreparedLedger,
+    prepare_ledger,
+)
+from creditrisk.ledger.frame import Ledger
 
 DAYS_PER_YEAR = 365.25
 PROMISE_GRACE_DAYS = 14

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from features.prepared import DAY_BITS
+from creditrisk.features.prepared import DAY_BITS
 
 _LOW_MASK = (1 << DAY_BITS) - 1
 

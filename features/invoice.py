@@ -28,12 +28,12 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
-from features import point_in_time
-from features.catalog import INVOICE_ID_COLUMNS, feature_names
-from features.grouped import ratio
-from features.ledger.frame import Ledger
-from features.prepared import NO_DAY, PreparedLedger, dates_of, prepare_ledger
-from features.running_totals import RunningTotals, to_cents
+from creditrisk.features import point_in_time
+from creditrisk.features.catalog import INVOICE_ID_COLUMNS, feature_names
+from creditrisk.features.grouped import ratio
+from creditrisk.features.prepared import NO_DAY, PreparedLedger, dates_of, prepare_ledger
+from creditrisk.features.running_totals import RunningTotals, to_cents
+from creditrisk.ledger.frame import Ledger
 
 RECENT_SETTLED_INVOICES = 5
 """How many of the customer's latest settled invoices ``recent_days_beyond_terms_mean`` uses."""

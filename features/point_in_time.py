@@ -23,7 +23,7 @@ from datetime import date, datetime
 import numpy as np
 import pandas as pd
 
-from features.prepared import EPOCH, NO_DAY, PreparedLedger
+from creditrisk.features.prepared import EPOCH, NO_DAY, PreparedLedger
 
 
 class AsOfError(ValueError):

@@ -28,7 +28,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from features.ledger.frame import CREDIT_EVENT_TYPES, Ledger, LedgerError
+from creditrisk.ledger.frame import CREDIT_EVENT_TYPES, Ledger, LedgerError
 
 EPOCH = np.datetime64("1900-01-01", "D")
 """Day number 0."""

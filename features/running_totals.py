@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from features.prepared import DAY_BITS, NO_DAY
+from creditrisk.features.prepared import DAY_BITS, NO_DAY
 
 
 def to_cents(amount: np.ndarray) -> np.ndarray:

@@ -16,11 +16,11 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
-from features import point_in_time
-from features.catalog import feature_names
-from features.customer import feature_frame
-from features.ledger.frame import DATE_DTYPE, Ledger
-from features.prepared import dates_of, prepare_ledger
+from creditrisk.features import point_in_time
+from creditrisk.features.catalog import feature_names
+from creditrisk.features.customer import feature_frame
+from creditrisk.features.prepared import dates_of, prepare_ledger
+from creditrisk.ledger.frame import DATE_DTYPE, Ledger
 
 
 class SnapshotError(ValueError):

@@ -17,11 +17,11 @@ from typing import Any, Protocol
 import numpy as np
 import pandas as pd
 
-from features.applicant import ApplicantTemplate, applicant_features
-from models.estimators import QuantileRegressors
-from models.policy import Policy
-from models.reasons import Reason, rank_contributions, top_reasons
-from models.spec import FeatureSpec
+from creditrisk.features.applicant import ApplicantTemplate, applicant_features
+from creditrisk.models.estimators import QuantileRegressors
+from creditrisk.models.policy import Policy
+from creditrisk.models.reasons import Reason, rank_contributions, top_reasons
+from creditrisk.models.spec import FeatureSpec
 
 APPLICATION_COLUMNS: tuple[str, ...] = (
     "country",

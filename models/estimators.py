@@ -18,8 +18,8 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
-from models.calibration import CalibrationMethod, Calibrator, fit_calibrator
-from models.spec import FeatureSpec
+from creditrisk.models.calibration import CalibrationMethod, Calibrator, fit_calibrator
+from creditrisk.models.spec import FeatureSpec
 
 DEFAULT_LGBM_PARAMS: dict[str, Any] = {
     "learning_rate": 0.08,

@@ -27,11 +27,11 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from numpy.typing import ArrayLike
 
-from models.grades import MasterScale, PolicyInputError, check_pd
-from models.reasons import DecisionReason, join_reason_codes
+from creditrisk.models.grades import MasterScale, PolicyInputError, check_pd
+from creditrisk.models.reasons import DecisionReason, join_reason_codes
 
 if TYPE_CHECKING:
-    from models.policy import LimitPolicy, Policy
+    from creditrisk.models.policy import LimitPolicy, Policy
 
 __all__ = [
     "DECISIONS",

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from numpy.typing import ArrayLike
 
-from models.limits import (
+from creditrisk.models.limits import (
     RowInputError,
     amount_column,
     days_text,
@@ -30,10 +30,10 @@ from models.limits import (
     row_grade,
     row_pd,
 )
-from models.reasons import DecisionReason, join_reason_codes
+from creditrisk.models.reasons import DecisionReason, join_reason_codes
 
 if TYPE_CHECKING:
-    from models.policy import OrderPolicy, Policy
+    from creditrisk.models.policy import OrderPolicy, Policy
 
 __all__ = [
     "ORDER_ACTIONS",

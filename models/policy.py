@@ -32,10 +32,10 @@ import numpy as np
 import yaml
 from numpy.typing import ArrayLike
 
-from models import limits as limit_rules
-from models import orders as order_rules
-from models.grades import MasterScale, PolicyConfigError, PolicyInputError, check_pd
-from models.limits import (
+from creditrisk.models import limits as limit_rules
+from creditrisk.models import orders as order_rules
+from creditrisk.models.grades import MasterScale, PolicyConfigError, PolicyInputError, check_pd
+from creditrisk.models.limits import (
     APPROVE,
     DAYS_PER_MONTH,
     DECISIONS,
@@ -47,7 +47,7 @@ from models.limits import (
     LimitRecommendation,
     recommend_limits,
 )
-from models.orders import (
+from creditrisk.models.orders import (
     HOLD,
     ORDER_ACTIONS,
     ORDER_HOLD_CODES,
@@ -58,7 +58,7 @@ from models.orders import (
     OrderDecision,
     check_orders,
 )
-from models.reasons import DecisionReason, join_reason_codes
+from creditrisk.models.reasons import DecisionReason, join_reason_codes
 
 __all__ = [
     "APPROVE",

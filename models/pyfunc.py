@@ -14,7 +14,7 @@ from typing import Any
 import pandas as pd
 from mlflow.pyfunc import PythonModel
 
-from models.bundle import CreditRiskBundle
+from creditrisk.models.bundle import CreditRiskBundle
 
 BUNDLE_ARTIFACT = "bundle"
 BUNDLE_FILE = "bundle.pkl"

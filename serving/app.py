@@ -30,8 +30,8 @@ from anyio.abc import TaskGroup
 from fastapi import APIRouter, FastAPI
 from sqlalchemy import Engine, event
 
-from features.ledger.database import make_engine, upgrade_database
-from serving import (
+from creditrisk.ledger.database import make_engine, upgrade_database
+from creditrisk.serving import (
     decisions,
     health,
     model_holder,
@@ -41,11 +41,11 @@ from serving import (
     routes_model,
     routes_portfolio,
 )
-from serving.auth import ApiKeyRecord, ApiKeyStore
-from serving.decisions import DecisionLog
-from serving.errors import install_error_handlers
-from serving.limits import BodySizeLimitMiddleware
-from serving.model_holder import (
+from creditrisk.serving.auth import ApiKeyRecord, ApiKeyStore
+from creditrisk.serving.decisions import DecisionLog
+from creditrisk.serving.errors import install_error_handlers
+from creditrisk.serving.limits import BodySizeLimitMiddleware
+from creditrisk.serving.model_holder import (
     ModelHolder,
     ModelLoader,
     ModelRef,
@@ -53,8 +53,8 @@ from serving.model_holder import (
     poll_registry,
     refresh_in_thread,
 )
-from serving.observability import ObservabilityMiddleware, ServiceMetrics
-from serving.settings import Settings
+from creditrisk.serving.observability import ObservabilityMiddleware, ServiceMetrics
+from creditrisk.serving.settings import Settings
 
 logger = logging.getLogger("creditrisk.app")
 

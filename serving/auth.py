@@ -35,8 +35,8 @@ import anyio.to_thread
 from fastapi import Request
 from sqlalchemy import Engine, RowMapping, insert, select, update
 
-from serving.errors import AuthenticationError, MissingScopeError
-from serving.tables import api_keys
+from creditrisk.serving.errors import AuthenticationError, MissingScopeError
+from creditrisk.serving.tables import api_keys
 
 ApiScope = Literal["score", "read", "admin"]
 API_SCOPES: Final[tuple[str, ...]] = get_args(ApiScope)

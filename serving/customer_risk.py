@@ -29,14 +29,14 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import Engine
 
-from features.customer import DAYS_PER_YEAR, build_features
-from features.invoice import build_invoice_features
-from features.ledger.database import read_ledger
-from features.ledger.frame import DEFAULT_EVENT_TYPES, Ledger
-from models.policy import LimitDecision, OrderDecision
-from models.reasons import Reason
-from serving.errors import CustomerNotFound, ServiceError
-from serving.registry import ServedBundle
+from creditrisk.features.customer import DAYS_PER_YEAR, build_features
+from creditrisk.features.invoice import build_invoice_features
+from creditrisk.ledger.database import read_ledger
+from creditrisk.ledger.frame import DEFAULT_EVENT_TYPES, Ledger
+from creditrisk.models.policy import LimitDecision, OrderDecision
+from creditrisk.models.reasons import Reason
+from creditrisk.serving.errors import CustomerNotFound, ServiceError
+from creditrisk.serving.registry import ServedBundle
 
 DEFAULT_DAYS_PAST_DUE = 90
 """An invoice this many days past due puts its customer in default."""

@@ -26,9 +26,9 @@ from fastapi import APIRouter, Depends, Path, Request
 from pydantic import BaseModel
 from sqlalchemy import Engine, insert, select
 
-from serving.auth import ApiKeyIdentity, require_scope
-from serving.errors import DecisionNotFound
-from serving.tables import decision_log
+from creditrisk.serving.auth import ApiKeyIdentity, require_scope
+from creditrisk.serving.errors import DecisionNotFound
+from creditrisk.serving.tables import decision_log
 
 DECISION_ID_PATTERN: Final = r"^[0-9a-f]{32}$"
 _DECISION_ID = re.compile(DECISION_ID_PATTERN)

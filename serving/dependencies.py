@@ -22,11 +22,11 @@ from typing import Annotated
 from fastapi import Depends, Request
 from sqlalchemy import Engine
 
-from serving.auth import ApiKeyIdentity, ApiScope, require_scope
-from serving.decisions import DecisionLog, get_decision_log
-from serving.errors import ModelNotReady
-from serving.model_holder import LoadedModel, ModelHolder
-from serving.settings import Settings
+from creditrisk.serving.auth import ApiKeyIdentity, ApiScope, require_scope
+from creditrisk.serving.decisions import DecisionLog, get_decision_log
+from creditrisk.serving.errors import ModelNotReady
+from creditrisk.serving.model_holder import LoadedModel, ModelHolder
+from creditrisk.serving.settings import Settings
 
 __all__ = [
     "AdminCaller",

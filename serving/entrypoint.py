@@ -20,10 +20,10 @@ from datetime import datetime
 
 from fastapi import FastAPI
 
-from serving.app import create_app, utc_now
-from serving.observability import configure_logging
-from serving.registry import ModelRegistry
-from serving.settings import Settings
+from creditrisk.serving.app import create_app, utc_now
+from creditrisk.serving.observability import configure_logging
+from creditrisk.serving.registry import ModelRegistry
+from creditrisk.serving.settings import Settings
 
 SERVICE_LIGHTGBM_THREADS = 1
 

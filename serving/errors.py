@@ -21,7 +21,7 @@ from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException
 from starlette.responses import Response
 
-from serving.observability import request_id_of, route_template
+from creditrisk.serving.observability import request_id_of, route_template
 
 logger = logging.getLogger("creditrisk.errors")
 

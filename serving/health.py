@@ -15,7 +15,7 @@ from pydantic import BaseModel
 from sqlalchemy import Engine, text
 from starlette.responses import Response
 
-from serving.model_holder import ModelHolder
+from creditrisk.serving.model_holder import ModelHolder
 
 logger = logging.getLogger("creditrisk.health")
 

@@ -17,8 +17,8 @@ from typing import Final
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from serving.errors import error_response
-from serving.observability import request_id_of
+from creditrisk.serving.errors import error_response
+from creditrisk.serving.observability import request_id_of
 
 _CONTENT_LENGTH: Final = b"content-length"
 

@@ -31,9 +31,9 @@ import anyio.to_thread
 from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel
 
-from serving.auth import ApiKeyIdentity, require_scope
-from serving.errors import ModelLoadError, ModelNotReady
-from serving.observability import ServiceMetrics
+from creditrisk.serving.auth import ApiKeyIdentity, require_scope
+from creditrisk.serving.errors import ModelLoadError, ModelNotReady
+from creditrisk.serving.observability import ServiceMetrics
 
 logger = logging.getLogger("creditrisk.model")
 

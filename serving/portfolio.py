@@ -30,11 +30,11 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import Engine
 
-from features.customer import AGING_BUCKETS, build_features
-from features.ledger.database import read_ledger
-from features.ledger.frame import Ledger
-from serving.customer_risk import defaulted_customers, predict_open_invoices
-from serving.registry import ServedBundle
+from creditrisk.features.customer import AGING_BUCKETS, build_features
+from creditrisk.ledger.database import read_ledger
+from creditrisk.ledger.frame import Ledger
+from creditrisk.serving.customer_risk import defaulted_customers, predict_open_invoices
+from creditrisk.serving.registry import ServedBundle
 
 DEFAULT_CACHE_SECONDS = 60.0
 DSO_WINDOW_DAYS = 90.0

@@ -28,9 +28,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from models.bundle import CreditRiskBundle
-from serving.errors import ModelNotReady
-from serving.model_holder import LoadedModel, ModelRef, VersionResolver
+from creditrisk.models.bundle import CreditRiskBundle
+from creditrisk.serving.errors import ModelNotReady
+from creditrisk.serving.model_holder import LoadedModel, ModelRef, VersionResolver
 
 REGISTRY_SCHEME = "models:/"
 _ALIAS_URI = re.compile(r"^models:/(?P<name>[^/@]+)@(?P<alias>[A-Za-z0-9_\-]+)$")
@@ -191,7 +191,7 @@ class ModelRegistry:
         if path.is_dir() and (path / MLMODEL_FILE).is_file():
             bundle = _load_pyfunc_bundle(path)
         else:
-            from models.pyfunc import load_bundle
+            from creditrisk.models.pyfunc import load_bundle
 
             bundle = load_bundle(file)
         name = str(bundle.metadata.get("model_name") or path.stem or "bundle")
@@ -213,7 +213,7 @@ def _load_pyfunc_bundle(model_dir: Path) -> CreditRiskBundle:
     service scores with exactly the object ``mlflow models serve`` would."""
     import mlflow.pyfunc
 
-    from models.pyfunc import CreditRiskPyfunc
+    from creditrisk.models.pyfunc import CreditRiskPyfunc
 
     python_model = mlflow.pyfunc.load_model(str(model_dir)).unwrap_python_model()
     if not isinstance(python_model, CreditRiskPyfunc) or python_model.bundle is None:

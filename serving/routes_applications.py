@@ -23,13 +23,13 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 
-from models.bundle import ApplicantScore
-from serving.decisions import DecisionRecord
-from serving.dependencies import DecisionLogDep, ModelDep, ScoreCaller
-from serving.errors import InvalidRequest
-from serving.registry import ServedBundle, served_bundle
-from serving.routes_customers import service_today
-from serving.schemas import ApplicationIn, ApplicationOut, DecisionReasonOut, FactorOut
+from creditrisk.models.bundle import ApplicantScore
+from creditrisk.serving.decisions import DecisionRecord
+from creditrisk.serving.dependencies import DecisionLogDep, ModelDep, ScoreCaller
+from creditrisk.serving.errors import InvalidRequest
+from creditrisk.serving.registry import ServedBundle, served_bundle
+from creditrisk.serving.routes_customers import service_today
+from creditrisk.serving.schemas import ApplicationIn, ApplicationOut, DecisionReasonOut, FactorOut
 
 router = APIRouter(prefix="/v1", tags=["decisions"])
 

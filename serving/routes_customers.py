@@ -18,11 +18,11 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Request
 
-from serving import customer_risk
-from serving.decisions import DecisionRecord
-from serving.dependencies import DbDep, DecisionLogDep, ModelDep, ReadCaller, ScoreCaller
-from serving.registry import served_bundle
-from serving.schemas import (
+from creditrisk.serving import customer_risk
+from creditrisk.serving.decisions import DecisionRecord
+from creditrisk.serving.dependencies import DbDep, DecisionLogDep, ModelDep, ReadCaller, ScoreCaller
+from creditrisk.serving.registry import served_bundle
+from creditrisk.serving.schemas import (
     EARLIEST_AS_OF,
     LATEST_AS_OF,
     CustomerRiskOut,

@@ -8,11 +8,11 @@ from typing import Any
 import orjson
 from fastapi import APIRouter
 
-from models.spec import FeatureSpec
-from serving.decisions import dumps_json
-from serving.dependencies import ModelDep, ReadCaller
-from serving.registry import served_bundle
-from serving.schemas import FeatureOut, ModelOut
+from creditrisk.models.spec import FeatureSpec
+from creditrisk.serving.decisions import dumps_json
+from creditrisk.serving.dependencies import ModelDep, ReadCaller
+from creditrisk.serving.registry import served_bundle
+from creditrisk.serving.schemas import FeatureOut, ModelOut
 
 router = APIRouter(prefix="/v1", tags=["model"])
 

@@ -15,12 +15,12 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 from sqlalchemy import Engine
 
-from serving import portfolio
-from serving.customer_risk import invoice_records
-from serving.dependencies import DbDep, ModelDep, ReadCaller
-from serving.registry import ServedBundle, served_bundle
-from serving.routes_customers import AsOfQuery, service_today
-from serving.schemas import (
+from creditrisk.serving import portfolio
+from creditrisk.serving.customer_risk import invoice_records
+from creditrisk.serving.dependencies import DbDep, ModelDep, ReadCaller
+from creditrisk.serving.registry import ServedBundle, served_bundle
+from creditrisk.serving.routes_customers import AsOfQuery, service_today
+from creditrisk.serving.schemas import (
     AgingBucketOut,
     GradeMixOut,
     InvoicePredictionOut,

@@ -13,7 +13,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from serving.auth import API_SCOPES, ApiScope
+from creditrisk.serving.auth import API_SCOPES, ApiScope
 
 DEFAULT_DATABASE_URL = "sqlite:///creditrisk.db"
 DEFAULT_TRACKING_URI = "sqlite:///mlflow.db"

@@ -1,5 +1,6 @@
-"""Imports point one way: features <- models <- training / serving; serving never imports
-training; nothing imports the CLI package."""
+"""Imports point one way: ledger <- features <- models <- training / serving; synthetic sits on
+the ledger only; serving never imports training; nothing imports the CLI package. Every
+library import goes through the one ``creditrisk`` namespace (no bare ``features``)."""
 
 from __future__ import annotations
 
@@ -10,32 +11,59 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[1]
 
-# package -> packages it must never import
+LAYERS = ("ledger", "synthetic", "features", "models", "training", "serving")
+
+# layer -> layers it must never import (the CLI, ``creditrisk.cli``, is banned for all)
 FORBIDDEN: dict[str, set[str]] = {
-    "features": {"models", "training", "serving", "creditrisk"},
-    "models": {"training", "serving", "creditrisk"},
-    "training": {"serving", "creditrisk"},
-    "serving": {"training", "creditrisk"},
+    "ledger": {"synthetic", "features", "models", "training", "serving", "cli"},
+    "synthetic": {"features", "models", "training", "serving", "cli"},
+    "features": {"synthetic", "models", "training", "serving", "cli"},
+    "models": {"synthetic", "training", "serving", "cli"},
+    "training": {"serving", "cli"},
+    "serving": {"training", "synthetic", "cli"},
 }
 
+BARE_NAMES = {*LAYERS, "migrations"}
 
-def imported_top_levels(source: str) -> set[str]:
+
+def imported_modules(source: str) -> set[str]:
     tree = ast.parse(source)
     found: set[str] = set()
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
-            found.update(alias.name.split(".")[0] for alias in node.names)
+            found.update(alias.name for alias in node.names)
         elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-            found.add(node.module.split(".")[0])
+            found.add(node.module)
+            found.update(f"{node.module}.{alias.name}" for alias in node.names)
     return found
+
+
+def imported_layers(source: str) -> set[str]:
+    """The ``creditrisk`` sub-packages a module imports (``creditrisk.models.x`` -> models)."""
+    layers = set()
+    for name in imported_modules(source):
+        parts = name.split(".")
+        if parts[0] == "creditrisk" and len(parts) > 1:
+            layers.add(parts[1])
+    return layers
+
+
+def bare_imports(source: str) -> set[str]:
+    """Imports of a layer outside the namespace (``import features``): claims generic names."""
+    return {name.split(".")[0] for name in imported_modules(source)} & BARE_NAMES
 
 
 def violations(root: Path) -> list[str]:
     out = []
     for package, banned in FORBIDDEN.items():
         for path in sorted((root / package).rglob("*.py")):
-            bad = imported_top_levels(path.read_text()) & banned
+            source = path.read_text()
+            bad = imported_layers(source) & banned
             out.extend(f"{path.relative_to(root)} imports {name}" for name in sorted(bad))
+            out.extend(
+                f"{path.relative_to(root)} imports bare {name}"
+                for name in sorted(bare_imports(source))
+            )
     return out
 
 
@@ -47,15 +75,27 @@ def test_checker_catches_a_backwards_import(tmp_path: Path) -> None:
     """The guard itself must fail when a lower layer imports a higher one."""
     for package in FORBIDDEN:
         (tmp_path / package).mkdir()
-    (tmp_path / "features" / "bad.py").write_text("from models.bundle import Bundle\n")
-    (tmp_path / "serving" / "bad.py").write_text("import training.fit\n")
-    assert violations(tmp_path) == [
+    (tmp_path / "features" / "bad.py").write_text("from creditrisk.models.bundle import B\n")
+    (tmp_path / "serving" / "bad.py").write_text("import creditrisk.training.fit\n")
+    (tmp_path / "models" / "bad.py").write_text("from creditrisk import cli\n")
+    (tmp_path / "ledger" / "bad.py").write_text("from features.catalog import CATALOG\n")
+    assert sorted(violations(tmp_path)) == [
         "features/bad.py imports models",
+        "ledger/bad.py imports bare features",
+        "models/bad.py imports cli",
         "serving/bad.py imports training",
     ]
 
 
-@pytest.mark.parametrize("package", ["features", "models", "training", "serving"])
+def test_the_namespace_links_every_layer() -> None:
+    """``creditrisk/<layer>`` is the layer's folder, so installed it is ``creditrisk.<layer>``."""
+    for layer in BARE_NAMES:
+        link = REPO / "creditrisk" / layer
+        assert link.is_symlink(), link
+        assert link.resolve() == (REPO / layer).resolve()
+
+
+@pytest.mark.parametrize("package", LAYERS)
 def test_nothing_imports_the_cli(package: str) -> None:
     for path in (REPO / package).rglob("*.py"):
-        assert "creditrisk" not in imported_top_levels(path.read_text()), path
+        assert "cli" not in imported_layers(path.read_text()), path

@@ -22,8 +22,8 @@ import pandas as pd
 from mlflow import MlflowClient
 from mlflow.exceptions import MlflowException
 
-from training import tracking
-from training.plots import calibration_figure, figure_png, roc_figure
+from creditrisk.training import tracking
+from creditrisk.training.plots import calibration_figure, figure_png, roc_figure
 
 KEY_METRIC_SUFFIXES = ("roc_auc", "ece", "brier", "mae_days")
 MAX_KEY_METRICS = 8

@@ -14,12 +14,12 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
-from features.applicant import APPLICANT_ATTRIBUTES, applicant_features
-from features.catalog import feature_names
-from features.invoice import build_invoice_features
-from features.ledger.frame import Ledger
-from features.snapshots import build_snapshots
-from training.labels import default_labels, late_payment_labels
+from creditrisk.features.applicant import APPLICANT_ATTRIBUTES, applicant_features
+from creditrisk.features.catalog import feature_names
+from creditrisk.features.invoice import build_invoice_features
+from creditrisk.features.snapshots import build_snapshots
+from creditrisk.ledger.frame import Ledger
+from creditrisk.training.labels import default_labels, late_payment_labels
 
 
 class DatasetError(ValueError):

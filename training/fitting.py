@@ -11,13 +11,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from features.catalog import catalog
-from features.ledger.frame import Ledger
-from models.estimators import BoostedClassifier, LogisticBaseline, QuantileRegressors
-from models.spec import FeatureSpec
-from training.config import DefaultModelConfig, LateModelConfig
-from training.datasets import SnapshotSet, attach_late_labels
-from training.evaluation import (
+from creditrisk.features.catalog import catalog
+from creditrisk.ledger.frame import Ledger
+from creditrisk.models.estimators import BoostedClassifier, LogisticBaseline, QuantileRegressors
+from creditrisk.models.spec import FeatureSpec
+from creditrisk.training.config import DefaultModelConfig, LateModelConfig
+from creditrisk.training.datasets import SnapshotSet, attach_late_labels
+from creditrisk.training.evaluation import (
     binary_metrics,
     compare_to_oracle,
     interval_metrics,
@@ -25,7 +25,7 @@ from training.evaluation import (
     segment_metrics,
     with_prefix,
 )
-from training.split import (
+from creditrisk.training.split import (
     CALIBRATION,
     TEST,
     TRAIN,

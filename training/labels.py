@@ -21,7 +21,7 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
-from features.ledger.frame import DEFAULT_EVENT_TYPES, Ledger
+from creditrisk.ledger.frame import DEFAULT_EVENT_TYPES, Ledger
 
 DPD_DEFAULT_DAYS = 90
 

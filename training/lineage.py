@@ -7,7 +7,7 @@ import hashlib
 import numpy as np
 import pandas as pd
 
-from features.ledger.frame import Ledger
+from creditrisk.ledger.frame import Ledger
 
 
 def ledger_digest(ledger: Ledger) -> str:

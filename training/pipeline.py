@@ -18,15 +18,15 @@ import numpy as np
 import pandas as pd
 from mlflow.models import infer_signature
 
-from features.ledger.frame import Ledger
-from models.bundle import APPLICATION_COLUMNS, CreditRiskBundle
-from models.policy import Policy
-from models.pyfunc import BUNDLE_ARTIFACT, CreditRiskPyfunc, save_bundle
-from training import plots, tracking
-from training.config import TrainingConfig
-from training.datasets import build_invoice_set, build_snapshot_set
-from training.fitting import DefaultFit, LateFit, fit_default_model, fit_late_model
-from training.lineage import ledger_digest
+from creditrisk.ledger.frame import Ledger
+from creditrisk.models.bundle import APPLICATION_COLUMNS, CreditRiskBundle
+from creditrisk.models.policy import Policy
+from creditrisk.models.pyfunc import BUNDLE_ARTIFACT, CreditRiskPyfunc, save_bundle
+from creditrisk.training import plots, tracking
+from creditrisk.training.config import TrainingConfig
+from creditrisk.training.datasets import build_invoice_set, build_snapshot_set
+from creditrisk.training.fitting import DefaultFit, LateFit, fit_default_model, fit_late_model
+from creditrisk.training.lineage import ledger_digest
 
 Progress = Callable[[str], None]
 

@@ -19,7 +19,7 @@ import numpy as np
 from matplotlib.figure import Figure
 from sklearn.metrics import roc_curve
 
-from training.evaluation import (
+from creditrisk.training.evaluation import (
     DEFAULT_ECE_BINS,
     EvaluationError,
     calibration_table,

@@ -21,9 +21,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from training import tracking
-from training.evaluation import DEFAULT_ECE_BINS, binary_metrics, outcome_array
-from training.tracking import ModelVersionRef
+from creditrisk.training import tracking
+from creditrisk.training.evaluation import DEFAULT_ECE_BINS, binary_metrics, outcome_array
+from creditrisk.training.tracking import ModelVersionRef
 
 DEFAULT_GATE_FRAMES = ("default_test",)
 

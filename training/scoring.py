@@ -8,8 +8,8 @@ import mlflow.pyfunc
 import numpy as np
 import pandas as pd
 
-from models.bundle import CreditRiskBundle
-from training.tracking import ModelVersionRef
+from creditrisk.models.bundle import CreditRiskBundle
+from creditrisk.training.tracking import ModelVersionRef
 
 
 @lru_cache(maxsize=8)

@@ -11,7 +11,7 @@ from creditrisk.cli import runs as runs_commands
 from creditrisk.cli import serve as serve_command
 from creditrisk.cli import synthetic as synthetic_command
 from creditrisk.cli import train as train_commands
-from training.scoring import score_evaluation_frame
+from creditrisk.training.scoring import score_evaluation_frame
 
 app = typer.Typer(
     name="creditrisk",

@@ -12,9 +12,9 @@ from rich.console import Console
 from rich.table import Table
 
 from creditrisk.cli import settings
-from features.catalog import catalog_markdown
-from features.customer import build_features
-from features.ledger.database import ledger_max_date, make_engine, read_ledger
+from creditrisk.features.catalog import catalog_markdown
+from creditrisk.features.customer import build_features
+from creditrisk.ledger.database import ledger_max_date, make_engine, read_ledger
 
 app = typer.Typer(help="Point-in-time payment-history features.", no_args_is_help=True)
 console = Console()

@@ -14,8 +14,8 @@ from rich.console import Console
 from rich.table import Table
 
 from creditrisk.cli import settings
-from features.ledger.database import make_engine, upgrade_database
-from serving.auth import (
+from creditrisk.ledger.database import make_engine, upgrade_database
+from creditrisk.serving.auth import (
     UnknownScopeError,
     generate_api_key,
     insert_api_key,

@@ -13,11 +13,11 @@ from rich.table import Table
 from sqlalchemy.exc import SQLAlchemyError
 
 from creditrisk.cli import settings
-from features.ledger.database import make_engine, upgrade_database
-from features.ledger.frame import TABLE_COLUMNS, LedgerError
-from features.ledger.importer import ImportRejected, ImportResult, import_ledger
-from features.ledger.mapping import MappingError, load_mapping
-from features.ledger.validation import report_table
+from creditrisk.ledger.database import make_engine, upgrade_database
+from creditrisk.ledger.frame import TABLE_COLUMNS, LedgerError
+from creditrisk.ledger.importer import ImportRejected, ImportResult, import_ledger
+from creditrisk.ledger.mapping import MappingError, load_mapping
+from creditrisk.ledger.validation import report_table
 
 app = typer.Typer(
     help="The receivables ledger: schema, import, synthetic data.", no_args_is_help=True

@@ -20,8 +20,8 @@ from rich.table import Table
 from rich.text import Text
 
 from creditrisk.cli import settings
-from training import tracking
-from training.comparison import (
+from creditrisk.training import tracking
+from creditrisk.training.comparison import (
     ComparisonError,
     compare_runs,
     describe,
@@ -29,7 +29,7 @@ from training.comparison import (
     promotion_history,
     write_html_report,
 )
-from training.promotion import (
+from creditrisk.training.promotion import (
     DEFAULT_GATE_FRAMES,
     GateMargins,
     PromotionError,

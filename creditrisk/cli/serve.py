@@ -22,16 +22,22 @@ from rich.console import Console
 from sqlalchemy import Engine, func, select
 
 from creditrisk.cli import settings
-from features.ledger.database import make_engine, upgrade_database
-from features.ledger.schema import LEDGER_TABLES
-from serving.auth import generate_api_key, hash_api_key, insert_api_key, load_api_key, parse_key_id
-from serving.observability import configure_logging
-from serving.settings import Settings, SettingsError
+from creditrisk.ledger.database import make_engine, upgrade_database
+from creditrisk.ledger.schema import LEDGER_TABLES
+from creditrisk.serving.auth import (
+    generate_api_key,
+    hash_api_key,
+    insert_api_key,
+    load_api_key,
+    parse_key_id,
+)
+from creditrisk.serving.observability import configure_logging
+from creditrisk.serving.settings import Settings, SettingsError
 
 DEFAULT_MODEL_URI = "models:/creditrisk@champion"
 DEMO_KEY_LABEL = "demo"
 DEMO_KEY_SCOPES = ("score", "read")
-FACTORY = "serving.entrypoint:app_from_env"
+FACTORY = "creditrisk.serving.entrypoint:app_from_env"
 EXIT_USAGE = 2
 
 

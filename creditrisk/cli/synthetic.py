@@ -15,7 +15,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from features.synthetic import (
+from creditrisk.synthetic import (
     LEDGER_FILES,
     TRUTH_FILES,
     SyntheticLedgerError,

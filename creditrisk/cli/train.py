@@ -12,11 +12,11 @@ from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeEl
 from rich.table import Table
 
 from creditrisk.cli import settings
-from features.ledger.database import ledger_max_date, make_engine, read_ledger
-from models.policy import Policy
-from training import tracking
-from training.config import TrainingConfig
-from training.pipeline import run_training
+from creditrisk.ledger.database import ledger_max_date, make_engine, read_ledger
+from creditrisk.models.policy import Policy
+from creditrisk.training import tracking
+from creditrisk.training.config import TrainingConfig
+from creditrisk.training.pipeline import run_training
 
 console = Console()
 

@@ -10,8 +10,8 @@ import pandas as pd
 from typer.testing import CliRunner
 
 from creditrisk.cli import app
-from features.catalog import feature_names
-from features.ledger.database import make_engine, read_ledger
+from creditrisk.features.catalog import feature_names
+from creditrisk.ledger.database import make_engine, read_ledger
 
 runner = CliRunner()
 

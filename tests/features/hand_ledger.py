@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from features.ledger.frame import Ledger, normalize_ledger
+from creditrisk.ledger.frame import Ledger, normalize_ledger
 
 AS_OF = pd.Timestamp("2024-06-30")
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 from hypothesis import strategies as st
 
-from features.ledger.frame import CREDIT_EVENT_TYPES
+from creditrisk.ledger.frame import CREDIT_EVENT_TYPES
 
 START = pd.Timestamp("2023-01-01")
 HORIZON_DAYS = 500

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from features.catalog import (
+from creditrisk.features.catalog import (
     CUSTOMER_FEATURES,
     INVOICE_FEATURES,
     CatalogError,
@@ -19,9 +19,9 @@ from features.catalog import (
     feature_names,
     monotone_constraints,
 )
-from features.categories import CategoryError, category_levels, encode_categories
-from features.customer import build_features
-from features.invoice import build_invoice_features
+from creditrisk.features.categories import CategoryError, category_levels, encode_categories
+from creditrisk.features.customer import build_features
+from creditrisk.features.invoice import build_invoice_features
 from tests.features.hand_ledger import AS_OF, hand_ledger
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "features.md"

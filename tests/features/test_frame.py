@@ -6,7 +6,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from features.ledger.frame import LedgerError, normalize_ledger
+from creditrisk.ledger.frame import LedgerError, normalize_ledger
 
 
 def _invoices() -> pd.DataFrame:

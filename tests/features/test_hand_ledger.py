@@ -11,12 +11,12 @@ import math
 import pandas as pd
 import pytest
 
-from features.catalog import feature_names
-from features.customer import build_features
-from features.invoice import build_invoice_features
-from features.ledger.database import make_engine, read_ledger
-from features.ledger.frame import normalize_ledger
-from features.ledger.store import write_ledger
+from creditrisk.features.catalog import feature_names
+from creditrisk.features.customer import build_features
+from creditrisk.features.invoice import build_invoice_features
+from creditrisk.ledger.database import make_engine, read_ledger
+from creditrisk.ledger.frame import normalize_ledger
+from creditrisk.ledger.store import write_ledger
 from tests.features.hand_ledger import AS_OF, hand_ledger
 from tests.features.ledgers import random_tables
 

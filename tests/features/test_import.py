@@ -12,12 +12,12 @@ from sqlalchemy import Engine, select
 from typer.testing import CliRunner
 
 from creditrisk.cli import app
-from features.ledger.database import make_engine, read_ledger
-from features.ledger.frame import Ledger, normalize_ledger
-from features.ledger.importer import ImportRejected, ImportResult, import_ledger
-from features.ledger.mapping import LedgerMapping, load_mapping
-from features.ledger.schema import LEDGER_TABLES
-from features.ledger.store import count_rows, ensure_schema
+from creditrisk.ledger.database import make_engine, read_ledger
+from creditrisk.ledger.frame import Ledger, normalize_ledger
+from creditrisk.ledger.importer import ImportRejected, ImportResult, import_ledger
+from creditrisk.ledger.mapping import LedgerMapping, load_mapping
+from creditrisk.ledger.schema import LEDGER_TABLES
+from creditrisk.ledger.store import count_rows, ensure_schema
 from tests.features.test_store import small_ledger
 
 EMPTY = {"customers": 0, "invoices": 0, "payments": 0, "credit_events": 0}

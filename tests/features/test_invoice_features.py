@@ -9,11 +9,11 @@ import pytest
 from hypothesis import HealthCheck, Phase, assume, given, settings
 from hypothesis import strategies as st
 
-from features.catalog import INVOICE_ID_COLUMNS, feature_names
-from features.customer import build_features
-from features.invoice import build_invoice_features
-from features.ledger.frame import Ledger, normalize_ledger
-from features.running_totals import RunningTotals
+from creditrisk.features.catalog import INVOICE_ID_COLUMNS, feature_names
+from creditrisk.features.customer import build_features
+from creditrisk.features.invoice import build_invoice_features
+from creditrisk.features.running_totals import RunningTotals
+from creditrisk.ledger.frame import Ledger, normalize_ledger
 from tests.features.ledgers import random_tables
 from tests.features.strategies import START, RawLedger, on, raw_ledgers, records_from
 

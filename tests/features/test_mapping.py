@@ -9,8 +9,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from features.ledger.frame import TABLE_COLUMNS
-from features.ledger.mapping import (
+from creditrisk.ledger.frame import TABLE_COLUMNS
+from creditrisk.ledger.mapping import (
     ColumnSpec,
     LedgerMapping,
     MappingError,

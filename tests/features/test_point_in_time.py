@@ -11,11 +11,11 @@ import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
-from features import point_in_time
-from features.customer import build_features
-from features.ledger.frame import normalize_ledger
-from features.prepared import PreparedLedger
-from features.snapshots import build_snapshots
+from creditrisk.features import point_in_time
+from creditrisk.features.customer import build_features
+from creditrisk.features.prepared import PreparedLedger
+from creditrisk.features.snapshots import build_snapshots
+from creditrisk.ledger.frame import normalize_ledger
 from tests.features.strategies import HORIZON_DAYS, RawLedger, on, raw_ledgers, records_from
 
 PROPERTY_SETTINGS = settings(

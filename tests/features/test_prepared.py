@@ -6,10 +6,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-import features.prepared as prepared_module
-from features.customer import build_features
-from features.ledger.frame import Ledger, LedgerError, normalize_ledger
-from features.prepared import NO_DAY, day_numbers, prepare_ledger
+import creditrisk.features.prepared as prepared_module
+from creditrisk.features.customer import build_features
+from creditrisk.features.prepared import NO_DAY, day_numbers, prepare_ledger
+from creditrisk.ledger.frame import Ledger, LedgerError, normalize_ledger
 from tests.features.hand_ledger import AS_OF, hand_ledger
 from tests.features.ledgers import random_tables
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from features.catalog import categorical_names, feature_names
-from features.customer import build_features
-from features.ledger.frame import Ledger, normalize_ledger
-from features.snapshots import SnapshotError, build_snapshots
+from creditrisk.features.catalog import categorical_names, feature_names
+from creditrisk.features.customer import build_features
+from creditrisk.features.snapshots import SnapshotError, build_snapshots
+from creditrisk.ledger.frame import Ledger, normalize_ledger
 from tests.features.ledgers import random_tables
 
 MONTH_ENDS = list(pd.date_range("2023-01-31", "2025-02-28", freq="ME"))

@@ -6,9 +6,9 @@ import pandas as pd
 import pytest
 from sqlalchemy import Engine
 
-from features.ledger.database import make_engine
-from features.ledger.frame import Ledger, normalize_ledger
-from features.ledger.store import (
+from creditrisk.ledger.database import make_engine
+from creditrisk.ledger.frame import Ledger, normalize_ledger
+from creditrisk.ledger.store import (
     DatabaseKeys,
     TableCounts,
     count_rows,

@@ -10,12 +10,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from features.ledger.frame import (
+from creditrisk.ledger.frame import (
     DEFAULT_EVENT_TYPES,
     TABLE_COLUMNS,
     normalize_ledger,
 )
-from features.synthetic import (
+from creditrisk.synthetic import (
     LEDGER_FILES,
     TRUTH_FILES,
     SyntheticLedger,
@@ -27,8 +27,8 @@ from features.synthetic import (
     summarize,
     write_synthetic,
 )
-from features.synthetic.distress import default_within, transition_matrices
-from features.synthetic.world import DEFAULTED, HEALTHY, N_STATES
+from creditrisk.synthetic.distress import default_within, transition_matrices
+from creditrisk.synthetic.world import DEFAULTED, HEALTHY, N_STATES
 
 START = date(2021, 1, 1)
 END = date(2023, 12, 31)

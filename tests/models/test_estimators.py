@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from models.calibration import fit_calibrator
-from models.estimators import BoostedClassifier, LogisticBaseline, QuantileRegressors
-from models.spec import FeatureSpec
+from creditrisk.models.calibration import fit_calibrator
+from creditrisk.models.estimators import BoostedClassifier, LogisticBaseline, QuantileRegressors
+from creditrisk.models.spec import FeatureSpec
 
 SPEC = FeatureSpec.from_features(
     ["late_share", "tenure", "noise", "sector"],

@@ -10,8 +10,8 @@ from typing import Any
 import numpy as np
 import pytest
 
-from models.grades import MasterScale, PolicyConfigError, PolicyInputError
-from models.policy import Policy
+from creditrisk.models.grades import MasterScale, PolicyConfigError, PolicyInputError
+from creditrisk.models.policy import Policy
 
 BANDS: list[dict[str, Any]] = [
     {"grade": 1, "name": "low", "pd_lower": 0.0, "pd_upper": 0.01},

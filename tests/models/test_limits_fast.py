@@ -21,10 +21,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from models import limits, orders
-from models.limits import LimitDecision, round_cents
-from models.orders import OrderDecision
-from models.policy import Policy, PolicyInputError
+from creditrisk.models import limits, orders
+from creditrisk.models.limits import LimitDecision, round_cents
+from creditrisk.models.orders import OrderDecision
+from creditrisk.models.policy import Policy, PolicyInputError
 
 # --------------------------------------------------------------------------- policies
 

@@ -10,7 +10,7 @@ import lightgbm as lgb
 import numpy as np
 import pytest
 
-from models.reasons import (
+from creditrisk.models.reasons import (
     DECREASES_RISK,
     INCREASES_RISK,
     Reason,

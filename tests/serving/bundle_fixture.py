@@ -3,7 +3,7 @@ serving benchmark (until the training pipeline provides the real one).
 
 What it builds, seeded and in a few seconds:
 
-* a synthetic ledger (:func:`features.synthetic.generate_ledger`, 1,500 customers, 3 years);
+* a synthetic ledger (:func:`creditrisk.synthetic.generate_ledger`, 1,500 customers, 3 years);
 * monthly customer snapshots with crude default labels (a Bernoulli draw of the generator's
   true 12-month PD), invoice features at issue with late-payment labels from the settled
   invoices;
@@ -34,16 +34,16 @@ from mlflow import MlflowClient
 from mlflow.models import ModelSignature
 from mlflow.types import ColSpec, Schema
 
-from features.catalog import catalog
-from features.invoice import build_invoice_features
-from features.ledger.frame import Ledger
-from features.snapshots import build_snapshots
-from features.synthetic import SyntheticLedger, generate_ledger
-from models.bundle import APPLICATION_COLUMNS, CreditRiskBundle
-from models.estimators import BoostedClassifier, QuantileRegressors
-from models.policy import Policy
-from models.pyfunc import BUNDLE_ARTIFACT, BUNDLE_FILE, CreditRiskPyfunc, save_bundle
-from models.spec import FeatureSpec
+from creditrisk.features.catalog import catalog
+from creditrisk.features.invoice import build_invoice_features
+from creditrisk.features.snapshots import build_snapshots
+from creditrisk.ledger.frame import Ledger
+from creditrisk.models.bundle import APPLICATION_COLUMNS, CreditRiskBundle
+from creditrisk.models.estimators import BoostedClassifier, QuantileRegressors
+from creditrisk.models.policy import Policy
+from creditrisk.models.pyfunc import BUNDLE_ARTIFACT, BUNDLE_FILE, CreditRiskPyfunc, save_bundle
+from creditrisk.models.spec import FeatureSpec
+from creditrisk.synthetic import SyntheticLedger, generate_ledger
 
 MODEL_NAME = "creditrisk"
 CHAMPION = "champion"

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import pytest
 
-from features.ledger.database import make_engine, upgrade_database
-from features.ledger.store import write_ledger
+from creditrisk.ledger.database import make_engine, upgrade_database
+from creditrisk.ledger.store import write_ledger
 from tests.serving.bundle_fixture import ServingWorld, build_serving_world
 
 

@@ -25,14 +25,19 @@ from fastapi import APIRouter, FastAPI
 from pydantic import BaseModel, Field
 from sqlalchemy import create_engine
 
-from serving.app import create_app
-from serving.auth import IssuedApiKey, generate_api_key
-from serving.decisions import DecisionRecord
-from serving.dependencies import DecisionLogDep, ModelDep, ReadCaller, ScoreCaller
-from serving.errors import CustomerNotFound, InvalidRequest
-from serving.health import database_answers
-from serving.model_holder import ModelRef
-from serving.settings import DEFAULT_MAX_BODY_BYTES, SeededApiKey, Settings, SettingsError
+from creditrisk.serving.app import create_app
+from creditrisk.serving.auth import IssuedApiKey, generate_api_key
+from creditrisk.serving.decisions import DecisionRecord
+from creditrisk.serving.dependencies import DecisionLogDep, ModelDep, ReadCaller, ScoreCaller
+from creditrisk.serving.errors import CustomerNotFound, InvalidRequest
+from creditrisk.serving.health import database_answers
+from creditrisk.serving.model_holder import ModelRef
+from creditrisk.serving.settings import (
+    DEFAULT_MAX_BODY_BYTES,
+    SeededApiKey,
+    Settings,
+    SettingsError,
+)
 from tests.serving.server import running_server
 
 with warnings.catch_warnings():

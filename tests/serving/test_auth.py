@@ -15,10 +15,10 @@ import pytest
 from fastapi import APIRouter
 from pydantic import BaseModel
 
-from features.ledger.database import make_engine, upgrade_database
-from serving import auth
-from serving.app import create_app
-from serving.auth import (
+from creditrisk.ledger.database import make_engine, upgrade_database
+from creditrisk.serving import auth
+from creditrisk.serving.app import create_app
+from creditrisk.serving.auth import (
     ApiKeyRecord,
     ApiKeyStore,
     UnknownScopeError,
@@ -31,9 +31,9 @@ from serving.auth import (
     revoke_api_key,
     seed_entry,
 )
-from serving.dependencies import ScoreCaller
-from serving.errors import AuthenticationError
-from serving.settings import API_KEYS_ENV, Settings, SettingsError, parse_seeded_api_keys
+from creditrisk.serving.dependencies import ScoreCaller
+from creditrisk.serving.errors import AuthenticationError
+from creditrisk.serving.settings import API_KEYS_ENV, Settings, SettingsError, parse_seeded_api_keys
 
 with warnings.catch_warnings():
     warnings.filterwarnings("ignore", message=".*httpx2.*")  # starlette 1.x prefers httpx2
@@ -189,7 +189,7 @@ def keys() -> dict[str, tuple[str, ApiKeyRecord]]:
 
 @pytest.fixture
 def client(tmp_path: Path, keys: dict[str, tuple[str, ApiKeyRecord]]) -> Iterator[TestClient]:
-    from serving.settings import SeededApiKey
+    from creditrisk.serving.settings import SeededApiKey
 
     seeds = tuple(
         SeededApiKey(key_id=r.key_id, key_hash=r.key_hash, scopes=r.scopes)

@@ -15,19 +15,19 @@ import pytest
 from pydantic import BaseModel
 from sqlalchemy import Engine, func, inspect, select
 
-from features.ledger.database import make_engine, upgrade_database
-from serving.app import create_app
-from serving.auth import generate_api_key
-from serving.decisions import (
+from creditrisk.ledger.database import make_engine, upgrade_database
+from creditrisk.serving.app import create_app
+from creditrisk.serving.auth import generate_api_key
+from creditrisk.serving.decisions import (
     DecisionLog,
     DecisionRecord,
     InvalidDecisionKindError,
     get_decision,
     record_decision,
 )
-from serving.errors import DecisionNotFound
-from serving.settings import SeededApiKey, Settings
-from serving.tables import SERVING_TABLES, decision_log
+from creditrisk.serving.errors import DecisionNotFound
+from creditrisk.serving.settings import SeededApiKey, Settings
+from creditrisk.serving.tables import SERVING_TABLES, decision_log
 
 with warnings.catch_warnings():
     warnings.filterwarnings("ignore", message=".*httpx2.*")  # starlette 1.x prefers httpx2
@@ -186,7 +186,7 @@ def test_migration_downgrades_cleanly(sqlite_url: str) -> None:
     from alembic import command
     from alembic.config import Config
 
-    from features.ledger.database import migrations_path
+    from creditrisk.ledger.database import migrations_path
 
     config = Config()
     config.set_main_option("script_location", str(migrations_path()))

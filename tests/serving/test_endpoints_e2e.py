@@ -26,16 +26,16 @@ import pandas as pd
 import pytest
 from sqlalchemy import func, select
 
-from features.customer import build_features
-from features.ledger.database import make_engine
-from models.pyfunc import save_bundle
-from serving.auth import IssuedApiKey, generate_api_key
-from serving.entrypoint import build_service, limit_lightgbm_threads
-from serving.model_holder import ModelRef
-from serving.portfolio import PortfolioCache
-from serving.registry import ModelRegistry, ModelUriError, RegistryUri, parse_model_uri
-from serving.settings import SeededApiKey, Settings
-from serving.tables import decision_log
+from creditrisk.features.customer import build_features
+from creditrisk.ledger.database import make_engine
+from creditrisk.models.pyfunc import save_bundle
+from creditrisk.serving.auth import IssuedApiKey, generate_api_key
+from creditrisk.serving.entrypoint import build_service, limit_lightgbm_threads
+from creditrisk.serving.model_holder import ModelRef
+from creditrisk.serving.portfolio import PortfolioCache
+from creditrisk.serving.registry import ModelRegistry, ModelUriError, RegistryUri, parse_model_uri
+from creditrisk.serving.settings import SeededApiKey, Settings
+from creditrisk.serving.tables import decision_log
 from tests.serving.bundle_fixture import (
     CHAMPION,
     SERVICE_TODAY,

@@ -26,7 +26,7 @@ import httpx
 import pandas as pd
 import pytest
 
-from serving.auth import IssuedApiKey, generate_api_key, seed_entry
+from creditrisk.serving.auth import IssuedApiKey, generate_api_key, seed_entry
 from tests.serving.bundle_fixture import ServingWorld, example_applications
 
 pytestmark = pytest.mark.slow
@@ -121,7 +121,8 @@ def api_url(serving_world: ServingWorld, serving_ledger_url: str, api_key: Issue
         "CREDITRISK_API_KEYS": seed_entry(api_key.record),
         "CREDITRISK_RELOAD_POLL_SECONDS": "0",
     }
-    command = [sys.executable, "-m", "uvicorn", "serving.entrypoint:app_from_env", "--factory",
+    command = [sys.executable, "-m", "uvicorn", "creditrisk.serving.entrypoint:app_from_env",
+               "--factory",
                "--host", "127.0.0.1", "--port", str(port), "--no-access-log"]
     with log.open("wb") as sink:
         process = subprocess.Popen(command, env=env, stdout=sink, stderr=subprocess.STDOUT,

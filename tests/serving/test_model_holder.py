@@ -14,12 +14,12 @@ from pathlib import Path
 import pytest
 from fastapi import APIRouter
 
-from serving.app import create_app
-from serving.auth import generate_api_key
-from serving.dependencies import ModelDep
-from serving.errors import ModelLoadError, ModelNotReady
-from serving.model_holder import LoadedModel, ModelHolder, ModelLoader, ModelRef
-from serving.settings import SeededApiKey, Settings
+from creditrisk.serving.app import create_app
+from creditrisk.serving.auth import generate_api_key
+from creditrisk.serving.dependencies import ModelDep
+from creditrisk.serving.errors import ModelLoadError, ModelNotReady
+from creditrisk.serving.model_holder import LoadedModel, ModelHolder, ModelLoader, ModelRef
+from creditrisk.serving.settings import SeededApiKey, Settings
 
 with warnings.catch_warnings():
     warnings.filterwarnings("ignore", message=".*httpx2.*")  # starlette 1.x prefers httpx2

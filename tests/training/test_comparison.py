@@ -15,8 +15,8 @@ from mlflow import MlflowClient
 from typer.testing import CliRunner
 
 from creditrisk.cli import runs as runs_cli
-from training import tracking
-from training.comparison import (
+from creditrisk.training import tracking
+from creditrisk.training.comparison import (
     ComparisonError,
     compare_runs,
     config_differences,
@@ -25,7 +25,7 @@ from training.comparison import (
     resolve_run_id,
     write_html_report,
 )
-from training.evaluation import binary_metrics
+from creditrisk.training.evaluation import binary_metrics
 
 EXPERIMENT = "comparison-test"
 

@@ -8,8 +8,8 @@ from datetime import date
 import pandas as pd
 import pytest
 
-from features.synthetic import generate_ledger
-from training.datasets import DatasetError, build_snapshot_set, ledger_start
+from creditrisk.synthetic import generate_ledger
+from creditrisk.training.datasets import DatasetError, build_snapshot_set, ledger_start
 
 
 def test_snapshots_start_at_the_first_record_not_the_first_onboarding() -> None:

@@ -13,7 +13,7 @@ from matplotlib.figure import Figure
 from scipy.stats import ks_2samp
 from sklearn.metrics import average_precision_score, brier_score_loss, log_loss, roc_auc_score
 
-from training.evaluation import (
+from creditrisk.training.evaluation import (
     EvaluationError,
     band_table,
     binary_metrics,
@@ -25,7 +25,7 @@ from training.evaluation import (
     mae_baseline,
     segment_metrics,
 )
-from training.plots import (
+from creditrisk.training.plots import (
     calibration_figure,
     feature_importance_figure,
     gains_figure,

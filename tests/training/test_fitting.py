@@ -9,8 +9,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from training.fitting import early_stopping_rows
-from training.split import TRAIN, customer_bucket, plan_snapshot_split
+from creditrisk.training.fitting import early_stopping_rows
+from creditrisk.training.split import TRAIN, customer_bucket, plan_snapshot_split
 
 
 def _rows() -> pd.DataFrame:

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pandas as pd
 
-from features.ledger.frame import normalize_ledger
-from training.labels import default_event_dates, default_labels, late_payment_labels
+from creditrisk.ledger.frame import normalize_ledger
+from creditrisk.training.labels import default_event_dates, default_labels, late_payment_labels
 
 
 def _ledger() -> object:

@@ -11,13 +11,13 @@ import pandas as pd
 import pytest
 from mlflow.tracking import MlflowClient
 
-from features.synthetic.generator import generate_ledger
-from models.policy import Policy
-from training import tracking
-from training.config import DefaultModelConfig, LateModelConfig, TrainingConfig
-from training.pipeline import example_applications, run_training
-from training.promotion import promote
-from training.scoring import load_registered_bundle, score_evaluation_frame
+from creditrisk.models.policy import Policy
+from creditrisk.synthetic.generator import generate_ledger
+from creditrisk.training import tracking
+from creditrisk.training.config import DefaultModelConfig, LateModelConfig, TrainingConfig
+from creditrisk.training.pipeline import example_applications, run_training
+from creditrisk.training.promotion import promote
+from creditrisk.training.scoring import load_registered_bundle, score_evaluation_frame
 
 pytestmark = pytest.mark.slow
 

@@ -17,15 +17,15 @@ from mlflow import MlflowClient
 from typer.testing import CliRunner
 
 from creditrisk.cli import runs as runs_cli
-from training import tracking
-from training.comparison import promotion_history
-from training.promotion import (
+from creditrisk.training import tracking
+from creditrisk.training.comparison import promotion_history
+from creditrisk.training.promotion import (
     GateMargins,
     PromotionError,
     evaluate_gate,
     promote,
 )
-from training.tracking import ModelVersionRef
+from creditrisk.training.tracking import ModelVersionRef
 
 NOW = datetime(2026, 2, 1, 8, 0, tzinfo=UTC)
 ROWS = 3_000

@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from training.split import (
+from creditrisk.training.split import (
     CALIBRATION,
     GAP,
     TEST,

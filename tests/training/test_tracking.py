@@ -15,8 +15,8 @@ import yaml
 from mlflow import MlflowClient
 from mlflow.pyfunc import PythonModel
 
-from training import tracking
-from training.plots import roc_figure
+from creditrisk.training import tracking
+from creditrisk.training.plots import roc_figure
 
 
 class DoubleFirstColumn(PythonModel):

@@ -20,12 +20,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from features.ledger.frame import CREDIT_EVENT_TYPES
-from features.synthetic.calendar import NO_DATE, MonthGrid
-from features.synthetic.invoicing import Invoices
-from features.synthetic.payments import Settlement
-from features.synthetic.population import Population
-from features.synthetic.world import WorldParameters
+from creditrisk.ledger.frame import CREDIT_EVENT_TYPES
+from creditrisk.synthetic.calendar import NO_DATE, MonthGrid
+from creditrisk.synthetic.invoicing import Invoices
+from creditrisk.synthetic.payments import Settlement
+from creditrisk.synthetic.population import Population
+from creditrisk.synthetic.world import WorldParameters
 
 INSOLVENCY = CREDIT_EVENT_TYPES.index("insolvency")
 WRITE_OFF = CREDIT_EVENT_TYPES.index("write_off")
@@ -43,7 +43,7 @@ class CreditEvents:
     customer: np.ndarray
     day: np.ndarray
     event_type: np.ndarray
-    """Index into :data:`features.ledger.frame.CREDIT_EVENT_TYPES`."""
+    """Index into :data:`creditrisk.ledger.frame.CREDIT_EVENT_TYPES`."""
     invoice: np.ndarray
     """Invoice index in the partition, :data:`NO_INVOICE` for customer-level events."""
 

@@ -1,6 +1,6 @@
 """Writing a synthetic ledger and its truth as Parquet files, streamed partition by partition.
 
-Ledger files carry exactly the columns of :mod:`features.ledger.frame` (ready for
+Ledger files carry exactly the columns of :mod:`creditrisk.ledger.frame` (ready for
 ``creditrisk ledger import``); the truth lives apart in ``truth_*.parquet`` so it never
 leaks into the ledger a model learns from.
 """
@@ -14,7 +14,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from features.synthetic.generator import SyntheticLedger
+from creditrisk.synthetic.generator import SyntheticLedger
 
 LEDGER_FILES: dict[str, str] = {
     "customers": "customers.parquet",

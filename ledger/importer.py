@@ -22,16 +22,16 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import Connection, Engine
 
-from features.ledger.frame import DATE_DTYPE, Ledger, normalize_ledger
-from features.ledger.mapping import LedgerMapping, MappingError, TableMapping
-from features.ledger.store import (
+from creditrisk.ledger.frame import DATE_DTYPE, Ledger, normalize_ledger
+from creditrisk.ledger.mapping import LedgerMapping, MappingError, TableMapping
+from creditrisk.ledger.store import (
     DatabaseKeys,
     TableCounts,
     ensure_schema,
     stored_rows,
     upsert_table,
 )
-from features.ledger.validation import (
+from creditrisk.ledger.validation import (
     ImportReport,
     SourceFrame,
     ValidatedImport,
@@ -338,7 +338,7 @@ def settled_dates_from_payments(invoices: pd.DataFrame, payments: pd.DataFrame) 
     """Per invoice, the date its allocated payments first add up to its amount (1 cent
     tolerance), never before its issue date (a prepayment settles at issue); NaT if never.
 
-    Same rule as :func:`features.ledger.frame.normalize_ledger`, computed here so that
+    Same rule as :func:`creditrisk.ledger.frame.normalize_ledger`, computed here so that
     invoices with only partial payments are handled too.
     """
     allocated = payments.loc[payments["invoice_id"].notna(), ["invoice_id", "paid_on", "amount"]]

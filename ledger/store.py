@@ -28,10 +28,10 @@ from sqlalchemy import (
     update,
 )
 
-from features.ledger.database import upgrade_database
-from features.ledger.frame import DATE_DTYPE, ID_DTYPE, TABLE_COLUMNS, TABLE_KEYS, Ledger
-from features.ledger.schema import LEDGER_TABLES
-from features.ledger.validation import is_in
+from creditrisk.ledger.database import upgrade_database
+from creditrisk.ledger.frame import DATE_DTYPE, ID_DTYPE, TABLE_COLUMNS, TABLE_KEYS, Ledger
+from creditrisk.ledger.schema import LEDGER_TABLES
+from creditrisk.ledger.validation import is_in
 
 WRITE_CHUNK_ROWS = 5_000
 """Rows per executemany batch."""
@@ -282,7 +282,7 @@ def write_ledger(engine: Engine, ledger: Ledger) -> dict[str, TableCounts]:
     """Upsert a whole normalised ledger (all columns) in one transaction; counts per table.
 
     Applies the migrations first. Used by the synthetic demo and tests; imports from files
-    go through :func:`features.ledger.importer.import_ledger`.
+    go through :func:`creditrisk.ledger.importer.import_ledger`.
     """
     ensure_schema(engine)
     counts: dict[str, TableCounts] = {}

@@ -12,7 +12,7 @@ rounded up to whole days, clipped below at paying on the issue date and above at
 ``delay_cap_days`` (so no living customer is ever 90 days past due). The invoice is paid on
 due date + that many days, in two instalments for a share of invoices. A customer that is
 defaulted by the month an invoice falls due never pays it, and nothing is paid on or after
-the default date. :mod:`features.synthetic.truth` computes P(late) from exactly this story.
+the default date. :mod:`creditrisk.synthetic.truth` computes P(late) from exactly this story.
 """
 
 from __future__ import annotations
@@ -21,10 +21,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from features.synthetic.calendar import NO_DATE
-from features.synthetic.invoicing import Invoices
-from features.synthetic.population import Population
-from features.synthetic.world import DEFAULTED, DISTRESSED, N_LIVING_STATES, WorldParameters
+from creditrisk.synthetic.calendar import NO_DATE
+from creditrisk.synthetic.invoicing import Invoices
+from creditrisk.synthetic.population import Population
+from creditrisk.synthetic.world import DEFAULTED, DISTRESSED, N_LIVING_STATES, WorldParameters
 
 
 @dataclass(frozen=True)

@@ -14,8 +14,8 @@ from typing import Any
 import pandas as pd
 from sqlalchemy import Engine, create_engine, event, select
 
-from features.ledger.frame import Ledger, normalize_ledger
-from features.ledger.schema import LEDGER_TABLES
+from creditrisk.ledger.frame import Ledger, normalize_ledger
+from creditrisk.ledger.schema import LEDGER_TABLES
 
 DEFAULT_DATABASE_URL = "sqlite:///creditrisk.db"
 
@@ -35,7 +35,7 @@ def make_engine(url: str) -> Engine:
 
 
 def migrations_path() -> Path:
-    return Path(str(resources.files("migrations")))
+    return Path(str(resources.files("creditrisk.migrations")))
 
 
 def upgrade_database(url: str, revision: str = "head") -> None:

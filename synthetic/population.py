@@ -13,8 +13,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from features.synthetic.calendar import MonthGrid
-from features.synthetic.world import WorldParameters
+from creditrisk.synthetic.calendar import MonthGrid
+from creditrisk.synthetic.world import WorldParameters
 
 DAYS_PER_YEAR = 365.25
 

@@ -1,6 +1,6 @@
 """Turning one generated partition into ledger and truth DataFrames in contract dtypes.
 
-The frames come out exactly as :func:`features.ledger.frame.normalize_ledger` would leave
+The frames come out exactly as :func:`creditrisk.ledger.frame.normalize_ledger` would leave
 them (ids and labels pandas ``string``, dates ``datetime64[ns]`` at midnight, amounts
 ``float64``, flags ``bool``), so no re-normalisation pass is needed on 25M invoices. Ids are
 built with Arrow compute (vectorised), numbered globally across partitions.
@@ -13,14 +13,14 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from features.ledger.frame import CREDIT_EVENT_TYPES, DATE_DTYPE, ID_DTYPE
-from features.synthetic.calendar import NO_DATE
-from features.synthetic.events import NO_INVOICE, CreditEvents
-from features.synthetic.invoicing import Invoices
-from features.synthetic.payments import Settlement
-from features.synthetic.population import Population
-from features.synthetic.truth import CustomerMonthTruth
-from features.synthetic.world import WorldParameters
+from creditrisk.ledger.frame import CREDIT_EVENT_TYPES, DATE_DTYPE, ID_DTYPE
+from creditrisk.synthetic.calendar import NO_DATE
+from creditrisk.synthetic.events import NO_INVOICE, CreditEvents
+from creditrisk.synthetic.invoicing import Invoices
+from creditrisk.synthetic.payments import Settlement
+from creditrisk.synthetic.population import Population
+from creditrisk.synthetic.truth import CustomerMonthTruth
+from creditrisk.synthetic.world import WorldParameters
 
 CUSTOMER_PREFIX, CUSTOMER_DIGITS = "C", 8
 INVOICE_PREFIX, INVOICE_DIGITS = "I", 10

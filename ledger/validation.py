@@ -28,20 +28,20 @@ import pyarrow.compute as pc
 from rich.table import Table
 from rich.text import Text
 
-from features.ledger.frame import (
+from creditrisk.ledger.frame import (
     CREDIT_EVENT_TYPES,
     ID_DTYPE,
     TABLE_COLUMNS,
     TABLE_KEYS,
 )
-from features.ledger.mapping import (
+from creditrisk.ledger.mapping import (
     LedgerMapping,
     SourceFormat,
     TableMapping,
     constant_column,
     parse_column,
 )
-from features.ledger.schema import LEDGER_TABLES
+from creditrisk.ledger.schema import LEDGER_TABLES
 
 RowKind = Literal["line", "row"]
 

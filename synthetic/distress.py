@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from features.synthetic.calendar import NO_DATE, MonthGrid
-from features.synthetic.world import (
+from creditrisk.synthetic.calendar import NO_DATE, MonthGrid
+from creditrisk.synthetic.world import (
     DEFAULTED,
     DISTRESSED,
     HEALTHY,

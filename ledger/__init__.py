@@ -1,6 +1,6 @@
 """The receivables ledger: its in-memory frame, SQL schema, database access and import."""
 
-from features.ledger.frame import (
+from creditrisk.ledger.frame import (
     CREDIT_EVENT_TYPES,
     Ledger,
     LedgerError,

@@ -26,12 +26,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from features.synthetic.calendar import MonthGrid
-from features.synthetic.distress import default_within, matrix_powers
-from features.synthetic.invoicing import Invoices
-from features.synthetic.payments import delay_location_days, dispute_probability
-from features.synthetic.population import Population
-from features.synthetic.world import DEFAULTED, N_LIVING_STATES, N_STATES, WorldParameters
+from creditrisk.synthetic.calendar import MonthGrid
+from creditrisk.synthetic.distress import default_within, matrix_powers
+from creditrisk.synthetic.invoicing import Invoices
+from creditrisk.synthetic.payments import delay_location_days, dispute_probability
+from creditrisk.synthetic.population import Population
+from creditrisk.synthetic.world import DEFAULTED, N_LIVING_STATES, N_STATES, WorldParameters
 
 PD_HORIZON_MONTHS = 12
 

@@ -27,7 +27,7 @@ import pandas as pd
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from features.ledger.frame import (
+from creditrisk.ledger.frame import (
     CREDIT_EVENT_TYPES,
     DATE_DTYPE,
     ID_DTYPE,
@@ -72,7 +72,7 @@ REQUIRED_COLUMNS: dict[str, frozenset[str]] = {
 }
 """Ledger columns every row must have (``event_id`` is derived when it is not mapped)."""
 
-SHIPPED_MAPPINGS_PACKAGE = "features.ledger.mappings"
+SHIPPED_MAPPINGS_PACKAGE = "creditrisk.ledger.mappings"
 
 
 class MappingError(ValueError):

@@ -21,23 +21,23 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
-from features.ledger.frame import Ledger
-from features.synthetic import tables
-from features.synthetic.calendar import MonthGrid, build_month_grid
-from features.synthetic.distress import (
+from creditrisk.ledger.frame import Ledger
+from creditrisk.synthetic import tables
+from creditrisk.synthetic.calendar import MonthGrid, build_month_grid
+from creditrisk.synthetic.distress import (
     applicant_distribution,
     draw_default_days,
     existing_distribution,
     simulate_states,
     transition_matrices,
 )
-from features.synthetic.errors import SyntheticLedgerError
-from features.synthetic.events import draw_credit_events
-from features.synthetic.invoicing import draw_invoices
-from features.synthetic.payments import draw_settlement
-from features.synthetic.population import draw_population
-from features.synthetic.truth import customer_month_truth, invoice_late_probability
-from features.synthetic.world import WorldParameters
+from creditrisk.synthetic.errors import SyntheticLedgerError
+from creditrisk.synthetic.events import draw_credit_events
+from creditrisk.synthetic.invoicing import draw_invoices
+from creditrisk.synthetic.payments import draw_settlement
+from creditrisk.synthetic.population import draw_population
+from creditrisk.synthetic.truth import customer_month_truth, invoice_late_probability
+from creditrisk.synthetic.world import WorldParameters
 
 MONTHS_AFTER_END = 4
 """The chain runs past ``end``: an invoice issued near ``end`` falls due up to 60 days later."""

@@ -13,9 +13,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from features.synthetic.calendar import MonthGrid
-from features.synthetic.population import Population
-from features.synthetic.world import WorldParameters
+from creditrisk.synthetic.calendar import MonthGrid
+from creditrisk.synthetic.population import Population
+from creditrisk.synthetic.world import WorldParameters
 
 
 @dataclass(frozen=True)

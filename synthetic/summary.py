@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from features.ledger.frame import DEFAULT_EVENT_TYPES
-from features.synthetic.generator import SyntheticLedger
+from creditrisk.ledger.frame import DEFAULT_EVENT_TYPES
+from creditrisk.synthetic.generator import SyntheticLedger
 
 MONTHS_PER_YEAR = 12
 

@@ -13,7 +13,7 @@ from datetime import date
 
 import numpy as np
 
-from features.synthetic.errors import SyntheticLedgerError
+from creditrisk.synthetic.errors import SyntheticLedgerError
 
 NO_DATE = np.iinfo(np.int64).max // 4
 """Sentinel day number meaning "never" (after any real date, safe to add days to)."""
