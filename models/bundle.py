@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from creditrisk.features.applicant import ApplicantTemplate, applicant_features
+from creditrisk.features.default_status import DefaultDefinition
 from creditrisk.models.estimators import QuantileRegressors
 from creditrisk.models.policy import Policy
 from creditrisk.models.reasons import Reason, rank_contributions, top_reasons
@@ -78,6 +79,8 @@ class CreditRiskBundle:
     late_model: Classifier
     days_model: QuantileRegressors
     policy: Policy
+    default_definition: DefaultDefinition = field(default_factory=DefaultDefinition)
+    """What "in default" means for this bundle: the same rule its labels were built with."""
     metadata: dict[str, Any] = field(default_factory=dict)
     _template: ApplicantTemplate | None = field(default=None, repr=False)
 
@@ -214,6 +217,7 @@ class CreditRiskBundle:
         return {
             **self.metadata,
             "policy_version": self.policy.version,
+            "default_definition": self.default_definition.to_dict(),
             "customer_features": list(self.customer_spec.names),
             "invoice_features": list(self.invoice_spec.names),
         }

@@ -7,8 +7,8 @@ the decision date, and scores them with the served bundle. Nothing here knows ab
 
 Business rules fixed here:
 
-* **in default** at ``T``: an invoice 90 or more days past due at ``T``, or an insolvency or
-  write-off event dated on or before ``T`` (the training label's definition of default);
+* **in default** at ``T``: :mod:`creditrisk.features.default_status` with the bundle's
+  parameters (the training labels' own definition);
 * **open amount** of an invoice: its amount minus the payments allocated to it up to ``T``
   (never below 0); **days past due** ``max(T - due_date, 0)``;
 * **expected monthly sales** of an existing customer (what its limit is sized for): amount
@@ -30,16 +30,15 @@ import pandas as pd
 from sqlalchemy import Engine
 
 from creditrisk.features.customer import DAYS_PER_YEAR, build_features
+from creditrisk.features.default_status import customers_in_default
 from creditrisk.features.invoice import build_invoice_features
 from creditrisk.ledger.database import read_ledger
-from creditrisk.ledger.frame import DEFAULT_EVENT_TYPES, Ledger
+from creditrisk.ledger.frame import Ledger
 from creditrisk.models.policy import LimitDecision, OrderDecision
 from creditrisk.models.reasons import Reason
 from creditrisk.serving.errors import CustomerNotFound, ServiceError
 from creditrisk.serving.registry import ServedBundle
 
-DEFAULT_DAYS_PAST_DUE = 90
-"""An invoice this many days past due puts its customer in default."""
 DAYS_PER_MONTH = DAYS_PER_YEAR / 12.0
 TOP_FACTORS = 4
 
@@ -118,15 +117,13 @@ def json_record(values: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def defaulted_customers(
-    ledger: Ledger, worst_days_past_due: pd.Series, *, as_of: date
+    served: ServedBundle, ledger: Ledger, customer_ids: pd.Index, *, as_of: date
 ) -> pd.Series:
-    """Per customer (index of ``worst_days_past_due``): in default at the end of ``as_of``."""
-    events = ledger.credit_events
-    dated = events["event_date"] <= pd.Timestamp(as_of)
-    flagged = events.loc[dated & events["event_type"].isin(DEFAULT_EVENT_TYPES), "customer_id"]
-    by_event = worst_days_past_due.index.isin(pd.Index(flagged.unique()))
-    by_dpd = worst_days_past_due.fillna(0.0).to_numpy() >= DEFAULT_DAYS_PAST_DUE
-    return pd.Series(by_event | by_dpd, index=worst_days_past_due.index, name="in_default")
+    """Per customer id: in default at the end of ``as_of``, by the bundle's own definition
+    (:mod:`creditrisk.features.default_status`, the one its training labels used)."""
+    return customers_in_default(
+        ledger, customer_ids, as_of=as_of, definition=served.bundle.default_definition
+    )
 
 
 def expected_monthly_sales(features: pd.DataFrame) -> np.ndarray:
@@ -159,7 +156,7 @@ def load_customer(
         )
     bundle = served.bundle
     pd_12m = float(bundle.predict_pd_12m(features)[0])
-    in_default = defaulted_customers(ledger, features["worst_days_past_due"], as_of=as_of)
+    in_default = defaulted_customers(served, ledger, features.index, as_of=as_of)
     return CustomerState(
         customer_id=customer_id,
         as_of=as_of,

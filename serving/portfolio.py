@@ -69,7 +69,7 @@ def score_portfolio(served: ServedBundle, ledger: Ledger, *, as_of: date) -> Por
     customers["pd_12m"] = pd_12m
     customers["grade"] = bundle.policy.grade(pd_12m) if len(features) else np.zeros(0, np.int64)
     customers["in_default"] = defaulted_customers(
-        ledger, features["worst_days_past_due"], as_of=as_of
+        served, ledger, features.index, as_of=as_of
     ).to_numpy()
     invoices = predict_open_invoices(served, ledger, as_of=as_of)
     if len(invoices):

@@ -8,6 +8,8 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field
 
+from creditrisk.features.default_status import DefaultDefinition
+
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -25,6 +27,10 @@ class DefaultModelConfig(_Strict):
     lgbm_params: dict[str, Any] = Field(default_factory=dict)
     num_boost_round: int = Field(600, ge=10)
     logistic_c: float = Field(0.5, gt=0)
+
+    def definition(self) -> DefaultDefinition:
+        """The one definition of default these settings select (travels in the bundle)."""
+        return DefaultDefinition(days_past_due=self.dpd_days)
 
 
 class LateModelConfig(_Strict):

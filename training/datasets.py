@@ -16,6 +16,7 @@ import pandas as pd
 
 from creditrisk.features.applicant import APPLICANT_ATTRIBUTES, applicant_features
 from creditrisk.features.catalog import feature_names
+from creditrisk.features.default_status import DefaultDefinition
 from creditrisk.features.invoice import build_invoice_features
 from creditrisk.features.snapshots import build_snapshots
 from creditrisk.ledger.frame import Ledger
@@ -80,7 +81,7 @@ def build_snapshot_set(
     *,
     data_end: date | pd.Timestamp,
     horizon_days: int,
-    dpd_days: int = 90,
+    definition: DefaultDefinition | None = None,
     first_date: date | pd.Timestamp | None = None,
 ) -> SnapshotSet:
     """Labelled snapshots at every month-end from ``first_date`` (default: the ledger's first
@@ -103,7 +104,7 @@ def build_snapshot_set(
     ]
     frame = pd.concat([monthly, onboarding], ignore_index=True) if len(onboarding) else monthly
     labelled = default_labels(ledger, frame, data_end=end, horizon_days=horizon_days,
-                              dpd_days=dpd_days)
+                              definition=definition)
     usable = labelled[~labelled["in_default"] & ~labelled["censored"]]
     usable = usable.drop(columns=["in_default", "censored"]).reset_index(drop=True)
     usable["is_applicant"] = usable["days_since_last_invoice"].isna().to_numpy()

@@ -2,8 +2,9 @@
 
 Default (per customer snapshot at T, horizon 12 months): the customer has a default event
 in (T, T + horizon]: an invoice reaching 90+ days past due while unpaid, a write-off or an
-insolvency event (credit_events, including externally supplied ones). Customers whose first
-default event is on or before T are already in default and are excluded from the snapshot.
+insolvency event (credit_events, including externally supplied ones). "In default" and
+"default event" have one definition, :mod:`creditrisk.features.default_status`, shared with
+serving; customers in default at T are excluded from the snapshot (known, not predicted).
 A snapshot whose horizon runs past the ledger's data cut-off is censored (label unknown).
 
 Late payment (per invoice, grace configurable): settled after due_date + grace. At a cut-off
@@ -21,44 +22,17 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
-from creditrisk.ledger.frame import DEFAULT_EVENT_TYPES, Ledger
-
-DPD_DEFAULT_DAYS = 90
+from creditrisk.features.default_status import (
+    DefaultDefinition,
+    default_events,
+    in_default_at,
+    next_default_dates,
+)
+from creditrisk.ledger.frame import Ledger
 
 
 def _ts(value: date | pd.Timestamp) -> pd.Timestamp:
     return pd.Timestamp(value).normalize()
-
-
-def default_event_dates(ledger: Ledger, *, dpd_days: int = DPD_DEFAULT_DAYS) -> pd.DataFrame:
-    """Every default event per customer: (customer_id, event_date, source).
-
-    A 90+ DPD event is dated due_date + 90 days for each positive invoice not settled by
-    then. Its date may lie after the data cut-off; callers compare against their window.
-    """
-    inv = ledger.invoices
-    inv = inv[inv["amount"] > 0]
-    dpd_date = inv["due_date"] + pd.Timedelta(days=dpd_days)
-    reached = inv["settled_date"].isna() | (inv["settled_date"] > dpd_date)
-    dpd = pd.DataFrame(
-        {
-            "customer_id": inv.loc[reached, "customer_id"].to_numpy(),
-            "event_date": dpd_date[reached].to_numpy(),
-            "source": "dpd_90",
-        }
-    )
-    ev = ledger.credit_events
-    ev = ev[ev["event_type"].isin(DEFAULT_EVENT_TYPES)]
-    explicit = pd.DataFrame(
-        {
-            "customer_id": ev["customer_id"].to_numpy(),
-            "event_date": ev["event_date"].to_numpy(),
-            "source": ev["event_type"].to_numpy(),
-        }
-    )
-    out = pd.concat([dpd, explicit], ignore_index=True)
-    out["customer_id"] = out["customer_id"].astype("string")
-    return out.sort_values(["customer_id", "event_date"], kind="stable").reset_index(drop=True)
 
 
 def default_labels(
@@ -67,29 +41,31 @@ def default_labels(
     *,
     data_end: date | pd.Timestamp,
     horizon_days: int = 365,
-    dpd_days: int = DPD_DEFAULT_DAYS,
+    definition: DefaultDefinition | None = None,
 ) -> pd.DataFrame:
     """Label (customer_id, as_of) snapshot rows.
 
-    Returns ``snapshots`` with ``in_default`` (first default on or before as_of),
-    ``censored`` (as_of + horizon after data_end) and ``default_12m`` (0/1, meaningful
-    where neither flag is set). 90+ DPD events dated after ``data_end`` are not yet
-    observable and do not count.
+    Returns ``snapshots`` with ``in_default`` (in default at the end of as_of, by
+    :func:`creditrisk.features.default_status.in_default_at`), ``censored`` (as_of + horizon
+    after data_end) and ``default_12m`` (0/1: a default event in (as_of, as_of + horizon],
+    meaningful where neither flag is set). Default events dated after ``data_end`` are not
+    yet observable and do not count.
     """
+    definition = definition or DefaultDefinition()
     end = _ts(data_end)
-    events = default_event_dates(ledger, dpd_days=dpd_days)
-    events = events[events["event_date"] <= end]
-    first = events.groupby("customer_id", sort=False)["event_date"].min()
-    keys = snapshots[["customer_id", "as_of"]].copy()
+    events = default_events(ledger, definition)
+    keys = snapshots[["customer_id", "as_of"]]
     as_of = pd.to_datetime(keys["as_of"]).astype("datetime64[ns]")
-    first_default = keys["customer_id"].astype("string").map(first)
-    first_default = pd.to_datetime(first_default).astype("datetime64[ns]")
+    # what is known at as_of: an event or a cure after the cut-off is not
+    known_events = events[events["event_date"] <= end].copy()
+    known_events.loc[known_events["cured_on"] > end, "cured_on"] = pd.NaT
+    nxt = next_default_dates(keys, known_events, known_until=end)
     horizon = pd.Timedelta(days=horizon_days)
     out = snapshots.copy()
-    out["in_default"] = (first_default <= as_of).fillna(False).to_numpy(dtype=bool)
+    out["in_default"] = in_default_at(ledger, keys, definition=definition, events=known_events)
     out["censored"] = (as_of + horizon > end).to_numpy(dtype=bool)
-    hit = (first_default > as_of) & (first_default <= as_of + horizon)
-    out["default_12m"] = hit.fillna(False).to_numpy(dtype=np.int8)
+    hit = nxt.notna() & (nxt <= as_of + horizon)
+    out["default_12m"] = hit.to_numpy(dtype=np.int8)
     return out
 
 

@@ -88,7 +88,7 @@ def run_training(
         progress("customer snapshots")
         snapshots = build_snapshot_set(ledger, data_end=data_end,
                                        horizon_days=config.default.horizon_days,
-                                       dpd_days=config.default.dpd_days)
+                                       definition=config.default.definition())
         progress("default model")
         default = fit_default_model(snapshots, config=config.default,
                                     model_kind=config.model_kind, seed=config.seed,
@@ -198,6 +198,7 @@ def _log_bundle(
         late_model=late.model,
         days_model=late.days_model,
         policy=policy,
+        default_definition=config.default.definition(),
         metadata={
             "model_name": config.model_name,
             "run_id": run_id,

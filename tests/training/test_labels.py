@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import pandas as pd
 
+from creditrisk.features.default_status import DefaultDefinition, default_events
 from creditrisk.ledger.frame import normalize_ledger
-from creditrisk.training.labels import default_event_dates, default_labels, late_payment_labels
+from creditrisk.training.labels import default_labels, late_payment_labels
 
 
 def _ledger() -> object:
@@ -34,12 +35,12 @@ def _ledger() -> object:
 
 
 def test_default_events_are_90_dpd_or_insolvency_write_off_but_not_reminders() -> None:
-    events = default_event_dates(_ledger())  # type: ignore[arg-type]
+    events = default_events(_ledger(), DefaultDefinition())  # type: ignore[arg-type]
     got = {(r.customer_id, str(r.event_date.date()), r.source) for r in events.itertuples()}
     assert got == {
-        ("a", "2023-06-29", "dpd_90"),
-        ("c", "2023-06-01", "dpd_90"),
-        ("d", "2023-09-29", "dpd_90"),
+        ("a", "2023-06-29", "days_past_due"),
+        ("c", "2023-06-01", "days_past_due"),
+        ("d", "2023-09-29", "days_past_due"),
         ("b", "2023-09-01", "insolvency"),
     }
 
