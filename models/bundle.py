@@ -128,6 +128,31 @@ class CreditRiskBundle:
             index=invoice_features.index,
         )
 
+    def predict_open_invoices(
+        self, invoice_features: pd.DataFrame, *, as_of: date | pd.Timestamp
+    ) -> pd.DataFrame:
+        """Invoices still open at the end of ``as_of``, predicted conditional on being open then.
+
+        What is known is not predicted: an invoice already past due + grace has ``p_late`` 1,
+        and no expected payment date (p10/p50/p90) falls on or before ``as_of``. Same columns
+        and index as :meth:`predict_invoices`.
+        """
+        out = self.predict_invoices(invoice_features)
+        if out.empty:
+            return out
+        stamp = np.datetime64(pd.Timestamp(as_of).normalize().date(), "D")
+        grace = int(self.metadata.get("grace_days", 0))
+        due = pd.to_datetime(invoice_features["due_date"]).to_numpy(dtype="datetime64[D]")
+        past_due = stamp > due + np.timedelta64(grace, "D")
+        out["p_late"] = np.where(past_due, 1.0, out["p_late"].to_numpy(np.float64))
+        earliest = stamp + np.timedelta64(1, "D")
+        for q in ("p10", "p50", "p90"):
+            dates = out[f"expected_payment_{q}"].to_numpy(dtype="datetime64[D]")
+            dates = np.maximum(dates, earliest)
+            out[f"expected_payment_{q}"] = dates
+            out[f"days_late_{q}"] = (dates - due).astype(np.int64).astype(np.float64)
+        return out
+
     # --- applicants ----------------------------------------------------------------
     @property
     def template(self) -> ApplicantTemplate:

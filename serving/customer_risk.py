@@ -227,7 +227,7 @@ def predict_open_invoices(served: ServedBundle, ledger: Ledger, *, as_of: date) 
     features = build_invoice_features(ledger, as_of=as_of)
     if features.empty:
         return pd.DataFrame({c: [] for c in INVOICE_PREDICTION_COLUMNS})
-    predictions = served.bundle.predict_invoices(features)
+    predictions = served.bundle.predict_open_invoices(features, as_of=as_of)
     stamp = pd.Timestamp(as_of)
     payments = ledger.payments
     paid = (
