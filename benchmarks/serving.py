@@ -289,7 +289,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         world = fixture_world(workdir)
     as_of = args.as_of or world.as_of
 
-    from creditrisk.serving.auth import generate_api_key, seed_entry
+    from creditrisk.serving.api_keys import generate_api_key, seed_entry
 
     key = generate_api_key(label="bench", scopes=["score", "read"], created_at=datetime.now(UTC))
     path = os.pathsep.join([str(Path(PYTHON).parent), os.environ.get("PATH", "")])
@@ -318,7 +318,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     ]
     figures: dict[str, float] = {}
 
-    ours = start([PYTHON, "-m", "uvicorn", "creditrisk.serving.entrypoint:app_from_env",
+    ours = start([PYTHON, "-m", "uvicorn", "creditrisk.serving.api.entrypoint:app_from_env",
                   "--factory", "--host", "127.0.0.1", "--port", str(ours_port), "--workers", "1",
                   "--no-access-log", "--log-level", "warning"], ours_env, workdir / "ours.log")
     try:

@@ -24,16 +24,12 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Any, Protocol
 
 import anyio
 import anyio.to_thread
-from fastapi import APIRouter, Depends, Query, Request
-from pydantic import BaseModel
 
-from creditrisk.serving.auth import ApiKeyIdentity, require_scope
-from creditrisk.serving.errors import ModelLoadError, ModelNotReady
-from creditrisk.serving.observability import ServiceMetrics
+from creditrisk.serving.errors import ModelLoadError, ModelNotReady, ModelUnavailable
 
 logger = logging.getLogger("creditrisk.model")
 
@@ -49,6 +45,12 @@ class ModelRef:
 
 
 VersionResolver = Callable[[], ModelRef]
+
+
+class ReloadCounter(Protocol):
+    """Whatever counts refresh outcomes (the service's metrics): changed, unchanged, failed."""
+
+    def count_reload(self, outcome: str) -> None: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,7 +140,8 @@ class ModelHolder:
 
         Blocking (resolver and loader do I/O): call it from a worker thread. Concurrent
         refreshes are serialised, so the poller and an admin call never load twice at once.
-        On a load failure the current bundle keeps serving and ``ModelLoadError`` is raised.
+        On a load failure the current bundle keeps serving and ``ModelLoadError`` is raised
+        (or the loader's own :class:`ModelUnavailable`, which says why).
         """
         with self._refresh_lock:
             current = self._current
@@ -154,7 +157,7 @@ class ModelHolder:
                 return RefreshOutcome(previous_version, previous_version, changed=False)
             try:
                 loaded = self.load_from(wanted.uri, version=wanted.version)
-            except ModelNotReady:
+            except ModelUnavailable:  # says itself why (no loader, a pre-namespace bundle...)
                 raise
             except Exception as exc:
                 logger.exception("loading model version %s failed", wanted.version)
@@ -163,7 +166,7 @@ class ModelHolder:
 
 
 async def refresh_in_thread(
-    holder: ModelHolder, metrics: ServiceMetrics | None, *, force: bool = False
+    holder: ModelHolder, metrics: ReloadCounter | None, *, force: bool = False
 ) -> RefreshOutcome:
     """``holder.refresh`` off the event loop, counted in the reload metric."""
     try:
@@ -180,7 +183,7 @@ async def refresh_in_thread(
 
 
 async def poll_registry(
-    holder: ModelHolder, metrics: ServiceMetrics | None, *, interval_seconds: float
+    holder: ModelHolder, metrics: ReloadCounter | None, *, interval_seconds: float
 ) -> None:
     """Forever: every ``interval_seconds`` re-resolve the alias and swap when it moved.
 
@@ -192,32 +195,3 @@ async def poll_registry(
             await refresh_in_thread(holder, metrics)
         except Exception:
             logger.warning("model refresh failed; will retry in %.1fs", interval_seconds)
-
-
-class ReloadOut(BaseModel):
-    """Answer of ``POST /v1/admin/reload``."""
-
-    previous_version: str | None
-    current_version: str | None
-    changed: bool
-
-
-router = APIRouter(prefix="/v1/admin", tags=["admin"])
-
-
-@router.post("/reload", response_model=ReloadOut)
-async def reload_model(
-    request: Request,
-    caller: Annotated[ApiKeyIdentity, Depends(require_scope("admin"))],
-    force: Annotated[bool, Query(description="reload even if the version did not move")] = False,
-) -> ReloadOut:
-    """Re-resolve the model alias now and swap in the new bundle if it moved (admin only)."""
-    holder: ModelHolder = request.app.state.model_holder
-    metrics: ServiceMetrics = request.app.state.metrics
-    outcome = await refresh_in_thread(holder, metrics, force=force)
-    logger.info("admin reload by key %s: %s", caller.key_id, outcome)
-    return ReloadOut(
-        previous_version=outcome.previous_version,
-        current_version=outcome.current_version,
-        changed=outcome.changed,
-    )

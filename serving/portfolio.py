@@ -1,20 +1,21 @@
-"""The whole receivables book as of a date: portfolio summary and collections worklist.
+"""The whole receivables book as of a date: every customer rated, and the portfolio summary.
 
-Both answers come from one :class:`PortfolioScores`: every customer's features and PD, and
+:class:`PortfolioScores` holds every customer's features, PD, grade and default status and
 every open invoice's late-payment prediction, computed from the full ledger in vectorised
-passes. Computing it reads the whole ledger, so it is cached per (model version, as-of date)
-for a short time (:class:`PortfolioCache`); a new model version or another date is a new
-entry, and concurrent requests for the same entry compute it once.
+passes; the summary (here) and the collections worklist (:mod:`creditrisk.serving.worklist`)
+are read from it. Computing it reads the whole ledger, so the service caches it per (model
+version, as-of date) for a short time (:class:`PortfolioCache`).
 
 Definitions (receivables practice):
 
 * **DSO** = open balance / amount invoiced in the last 90 days x 90 (None without sales);
 * **aging buckets** = open balance by days past due: current (not yet due), 1-30, 31-60,
   61-90, over 90, as amounts and shares of the open balance;
-* **expected loss** = sum over customers of PD x LGD (the policy's) x exposure (open balance);
-* **grade mix** = customers and exposure per risk grade of the policy's master scale;
-* **worklist** = open invoices ranked by expected overdue amount (open amount x p_late),
-  largest first; ties by days past due, then invoice id.
+* **expected loss** = sum over customers of PD x LGD (the policy's) x exposure (open
+  balance), where a customer in default has PD 1 (:mod:`creditrisk.serving.rating`): the
+  book's expected loss is never below LGD x the exposure of the customers in default;
+* **grade mix** = customers and exposure per grade of the policy's master scale, then grade
+  ``D`` (in default).
 """
 
 from __future__ import annotations
@@ -28,58 +29,74 @@ from typing import Generic, TypeVar
 
 import numpy as np
 import pandas as pd
+from cachetools import TTLCache
 from sqlalchemy import Engine
 
 from creditrisk.features.customer import AGING_BUCKETS, build_features
 from creditrisk.ledger.database import read_ledger
 from creditrisk.ledger.frame import Ledger
-from creditrisk.serving.customer_risk import defaulted_customers, predict_open_invoices
+from creditrisk.serving.money import reporting_currency
+from creditrisk.serving.open_invoices import predict_open_invoices
+from creditrisk.serving.rating import (
+    DEFAULT_GRADE,
+    DEFAULT_GRADE_NAME,
+    defaulted_customers,
+    grade_labels,
+    rated_pd,
+)
 from creditrisk.serving.registry import ServedBundle
+from creditrisk.serving.worklist import (
+    HORIZON_DAYS,
+    DunningStages,
+    Worklist,
+    build_worklist,
+    collection_facts,
+)
 
 DEFAULT_CACHE_SECONDS = 60.0
+DEFAULT_CACHE_ENTRIES = 16
 DSO_WINDOW_DAYS = 90.0
+CUSTOMER_COLUMNS: tuple[str, ...] = (
+    "open_balance",
+    "overdue_balance",
+    "invoiced_amount_90d",
+    *(f"aging_{bucket}_amount" for bucket in AGING_BUCKETS),
+    "worst_days_past_due",
+)
 
 
 @dataclass(frozen=True)
 class PortfolioScores:
-    """Every customer's PD and grade and every open invoice's prediction, as of one date."""
+    """Every customer's rating and every open invoice's prediction, as of one date."""
 
     as_of: date
     model_version: str
     customers: pd.DataFrame
-    """Index customer_id; columns open_balance, overdue_balance, invoiced_amount_90d, the
-    aging amounts, worst_days_past_due, pd_12m, grade, in_default."""
+    """Index customer_id; columns :data:`CUSTOMER_COLUMNS`, model_pd_12m, pd_12m (1 in
+    default), grade (label "1".."n" or "D"), in_default."""
     invoices: pd.DataFrame
-    """Open invoices (``customer_risk.INVOICE_PREDICTION_COLUMNS``), worklist order."""
+    """Open invoices (``open_invoices.INVOICE_PREDICTION_COLUMNS``), ledger order."""
+    collections: pd.DataFrame
+    """Per customer: disputes, promises, reminders (:func:`worklist.collection_facts`)."""
 
 
 def score_portfolio(served: ServedBundle, ledger: Ledger, *, as_of: date) -> PortfolioScores:
-    """Score every customer onboarded by ``as_of`` and every invoice open at its end."""
+    """Rate every customer onboarded by ``as_of`` and predict every invoice open at its end."""
     features = build_features(ledger, as_of=as_of)
     bundle = served.bundle
-    pd_12m = bundle.predict_pd_12m(features) if len(features) else np.zeros(0)
-    keep = [
-        "open_balance",
-        "overdue_balance",
-        "invoiced_amount_90d",
-        *(f"aging_{bucket}_amount" for bucket in AGING_BUCKETS),
-        "worst_days_past_due",
-    ]
-    customers = features[keep].copy()
-    customers["pd_12m"] = pd_12m
-    customers["grade"] = bundle.policy.grade(pd_12m) if len(features) else np.zeros(0, np.int64)
-    customers["in_default"] = defaulted_customers(
-        served, ledger, features.index, as_of=as_of
-    ).to_numpy()
-    invoices = predict_open_invoices(served, ledger, as_of=as_of)
-    if len(invoices):
-        invoices = invoices.sort_values(
-            ["expected_overdue_amount", "days_past_due", "invoice_id"],
-            ascending=[False, False, True],
-            kind="stable",
-        ).reset_index(drop=True)
+    model_pd = bundle.predict_pd_12m(features) if len(features) else np.zeros(0)
+    in_default = defaulted_customers(served, ledger, features.index, as_of=as_of).to_numpy(bool)
+    customers = features[list(CUSTOMER_COLUMNS)].copy()
+    customers["model_pd_12m"] = model_pd
+    customers["pd_12m"] = rated_pd(model_pd, in_default)
+    customers["grade"] = grade_labels(bundle.policy, model_pd, in_default)
+    customers["in_default"] = in_default
     return PortfolioScores(
-        as_of=as_of, model_version=served.model_version, customers=customers, invoices=invoices
+        as_of=as_of,
+        model_version=served.model_version,
+        customers=customers,
+        invoices=predict_open_invoices(served, ledger, as_of=as_of),
+        collections=collection_facts(ledger, as_of=as_of),
     )
 
 
@@ -97,7 +114,7 @@ class AgingBucket:
 
 @dataclass(frozen=True)
 class GradeMix:
-    grade: int
+    grade: str
     name: str
     customer_count: int
     exposure: float
@@ -105,17 +122,27 @@ class GradeMix:
 
 @dataclass(frozen=True)
 class PortfolioSummary:
-    """The book's headline figures (see the module docstring for definitions)."""
+    """The book's headline figures (see the module docstring for definitions); money in
+    cents of ``currency``."""
 
     as_of: date
+    currency: str
     customer_count: int
     open_balance: float
     overdue_balance: float
     dso_days: float | None
     expected_loss: float
     customers_in_default: int
+    exposure_in_default: float
     aging: tuple[AgingBucket, ...]
     grade_mix: tuple[GradeMix, ...]
+
+
+def expected_loss_amounts(scores: PortfolioScores, lgd: float) -> np.ndarray:
+    """Per customer: PD x LGD x exposure (PD 1 in default; a credit balance counts as 0)."""
+    customers = scores.customers
+    exposure = np.maximum(customers["open_balance"].to_numpy(np.float64), 0.0)
+    return np.asarray(customers["pd_12m"].to_numpy(np.float64) * lgd * exposure)
 
 
 def summarize_portfolio(scores: PortfolioScores, served: ServedBundle) -> PortfolioSummary:
@@ -126,44 +153,49 @@ def summarize_portfolio(scores: PortfolioScores, served: ServedBundle) -> Portfo
     invoiced_90d = float(customers["invoiced_amount_90d"].sum())
     amounts = [float(customers[f"aging_{b}_amount"].sum()) for b in AGING_BUCKETS]
     aging = tuple(
-        AgingBucket(b, amount, amount / open_balance if open_balance > 0 else None)
+        AgingBucket(b, round(amount, 2), round(amount / open_balance, 4) if open_balance > 0
+                    else None)
         for b, amount in zip(AGING_BUCKETS, amounts, strict=True)
     )
     exposure = customers["open_balance"].to_numpy(np.float64)
-    expected_loss = float(
-        np.sum(customers["pd_12m"].to_numpy(np.float64) * policy.limits.lgd * exposure)
-    )
-    grades = customers["grade"].to_numpy(np.int64)
-    n_grades = policy.scale.n_grades
-    counts = np.bincount(grades, minlength=n_grades + 1)
-    exposures = np.bincount(grades, weights=exposure, minlength=n_grades + 1)
+    grades = customers["grade"].to_numpy(object)
+    in_default = customers["in_default"].to_numpy(bool)
+    mix = [
+        (str(band.grade), band.name) for band in policy.scale.bands
+    ] + [(DEFAULT_GRADE, DEFAULT_GRADE_NAME)]
     grade_mix = tuple(
-        GradeMix(band.grade, band.name, int(counts[band.grade]), float(exposures[band.grade]))
-        for band in policy.scale.bands
+        GradeMix(
+            grade,
+            name,
+            int((grades == grade).sum()),
+            round(float(exposure[grades == grade].sum()), 2),
+        )
+        for grade, name in mix
     )
     return PortfolioSummary(
         as_of=scores.as_of,
+        currency=reporting_currency(policy),
         customer_count=len(customers),
-        open_balance=open_balance,
-        overdue_balance=float(customers["overdue_balance"].sum()),
-        dso_days=open_balance / invoiced_90d * DSO_WINDOW_DAYS if invoiced_90d > 0 else None,
-        expected_loss=round(expected_loss, 2),
-        customers_in_default=int(customers["in_default"].sum()),
+        open_balance=round(open_balance, 2),
+        overdue_balance=round(float(customers["overdue_balance"].sum()), 2),
+        dso_days=(
+            round(open_balance / invoiced_90d * DSO_WINDOW_DAYS, 1) if invoiced_90d > 0 else None
+        ),
+        expected_loss=round(float(expected_loss_amounts(scores, policy.limits.lgd).sum()), 2),
+        customers_in_default=int(in_default.sum()),
+        exposure_in_default=round(float(np.maximum(exposure[in_default], 0.0).sum()), 2),
         aging=aging,
         grade_mix=grade_mix,
     )
-
-
-def worklist(scores: PortfolioScores, *, limit: int) -> pd.DataFrame:
-    """The ``limit`` open invoices with the largest expected overdue amount."""
-    return scores.invoices.head(limit)
 
 
 T = TypeVar("T")
 
 
 class PortfolioCache(Generic[T]):
-    """Values computed per key, kept for ``ttl_seconds``; one computation per key at a time.
+    """Values computed per key, kept for ``ttl_seconds``, at most ``max_entries`` of them
+    (a ``cachetools.TTLCache``: expired entries and the least recently used beyond the bound
+    are evicted, so old as-of dates do not pile up); one computation per key at a time.
 
     Keys are (model version, as-of date) in the service. A miss computes under the key's own
     lock, so concurrent requests for the same key wait for one computation instead of each
@@ -174,44 +206,48 @@ class PortfolioCache(Generic[T]):
         self,
         *,
         ttl_seconds: float = DEFAULT_CACHE_SECONDS,
-        max_entries: int = 16,
+        max_entries: int = DEFAULT_CACHE_ENTRIES,
         monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
-        self._ttl = ttl_seconds
-        self._max_entries = max_entries
-        self._monotonic = monotonic
-        self._entries: dict[Hashable, tuple[float, T]] = {}
+        self._values: TTLCache[Hashable, T] = TTLCache(
+            maxsize=max_entries, ttl=ttl_seconds, timer=monotonic
+        )
         self._locks: dict[Hashable, threading.Lock] = {}
-        self._guard = threading.Lock()
+        self._guard = threading.Lock()  # TTLCache is not thread-safe
 
-    def _fresh(self, key: Hashable) -> tuple[bool, T | None]:
-        entry = self._entries.get(key)
-        if entry is not None and entry[0] > self._monotonic():
-            return True, entry[1]
-        return False, None
+    def __len__(self) -> int:
+        with self._guard:
+            self._values.expire()
+            return len(self._values)
 
     def get(self, key: Hashable, compute: Callable[[], T]) -> T:
         """The cached value for ``key``, computing it (once) when missing or expired."""
-        found, value = self._fresh(key)
-        if found:
-            return value  # type: ignore[return-value]
         with self._guard:
+            if key in self._values:
+                return self._values[key]
             lock = self._locks.setdefault(key, threading.Lock())
         with lock:
-            found, value = self._fresh(key)
-            if found:
-                return value  # type: ignore[return-value]
+            with self._guard:
+                if key in self._values:
+                    return self._values[key]
             computed = compute()
-            self._store(key, computed)
+            with self._guard:
+                self._values[key] = computed
+                self._locks = {
+                    k: v for k, v in self._locks.items() if k in self._values or v.locked()
+                }
             return computed
 
-    def _store(self, key: Hashable, value: T) -> None:
-        """Keep ``value``; drop expired entries (and the oldest beyond ``max_entries``)."""
-        with self._guard:
-            now = self._monotonic()
-            entries = {k: v for k, v in self._entries.items() if v[0] > now and k != key}
-            while len(entries) >= self._max_entries:
-                entries.pop(next(iter(entries)))
-            entries[key] = (now + self._ttl, value)
-            self._entries = entries
-            self._locks = {k: v for k, v in self._locks.items() if k in entries}
+
+def collections_worklist(
+    scores: PortfolioScores, *, stages: DunningStages, horizon_days: int = HORIZON_DAYS
+) -> Worklist:
+    """The collections worklist of the scored book (:mod:`creditrisk.serving.worklist`)."""
+    return build_worklist(
+        scores.customers,
+        scores.invoices,
+        scores.collections,
+        as_of=scores.as_of,
+        stages=stages,
+        horizon_days=horizon_days,
+    )

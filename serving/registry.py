@@ -14,6 +14,11 @@ callables (see :mod:`serving.model_holder`):
 The training metrics of the version's run are read once, when the bundle is loaded, and
 travel with it in :class:`ServedBundle` (``GET /v1/model`` never calls MLflow).
 
+A bundle registered before the layers moved under the ``creditrisk`` namespace pickles
+classes as ``models.pyfunc.CreditRiskPyfunc``, ``models.bundle.CreditRiskBundle``...; loading
+it is refused with :class:`~creditrisk.serving.errors.IncompatibleBundle`, whose message names
+the retraining command, instead of a ``ModuleNotFoundError`` traceback.
+
 MLflow is imported inside the functions that use it: importing this module (for
 :class:`ServedBundle`) stays cheap.
 """
@@ -23,13 +28,14 @@ from __future__ import annotations
 import hashlib
 import re
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from creditrisk.models.bundle import CreditRiskBundle
-from creditrisk.serving.errors import ModelNotReady
+from creditrisk.serving.errors import IncompatibleBundle, ModelNotReady
 from creditrisk.serving.model_holder import LoadedModel, ModelRef, VersionResolver
 
 REGISTRY_SCHEME = "models:/"
@@ -38,6 +44,23 @@ _VERSION_URI = re.compile(r"^models:/(?P<name>[^/@]+)/(?P<version>[0-9]+)$")
 MLMODEL_FILE = "MLmodel"
 BUNDLE_FILE_IN_MODEL = Path("artifacts") / "bundle.pkl"
 LOCAL_VERSION_PREFIX = "local-"
+PRE_NAMESPACE_PACKAGES = frozenset(
+    {"features", "ledger", "migrations", "models", "serving", "synthetic", "training"}
+)
+"""Top-level names the layers had before they installed as ``creditrisk.<layer>``."""
+
+
+@contextmanager
+def refusing_pre_namespace_bundles(source: str) -> Iterator[None]:
+    """Turn the ``ModuleNotFoundError`` of unpickling an old-layout bundle (``models.…``)
+    into :class:`IncompatibleBundle` naming the retraining command."""
+    try:
+        yield
+    except ModuleNotFoundError as exc:
+        missing = exc.name or ""
+        if missing.split(".")[0] in PRE_NAMESPACE_PACKAGES:
+            raise IncompatibleBundle(source, missing) from exc
+        raise
 
 
 class ModelUriError(ValueError):
@@ -175,7 +198,8 @@ class ModelRegistry:
             local = mlflow.artifacts.download_artifacts(
                 artifact_uri=download_uri, dst_path=scratch, tracking_uri=self.tracking_uri
             )
-            bundle = _load_pyfunc_bundle(Path(local))  # fully in memory: scratch can go
+            with refusing_pre_namespace_bundles(f"{REGISTRY_SCHEME}{name}/{version}"):
+                bundle = _load_pyfunc_bundle(Path(local))  # fully in memory: scratch can go
         run_id = model_version.run_id or None
         return ServedBundle(
             bundle=bundle,
@@ -193,7 +217,8 @@ class ModelRegistry:
         else:
             from creditrisk.models.pyfunc import load_bundle
 
-            bundle = load_bundle(file)
+            with refusing_pre_namespace_bundles(str(path)):
+                bundle = load_bundle(file)
         name = str(bundle.metadata.get("model_name") or path.stem or "bundle")
         return ServedBundle(
             bundle=bundle,
@@ -215,7 +240,8 @@ def _load_pyfunc_bundle(model_dir: Path) -> CreditRiskBundle:
 
     from creditrisk.models.pyfunc import CreditRiskPyfunc
 
-    python_model = mlflow.pyfunc.load_model(str(model_dir)).unwrap_python_model()
+    with refusing_pre_namespace_bundles(str(model_dir)):
+        python_model = mlflow.pyfunc.load_model(str(model_dir)).unwrap_python_model()
     if not isinstance(python_model, CreditRiskPyfunc) or python_model.bundle is None:
         raise ModelUriError(str(model_dir), "is not a creditrisk bundle (CreditRiskPyfunc)")
     return python_model.bundle

@@ -1,7 +1,11 @@
-"""Service settings: one immutable object, built from the environment at the edge only.
+"""Service settings: one immutable object; environment variable names defined once, here.
 
-``Settings.from_env()`` is called by the entry point (``creditrisk serve``, a uvicorn factory);
-everything below it receives the ``Settings`` instance explicitly.
+Every field ``name`` is read from ``CREDITRISK_<NAME>`` (``tracking_uri`` from
+``MLFLOW_TRACKING_URI``, MLflow's own variable) by ``pydantic-settings``;
+:func:`env_variable` names the variable of a field and :meth:`Settings.to_environment` writes
+a settings object back as variables (what ``creditrisk serve`` hands to the uvicorn process
+it starts). Constructing ``Settings(...)`` reads nothing from the environment: only
+:meth:`Settings.from_env`, called at the edge (the CLI, the uvicorn factory), does.
 """
 
 from __future__ import annotations
@@ -9,22 +13,38 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Mapping
-from typing import Literal
+from typing import Annotated, Any, Final, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+from pydantic_settings import (
+    BaseSettings,
+    EnvSettingsSource,
+    NoDecode,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+)
+from pydantic_settings.sources.utils import parse_env_vars
 
-from creditrisk.serving.auth import API_SCOPES, ApiScope
+from creditrisk.serving.api_keys import API_SCOPES, ApiScope
+from creditrisk.serving.worklist import HORIZON_DAYS, DunningStages
 
-DEFAULT_DATABASE_URL = "sqlite:///creditrisk.db"
-DEFAULT_TRACKING_URI = "sqlite:///mlflow.db"
-DEFAULT_MAX_BODY_BYTES = 64 * 1024
+DEFAULT_DATABASE_URL: Final = "sqlite:///creditrisk.db"
+DEFAULT_TRACKING_URI: Final = "sqlite:///mlflow.db"
+DEFAULT_MAX_BODY_BYTES: Final = 64 * 1024
 
-ENV_PREFIX = "CREDITRISK_"
-TRACKING_URI_ENV = "MLFLOW_TRACKING_URI"
-API_KEYS_ENV = "CREDITRISK_API_KEYS"
+ENV_PREFIX: Final = "CREDITRISK_"
+TRACKING_URI_ENV: Final = "MLFLOW_TRACKING_URI"
 
 _KEY_ID = re.compile(r"^[0-9a-f]{12}$")
 _SHA256_HEX = re.compile(r"^[0-9a-f]{64}$")
+_DEFAULT_STAGES = DunningStages()
 
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR"]
 ModelLoadMode = Literal["blocking", "background"]
@@ -63,18 +83,42 @@ class SeededApiKey(BaseModel):
             raise ValueError("key hash must be a 64-character lowercase sha256 hex digest")
         return value
 
+    def entry(self) -> str:
+        """This key as a ``CREDITRISK_API_KEYS`` entry (``KEYID:SHA256HEX:scope,scope``)."""
+        return f"{self.key_id}:{self.key_hash}:{','.join(sorted(self.scopes))}"
 
-class Settings(BaseModel):
+
+class _MappingEnvSource(EnvSettingsSource):
+    """pydantic-settings' environment source reading a given mapping instead of os.environ."""
+
+    def __init__(self, settings_cls: type[BaseSettings], environ: Mapping[str, str]) -> None:
+        self._environ = environ
+        super().__init__(settings_cls)
+
+    def _load_env_vars(self) -> Mapping[str, str | None]:
+        return parse_env_vars(
+            self._environ, self.case_sensitive, self.env_ignore_empty, self.env_parse_none_str
+        )
+
+
+class Settings(BaseSettings):
     """Everything the service needs to start; defaults suit a local demo."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid", protected_namespaces=())
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX,
+        env_ignore_empty=True,
+        frozen=True,
+        extra="forbid",
+        protected_namespaces=(),
+        validate_by_name=True,
+    )
 
     database_url: str = DEFAULT_DATABASE_URL
     model_uri: str | None = Field(
         default=None,
         description="models:/NAME@ALIAS (registry) or a local bundle path; None = no model.",
     )
-    tracking_uri: str = DEFAULT_TRACKING_URI
+    tracking_uri: str = Field(default=DEFAULT_TRACKING_URI, validation_alias=TRACKING_URI_ENV)
     max_body_bytes: int = Field(default=DEFAULT_MAX_BODY_BYTES, gt=0)
     reload_poll_seconds: float = Field(
         default=30.0, ge=0, description="How often the registry alias is re-resolved; 0 = never."
@@ -84,44 +128,110 @@ class Settings(BaseModel):
         description="blocking: startup waits for the first load; background: serve at once, "
         "/readyz says 503 until the model is in.",
     )
-    api_keys: tuple[SeededApiKey, ...] = ()
+    api_keys: Annotated[tuple[SeededApiKey, ...], NoDecode] = ()
     api_key_cache_seconds: float = Field(
         default=30.0, ge=0, description="How long a key looked up in the database is trusted."
     )
     log_level: LogLevel = "INFO"
     access_log: bool = True
     run_migrations: bool = True
+    portfolio_cache_seconds: float = Field(
+        default=60.0, ge=0, description="How long a scored book (portfolio, worklist) is reused."
+    )
+    worklist_horizon_days: int = Field(
+        default=HORIZON_DAYS, ge=1, le=365,
+        description="Invoices due within this many days count as soon due on the worklist.",
+    )
+    dunning_call_from_days: int = Field(default=_DEFAULT_STAGES.call_from_days, ge=1)
+    dunning_hold_deliveries_from_days: int = Field(
+        default=_DEFAULT_STAGES.hold_deliveries_from_days, ge=1
+    )
+    dunning_collections_from_days: int = Field(
+        default=_DEFAULT_STAGES.collections_from_days, ge=1
+    )
+    dunning_write_off_review_from_days: int = Field(
+        default=_DEFAULT_STAGES.write_off_review_from_days, ge=1
+    )
+
+    @model_validator(mode="after")
+    def _stages_escalate(self) -> Settings:
+        self.dunning_stages  # noqa: B018 (raises ValueError when the thresholds do not increase)
+        return self
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _upper_case_level(cls, value: Any) -> Any:
+        return value.upper() if isinstance(value, str) else value
+
+    @field_validator("api_keys", mode="before")
+    @classmethod
+    def _parse_key_entries(cls, value: Any) -> Any:
+        return parse_seeded_api_keys(value) if isinstance(value, str) else value
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        """Explicit values only: the environment is read by :meth:`from_env`, never implicitly."""
+        return (init_settings,)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
-        """Read ``CREDITRISK_*`` (and ``MLFLOW_TRACKING_URI``); unset variables keep defaults."""
+        """Read ``CREDITRISK_*`` (and ``MLFLOW_TRACKING_URI``); unset variables keep defaults.
+        :class:`SettingsError` names the variable of a bad value."""
         env = os.environ if environ is None else environ
-        raw: dict[str, object] = {}
-        simple = {
-            "database_url": "CREDITRISK_DATABASE_URL",
-            "model_uri": "CREDITRISK_MODEL_URI",
-            "tracking_uri": TRACKING_URI_ENV,
-            "max_body_bytes": "CREDITRISK_MAX_BODY_BYTES",
-            "reload_poll_seconds": "CREDITRISK_RELOAD_POLL_SECONDS",
-            "model_load": "CREDITRISK_MODEL_LOAD",
-            "api_key_cache_seconds": "CREDITRISK_API_KEY_CACHE_SECONDS",
-            "log_level": "CREDITRISK_LOG_LEVEL",
-            "access_log": "CREDITRISK_ACCESS_LOG",
-            "run_migrations": "CREDITRISK_RUN_MIGRATIONS",
-        }
-        for field, variable in simple.items():
-            value = env.get(variable)
-            if value is not None and value != "":
-                raw[field] = value.upper() if field == "log_level" else value
-        if env.get(API_KEYS_ENV):
-            raw["api_keys"] = parse_seeded_api_keys(env[API_KEYS_ENV])
         try:
-            return cls.model_validate(raw)
+            return cls(**_MappingEnvSource(cls, env)())
         except ValidationError as exc:
             first = exc.errors()[0]
             field = str(first["loc"][0]) if first["loc"] else "?"
-            variable = simple.get(field, API_KEYS_ENV if field == "api_keys" else field)
+            variable = env_variable(field) if field in cls.model_fields else field
             raise SettingsError(variable, str(first["msg"])) from exc
+
+    def to_environment(self) -> dict[str, str]:
+        """These settings as environment variables (None fields left out):
+        ``Settings.from_env(s.to_environment()) == s``."""
+        out: dict[str, str] = {}
+        for name in type(self).model_fields:
+            value = getattr(self, name)
+            if value is None:
+                continue
+            if name == "api_keys":
+                text = ";".join(key.entry() for key in value)
+            elif isinstance(value, bool):
+                text = "true" if value else "false"
+            else:
+                text = str(value)
+            if text:
+                out[env_variable(name)] = text
+        return out
+
+    @property
+    def dunning_stages(self) -> DunningStages:
+        """The worklist's escalation thresholds (days past due of the oldest invoice)."""
+        return DunningStages(
+            call_from_days=self.dunning_call_from_days,
+            hold_deliveries_from_days=self.dunning_hold_deliveries_from_days,
+            collections_from_days=self.dunning_collections_from_days,
+            write_off_review_from_days=self.dunning_write_off_review_from_days,
+        )
+
+
+def env_variable(field: str) -> str:
+    """The environment variable of a settings field (``database_url`` ->
+    ``CREDITRISK_DATABASE_URL``; ``tracking_uri`` -> ``MLFLOW_TRACKING_URI``)."""
+    alias = Settings.model_fields[field].validation_alias
+    return alias if isinstance(alias, str) else f"{ENV_PREFIX}{field.upper()}"
+
+
+API_KEYS_ENV: Final = env_variable("api_keys")
+DATABASE_URL_ENV: Final = env_variable("database_url")
+MODEL_URI_ENV: Final = env_variable("model_uri")
 
 
 def parse_seeded_api_keys(text: str) -> tuple[SeededApiKey, ...]:

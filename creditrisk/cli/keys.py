@@ -15,7 +15,7 @@ from rich.table import Table
 
 from creditrisk.cli import settings
 from creditrisk.ledger.database import make_engine, upgrade_database
-from creditrisk.serving.auth import (
+from creditrisk.serving.api_keys import (
     UnknownScopeError,
     generate_api_key,
     insert_api_key,

@@ -1,10 +1,13 @@
 """``creditrisk serve``: run the HTTP service on this machine.
 
-Applies the database migrations once (workers then start with
-``CREDITRISK_RUN_MIGRATIONS=false``, so several workers never race on them), optionally makes
-sure a demo API key exists (``--demo-key-file``), prints a working ``curl`` example, then
-hands over to uvicorn with the factory ``serving.entrypoint:app_from_env``. Options are passed
-to the workers through the environment, the one place they read settings from.
+Builds the service :class:`~creditrisk.serving.settings.Settings` once (environment, then
+the command's options), applies the database migrations once (the workers then start with
+``run_migrations`` off, so several workers never race on them), optionally makes sure a demo
+API key exists (``--demo-key-file``), prints a working ``curl`` example, then runs uvicorn
+with the factory :data:`~creditrisk.serving.api.entrypoint.FACTORY` in a child process whose
+environment is built explicitly from the settings (:meth:`Settings.to_environment`): this
+process's own ``os.environ`` is never written, and every worker (``--workers N``) inherits the
+same settings from the child.
 """
 
 from __future__ import annotations
@@ -13,6 +16,9 @@ import hmac
 import json
 import os
 import shlex
+import subprocess
+import sys
+from collections.abc import Mapping
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Annotated
@@ -24,20 +30,27 @@ from sqlalchemy import Engine, func, select
 from creditrisk.cli import settings
 from creditrisk.ledger.database import make_engine, upgrade_database
 from creditrisk.ledger.schema import LEDGER_TABLES
-from creditrisk.serving.auth import (
+from creditrisk.serving.api.entrypoint import FACTORY
+from creditrisk.serving.api_keys import (
     generate_api_key,
     hash_api_key,
     insert_api_key,
     load_api_key,
     parse_key_id,
 )
-from creditrisk.serving.observability import configure_logging
-from creditrisk.serving.settings import Settings, SettingsError
+from creditrisk.serving.settings import (
+    DATABASE_URL_ENV,
+    ENV_PREFIX,
+    MODEL_URI_ENV,
+    TRACKING_URI_ENV,
+    Settings,
+    SettingsError,
+    env_variable,
+)
 
 DEFAULT_MODEL_URI = "models:/creditrisk@champion"
 DEMO_KEY_LABEL = "demo"
 DEMO_KEY_SCOPES = ("score", "read")
-FACTORY = "creditrisk.serving.entrypoint:app_from_env"
 EXIT_USAGE = 2
 
 
@@ -136,25 +149,22 @@ def serve(
     ] = "INFO",
 ) -> None:
     """Run the credit-risk HTTP service (uvicorn) until interrupted."""
-    import uvicorn
-
-    url = settings.database_url(database_url)
-    os.environ["CREDITRISK_DATABASE_URL"] = url
-    os.environ["MLFLOW_TRACKING_URI"] = settings.tracking_uri(tracking_uri)
-    os.environ["CREDITRISK_MODEL_URI"] = (
-        model_uri or os.environ.get("CREDITRISK_MODEL_URI") or DEFAULT_MODEL_URI
-    )
-    os.environ["CREDITRISK_LOG_LEVEL"] = log_level.upper()
     try:
-        service_settings = Settings.from_env()
+        service_settings = service_settings_for(
+            os.environ,
+            database_url=settings.database_url(database_url),
+            tracking_uri=settings.tracking_uri(tracking_uri),
+            model_uri=model_uri,
+            log_level=log_level,
+        )
     except SettingsError as exc:
         _stderr().print(f"[red]{exc}[/red]")
         raise typer.Exit(EXIT_USAGE) from exc
 
     console = _stderr()
+    url = service_settings.database_url
     if service_settings.run_migrations:
         upgrade_database(url)
-    os.environ["CREDITRISK_RUN_MIGRATIONS"] = "false"  # done once, here: workers must not race
 
     engine = make_engine(url)
     try:
@@ -182,13 +192,56 @@ def serve(
         console.print("no --demo-key-file: create a key with `creditrisk keys create --label me`",
                       highlight=False)
 
-    configure_logging(service_settings.log_level)
-    uvicorn.run(
-        FACTORY,
-        factory=True,
-        host=host,
-        port=port,
-        workers=workers,
-        access_log=False,
-        log_level=service_settings.log_level.lower(),
+    worker_settings = service_settings.model_copy(update={"run_migrations": False})
+    command = uvicorn_command(host=host, port=port, workers=workers,
+                              log_level=service_settings.log_level)
+    try:
+        completed = subprocess.run(  # noqa: S603 (our own interpreter and arguments)
+            command, env=worker_environment(os.environ, worker_settings), check=False
+        )
+    except KeyboardInterrupt:  # the child got the same Ctrl-C and shuts down on its own
+        return
+    if completed.returncode != 0:
+        raise typer.Exit(completed.returncode)
+
+
+def service_settings_for(
+    environ: Mapping[str, str],
+    *,
+    database_url: str,
+    tracking_uri: str,
+    model_uri: str | None,
+    log_level: str,
+) -> Settings:
+    """The service settings: the ``CREDITRISK_*`` environment, overridden by the options."""
+    base = Settings.from_env(environ)
+    return Settings.from_env(
+        {
+            **base.to_environment(),
+            DATABASE_URL_ENV: database_url,
+            TRACKING_URI_ENV: tracking_uri,
+            MODEL_URI_ENV: model_uri or base.model_uri or DEFAULT_MODEL_URI,
+            env_variable("log_level"): log_level,
+        }
     )
+
+
+def worker_environment(environ: Mapping[str, str], service_settings: Settings) -> dict[str, str]:
+    """The uvicorn process's environment: this one without any service variable, plus the
+    settings written as variables (so the workers read exactly ``service_settings``)."""
+    inherited = {
+        name: value
+        for name, value in environ.items()
+        if not name.startswith(ENV_PREFIX) and name != TRACKING_URI_ENV
+    }
+    return {**inherited, **service_settings.to_environment()}
+
+
+def uvicorn_command(*, host: str, port: int, workers: int, log_level: str) -> list[str]:
+    """uvicorn from this interpreter (never from PATH) on the service factory; uvicorn's own
+    access log stays off: it would log raw paths and query strings (customer ids)."""
+    return [
+        sys.executable, "-m", "uvicorn", FACTORY, "--factory",
+        "--host", host, "--port", str(port), "--workers", str(workers),
+        "--no-access-log", "--log-level", log_level.lower(),
+    ]

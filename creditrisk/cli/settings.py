@@ -1,13 +1,28 @@
-"""Settings read from the environment at the edge (the CLI). Library code takes arguments."""
+"""Settings read from the environment at the edge (the CLI). Library code takes arguments.
+
+The variable names and defaults are the service settings' own
+(:mod:`creditrisk.serving.settings`): defined once, for every command.
+"""
 
 from __future__ import annotations
 
 import os
 
-DATABASE_URL_ENV = "CREDITRISK_DATABASE_URL"
-TRACKING_URI_ENV = "MLFLOW_TRACKING_URI"
-DEFAULT_DATABASE_URL = "sqlite:///creditrisk.db"
-DEFAULT_TRACKING_URI = "sqlite:///mlflow.db"
+from creditrisk.serving.settings import (
+    DATABASE_URL_ENV,
+    DEFAULT_DATABASE_URL,
+    DEFAULT_TRACKING_URI,
+    TRACKING_URI_ENV,
+)
+
+__all__ = [
+    "DATABASE_URL_ENV",
+    "DEFAULT_DATABASE_URL",
+    "DEFAULT_TRACKING_URI",
+    "TRACKING_URI_ENV",
+    "database_url",
+    "tracking_uri",
+]
 
 
 def database_url(option: str | None) -> str:

@@ -25,12 +25,12 @@ from fastapi import APIRouter, FastAPI
 from pydantic import BaseModel, Field
 from sqlalchemy import create_engine
 
-from creditrisk.serving.app import create_app
-from creditrisk.serving.auth import IssuedApiKey, generate_api_key
-from creditrisk.serving.decisions import DecisionRecord
-from creditrisk.serving.dependencies import DecisionLogDep, ModelDep, ReadCaller, ScoreCaller
+from creditrisk.serving.api.app import create_app
+from creditrisk.serving.api.dependencies import DecisionLogDep, ModelDep, ReadCaller, ScoreCaller
+from creditrisk.serving.api.routers.health import database_answers
+from creditrisk.serving.api_keys import IssuedApiKey, generate_api_key
+from creditrisk.serving.decision_log import DecisionRecord
 from creditrisk.serving.errors import CustomerNotFound, InvalidRequest
-from creditrisk.serving.health import database_answers
 from creditrisk.serving.model_holder import ModelRef
 from creditrisk.serving.settings import (
     DEFAULT_MAX_BODY_BYTES,
@@ -174,6 +174,12 @@ def test_settings_read_every_variable() -> None:
             "CREDITRISK_LOG_LEVEL": "debug",
             "CREDITRISK_ACCESS_LOG": "false",
             "CREDITRISK_RUN_MIGRATIONS": "0",
+            "CREDITRISK_PORTFOLIO_CACHE_SECONDS": "12",
+            "CREDITRISK_WORKLIST_HORIZON_DAYS": "14",
+            "CREDITRISK_DUNNING_CALL_FROM_DAYS": "10",
+            "CREDITRISK_DUNNING_HOLD_DELIVERIES_FROM_DAYS": "20",
+            "CREDITRISK_DUNNING_COLLECTIONS_FROM_DAYS": "45",
+            "CREDITRISK_DUNNING_WRITE_OFF_REVIEW_FROM_DAYS": "120",
         }
     )
     assert settings.model_dump(exclude={"api_keys"}) == {
@@ -187,7 +193,45 @@ def test_settings_read_every_variable() -> None:
         "log_level": "DEBUG",
         "access_log": False,
         "run_migrations": False,
+        "portfolio_cache_seconds": 12.0,
+        "worklist_horizon_days": 14,
+        "dunning_call_from_days": 10,
+        "dunning_hold_deliveries_from_days": 20,
+        "dunning_collections_from_days": 45,
+        "dunning_write_off_review_from_days": 120,
     }
+
+
+def test_settings_written_as_variables_read_back_equal() -> None:
+    """One source of names: ``to_environment`` writes what ``from_env`` reads."""
+    key = generate_api_key(label="ops", scopes=["admin", "read"], created_at=NOW)
+    settings = Settings(
+        database_url="postgresql+psycopg://db/credit", model_uri="models:/creditrisk@champion",
+        tracking_uri="http://mlflow:5000", api_keys=seeds(key), access_log=False,
+        reload_poll_seconds=2.5, dunning_call_from_days=7,
+    )
+    environment = settings.to_environment()
+    assert environment["MLFLOW_TRACKING_URI"] == "http://mlflow:5000"
+    assert environment["CREDITRISK_ACCESS_LOG"] == "false"
+    assert all(name.startswith("CREDITRISK_") for name in environment
+               if name != "MLFLOW_TRACKING_URI")
+    assert Settings.from_env(environment) == settings
+
+
+def test_constructing_settings_never_reads_the_environment(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Library code gets explicit settings: only ``from_env`` (at the edge) reads variables."""
+    monkeypatch.setenv("CREDITRISK_DATABASE_URL", "postgresql+psycopg://elsewhere/db")
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", "http://elsewhere:5000")
+    assert Settings().database_url == "sqlite:///creditrisk.db"
+    assert Settings().tracking_uri == "sqlite:///mlflow.db"
+    assert Settings.from_env().database_url == "postgresql+psycopg://elsewhere/db"
+
+
+def test_dunning_thresholds_must_escalate() -> None:
+    with pytest.raises(SettingsError):
+        Settings.from_env({"CREDITRISK_DUNNING_CALL_FROM_DAYS": "90"})
 
 
 @pytest.mark.parametrize(

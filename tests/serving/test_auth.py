@@ -16,9 +16,12 @@ from fastapi import APIRouter
 from pydantic import BaseModel
 
 from creditrisk.ledger.database import make_engine, upgrade_database
-from creditrisk.serving import auth
-from creditrisk.serving.app import create_app
-from creditrisk.serving.auth import (
+from creditrisk.serving import api_keys as auth
+from creditrisk.serving.api.app import create_app
+from creditrisk.serving.api.auth import require_scope
+from creditrisk.serving.api.dependencies import ScoreCaller
+from creditrisk.serving.api.errors import status_of
+from creditrisk.serving.api_keys import (
     ApiKeyRecord,
     ApiKeyStore,
     UnknownScopeError,
@@ -26,12 +29,9 @@ from creditrisk.serving.auth import (
     hash_api_key,
     insert_api_key,
     parse_key_id,
-    presented_token,
-    require_scope,
     revoke_api_key,
     seed_entry,
 )
-from creditrisk.serving.dependencies import ScoreCaller
 from creditrisk.serving.errors import AuthenticationError
 from creditrisk.serving.settings import API_KEYS_ENV, Settings, SettingsError, parse_seeded_api_keys
 
@@ -110,7 +110,7 @@ def test_wrong_malformed_or_unknown_keys_are_rejected(mangle: object) -> None:
     store = ApiKeyStore(None, seeded=[record])
     with pytest.raises(AuthenticationError) as info:
         store.authenticate(mangle(token))  # type: ignore[operator]
-    assert info.value.status_code == 401
+    assert status_of(info.value) == (401, "unauthenticated")
 
 
 def test_database_key_works_and_revocation_bites_after_the_cache_time(tmp_path: Path) -> None:
@@ -131,14 +131,6 @@ def test_database_key_works_and_revocation_bites_after_the_cache_time(tmp_path: 
     with pytest.raises(AuthenticationError, match="revoked"):
         store.authenticate(token)
     engine.dispose()
-
-
-def test_headers_bearer_any_case_or_x_api_key() -> None:
-    assert presented_token({"authorization": "Bearer abc"}) == "abc"
-    assert presented_token({"authorization": "bearer  abc "}) == "abc"
-    assert presented_token({"x-api-key": "abc"}) == "abc"
-    assert presented_token({"authorization": "Basic abc"}) is None
-    assert presented_token({}) is None
 
 
 def test_seed_entry_round_trips_through_the_environment_variable() -> None:
@@ -237,11 +229,33 @@ def test_admin_scope_does_not_imply_score(
 def test_scoped_key_gets_through_by_either_header(
     client: TestClient, keys: dict[str, tuple[str, ApiKeyRecord]]
 ) -> None:
+    """Bearer in any case (extra spaces tolerated) or X-API-Key; Basic is not a key."""
     token, record = keys["score"]
-    for headers in ({"Authorization": f"Bearer {token}"}, {"X-API-Key": token}):
+    for headers in ({"Authorization": f"Bearer {token}"}, {"Authorization": f"bearer  {token} "},
+                    {"X-API-Key": token}, {"X-API-Key": f" {token} "}):
         response = client.post("/test/score", json={"amount": 1}, headers=headers)
-        assert response.status_code == 200
+        assert response.status_code == 200, headers
         assert response.json() == {"key_id": record.key_id}
+    basic = client.post("/test/score", json={"amount": 1},
+                        headers={"Authorization": f"Basic {token}"})
+    assert basic.status_code == 401
+    assert basic.json()["error"] == "unauthenticated"
+
+
+def test_openapi_declares_both_key_schemes_on_protected_routes_only(client: TestClient) -> None:
+    """fastapi.security gives the OpenAPI security schemes (the /docs Authorize button)."""
+    schema = client.get("/openapi.json").json()
+    schemes = schema["components"]["securitySchemes"]
+    assert schemes["BearerKey"] == {"type": "http", "scheme": "bearer",
+                                    "description": schemes["BearerKey"]["description"]}
+    assert schemes["ApiKeyHeader"]["type"] == "apiKey"
+    assert schemes["ApiKeyHeader"]["in"] == "header"
+    assert schemes["ApiKeyHeader"]["name"] == "X-API-Key"
+    protected = schema["paths"]["/test/score"]["post"]["security"]
+    assert {name for requirement in protected for name in requirement} == {
+        "BearerKey", "ApiKeyHeader"
+    }
+    assert "security" not in schema["paths"]["/healthz"]["get"]
 
 
 def test_unauthenticated_callers_learn_nothing_about_the_body_schema(client: TestClient) -> None:

@@ -16,9 +16,10 @@ from pydantic import BaseModel
 from sqlalchemy import Engine, func, inspect, select
 
 from creditrisk.ledger.database import make_engine, upgrade_database
-from creditrisk.serving.app import create_app
-from creditrisk.serving.auth import generate_api_key
-from creditrisk.serving.decisions import (
+from creditrisk.serving.api.app import create_app
+from creditrisk.serving.api.errors import status_of
+from creditrisk.serving.api_keys import generate_api_key
+from creditrisk.serving.decision_log import (
     DecisionLog,
     DecisionRecord,
     InvalidDecisionKindError,
@@ -124,7 +125,7 @@ def test_unknown_and_malformed_ids_are_not_found(engine: Engine) -> None:
     for decision_id in ("0" * 32, "not-an-id", "'; DROP TABLE decision_log; --"):
         with pytest.raises(DecisionNotFound) as info:
             get_decision(engine, decision_id)
-        assert info.value.status_code == 404
+        assert status_of(info.value) == (404, "decision_not_found")
 
 
 @pytest.mark.parametrize("kind", ["", "Application", "order check", "x" * 33])

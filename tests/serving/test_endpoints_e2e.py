@@ -29,8 +29,8 @@ from sqlalchemy import func, select
 from creditrisk.features.customer import build_features
 from creditrisk.ledger.database import make_engine
 from creditrisk.models.pyfunc import save_bundle
-from creditrisk.serving.auth import IssuedApiKey, generate_api_key
-from creditrisk.serving.entrypoint import build_service, limit_lightgbm_threads
+from creditrisk.serving.api.entrypoint import build_service, limit_lightgbm_threads
+from creditrisk.serving.api_keys import IssuedApiKey, generate_api_key
 from creditrisk.serving.model_holder import ModelRef
 from creditrisk.serving.portfolio import PortfolioCache
 from creditrisk.serving.registry import ModelRegistry, ModelUriError, RegistryUri, parse_model_uri
@@ -155,8 +155,12 @@ def test_application_answers_the_bundles_decision_with_versions_and_reasons(
         {**APPLICATION, "founded_on": date(2004, 3, 1)}, as_of=SERVICE_TODAY
     )
     assert body["pd_12m"] == pytest.approx(expected.pd_12m, abs=1e-12)
-    assert body["grade"] == expected.grade
-    assert body["decision"] == expected.decision in ("approve", "refer", "decline")
+    assert body["grade"] == str(expected.grade)  # grade labels: "1".."10" or "D"
+    assert body["grade_name"]
+    assert body["currency"] == "EUR"
+    assert body["decision"] == expected.decision in (
+        "approve", "counter_offer", "refer", "decline"
+    )
     assert body["recommended_limit"] == expected.recommended_limit
     assert body["expected_loss"] == expected.expected_loss
     assert [r["code"] for r in body["reasons"]] == [c for c, _ in expected.decision_reasons]
@@ -185,16 +189,17 @@ def test_customer_risk_rerates_from_the_live_ledger(
     assert body["customer_id"] == customer_id
     assert body["as_of"] == SERVICE_TODAY.isoformat()
     assert 0.0 <= body["pd_12m"] <= 1.0
-    assert 1 <= body["grade"] <= 10
-    assert body["exposure"] == pytest.approx(row["open_balance"])
-    assert body["overdue_amount"] == pytest.approx(row["overdue_balance"])
+    assert body["grade"] in {*(str(g) for g in range(1, 11)), "D"}
+    assert body["currency"] == "EUR"
+    assert body["exposure"] == pytest.approx(row["open_balance"], abs=0.005)
+    assert body["overdue_amount"] == pytest.approx(row["overdue_balance"], abs=0.005)
     assert body["worst_days_past_due"] == row["worst_days_past_due"]
     assert body["current_limit"] == row["credit_limit"]
     assert body["open_invoice_count"] >= 1
     assert 0.0 <= body["p_late_open_exposure_weighted"] <= 1.0
     assert 0.0 <= body["p_late_open_invoice_mean"] <= 1.0
     assert body["recommended_limit"] >= 0
-    assert body["limit_decision"] in ("approve", "refer", "decline")
+    assert body["limit_decision"] in ("approve", "counter_offer", "refer", "decline")
     assert body["reasons"]
     assert body["top_factors"]
     stored = http.get(f"/v1/decisions/{body['decision_id']}", headers=header(keys.read_only))
@@ -223,7 +228,7 @@ def test_order_check_releases_within_the_limit_and_holds_beyond_it(
     assert small.status_code == 200, small.text
     small_body = small.json()
     codes = [r["code"] for r in small_body["reasons"]]
-    if small_body["grade"] <= 9 and not small_body["in_default"]:
+    if small_body["grade"] not in ("10", "D") and not small_body["in_default"]:
         assert small_body["action"] == "release", small_body
         assert codes == ["WITHIN_LIMIT"]
     assert small_body["new_exposure"] == pytest.approx(small_body["open_exposure"] + 1_000)
@@ -248,31 +253,74 @@ def test_invoice_predictions_list_open_invoices_with_payment_date_intervals(
     body = response.json()
     invoices = body["invoices"]
     assert invoices
+    assert body["currency"] == "EUR"
     assert sum(i["open_amount"] for i in invoices) == pytest.approx(
-        customers.loc[customer_id, "open_balance"]
+        customers.loc[customer_id, "open_balance"], abs=0.005 * len(invoices)
     )
     for invoice in invoices:
         assert invoice["customer_id"] == customer_id
         assert 0.0 <= invoice["p_late"] <= 1.0
+        assert SERVICE_TODAY.isoformat() < invoice["expected_payment_p10"]
         assert invoice["expected_payment_p10"] <= invoice["expected_payment_p50"]
         assert invoice["expected_payment_p50"] <= invoice["expected_payment_p90"]
         assert invoice["expected_overdue_amount"] == pytest.approx(
-            invoice["open_amount"] * invoice["p_late"]
+            invoice["open_amount"] * invoice["p_late"], abs=0.01
         )
+        for money in ("amount", "open_amount", "expected_overdue_amount"):
+            assert round(invoice[money], 2) == invoice[money]  # cents, no float noise
         assert invoice["days_past_due"] >= 0
 
 
-def test_worklist_ranks_open_invoices_by_expected_overdue_amount(
-    http: httpx.Client, keys: Keys
+def test_worklist_lists_customers_by_money_at_stake_with_a_next_step(
+    http: httpx.Client, keys: Keys, customers: pd.DataFrame
 ) -> None:
+    """One row per customer (not per invoice), customers in default apart, each with grade,
+    PD and a dunning step; no expected payment date on or before the as-of date."""
     response = http.get("/v1/worklist", params={"limit": 25}, headers=header(keys.read_only))
     assert response.status_code == 200, response.text
     body = response.json()
     items = body["items"]
-    assert len(items) == 25 < body["open_invoice_count"]
-    amounts = [i["expected_overdue_amount"] for i in items]
-    assert amounts == sorted(amounts, reverse=True)
-    assert {"customer_id", "invoice_id", "open_amount", "days_past_due"} <= set(items[0])
+    assert body["currency"] == "EUR"
+    assert len(items) == 25 < body["customer_count"]
+    ids = [i["customer_id"] for i in items]
+    assert len(set(ids)) == len(ids)
+    stakes = [i["expected_overdue_30d"] for i in items]
+    assert stakes == sorted(stakes, reverse=True)
+    steps = {"reminder", "call", "hold_deliveries", "hand_to_collections", "write_off_review"}
+    for item in items:
+        assert not item["in_default"]
+        assert item["grade"] in {str(g) for g in range(1, 11)}
+        assert item["overdue_amount"] > 0 or item["soon_due_amount"] > 0
+        assert item["next_step"] in steps
+        assert item["next_expected_payment"] is None or (
+            item["next_expected_payment"] > SERVICE_TODAY.isoformat()
+        )
+    assert body["in_default"], "the fixture ledger has customers in default"
+    for item in body["in_default"]:
+        assert item["in_default"]
+        assert (item["grade"], item["pd_12m"]) == ("D", 1.0)
+        assert item["next_step"] in ("hand_to_collections", "write_off_review")
+
+
+def test_every_customer_in_default_is_grade_d_with_pd_1_and_no_credit(
+    http: httpx.Client, keys: Keys, serving_world: ServingWorld
+) -> None:
+    """What is known is not predicted (issue 8.1): through HTTP, on the served bundle."""
+    worklist = http.get("/v1/worklist", params={"limit": 5}, headers=header(keys.full)).json()
+    customer_id = worklist["in_default"][0]["customer_id"]
+    risk = http.get(f"/v1/customers/{customer_id}/risk", headers=header(keys.full)).json()
+    assert risk["in_default"] is True
+    assert (risk["pd_12m"], risk["grade"], risk["grade_name"]) == (1.0, "D", "in default")
+    assert 0.0 <= risk["model_pd_12m"] < 1.0
+    assert risk["recommended_limit"] == 0
+    assert risk["limit_decision"] == "decline"
+    lgd = serving_world.champion.bundle.policy.limits.lgd
+    assert risk["expected_loss"] == pytest.approx(lgd * max(risk["exposure"], 0), abs=0.01)
+    order = http.post(f"/v1/customers/{customer_id}/orders/check", json={"order_amount": 1},
+                      headers=header(keys.full)).json()
+    assert order["action"] == "hold"
+    assert "IN_DEFAULT" in [r["code"] for r in order["reasons"]]
+    assert order["grade"] == "D"
 
 
 def test_portfolio_sums_the_book(
@@ -283,17 +331,21 @@ def test_portfolio_sums_the_book(
     body = response.json()
     assert body["as_of"] == SERVICE_TODAY.isoformat()
     assert body["customer_count"] == len(customers)
+    assert body["currency"] == "EUR"
     assert body["open_balance"] == pytest.approx(customers["open_balance"].sum())
-    assert body["dso_days"] == pytest.approx(
-        customers["open_balance"].sum() / customers["invoiced_amount_90d"].sum() * 90
+    assert body["dso_days"] == pytest.approx(  # rounded to a tenth of a day
+        customers["open_balance"].sum() / customers["invoiced_amount_90d"].sum() * 90, abs=0.05
     )
     aging = {b["bucket"]: b for b in body["aging"]}
     assert list(aging) == ["current", "1_30", "31_60", "61_90", "over_90"]
     assert sum(b["amount"] for b in aging.values()) == pytest.approx(body["open_balance"])
-    assert sum(b["share"] for b in aging.values()) == pytest.approx(1.0)
+    assert sum(b["share"] for b in aging.values()) == pytest.approx(1.0, abs=5e-4)
     assert sum(g["customer_count"] for g in body["grade_mix"]) == len(customers)
     assert sum(g["exposure"] for g in body["grade_mix"]) == pytest.approx(body["open_balance"])
     assert 0 < body["expected_loss"] < 0.6 * body["open_balance"]
+    grades = {g["grade"]: g for g in body["grade_mix"]}
+    assert list(grades)[-1] == "D"
+    assert grades["D"]["customer_count"] == body["customers_in_default"] > 0
 
 
 def test_model_info_names_version_run_metrics_and_features(
@@ -474,6 +526,16 @@ def test_each_decision_has_exactly_one_log_row_written_before_the_answer(
     assert stored["reasons"]["factors"]
 
 
+def test_portfolio_expected_loss_covers_the_customers_in_default(
+    http: httpx.Client, keys: Keys, serving_world: ServingWorld
+) -> None:
+    """Expected loss >= LGD x exposure of the customers in default (they count at PD 1)."""
+    body = http.get("/v1/portfolio", headers=header(keys.read_only)).json()
+    lgd = serving_world.champion.bundle.policy.limits.lgd
+    assert body["exposure_in_default"] > 0
+    assert body["expected_loss"] >= lgd * body["exposure_in_default"]
+
+
 # --------------------------------------------------------------------------- model swap
 
 
@@ -539,7 +601,7 @@ def test_applicant_answers_match_the_pyfunc_batch_path(
         assert answer.status_code == 200, answer.text
         body = answer.json()
         assert body["pd_12m"] == pytest.approx(batch.loc[i, "pd_12m"], abs=1e-12)
-        assert body["grade"] == batch.loc[i, "grade"]
+        assert body["grade"] == str(batch.loc[i, "grade"])
         assert body["decision"] == batch.loc[i, "decision"]
         assert body["recommended_limit"] == batch.loc[i, "recommended_limit"]
 

@@ -14,9 +14,9 @@ from pathlib import Path
 import pytest
 from fastapi import APIRouter
 
-from creditrisk.serving.app import create_app
-from creditrisk.serving.auth import generate_api_key
-from creditrisk.serving.dependencies import ModelDep
+from creditrisk.serving.api.app import create_app
+from creditrisk.serving.api.dependencies import ModelDep
+from creditrisk.serving.api_keys import generate_api_key
 from creditrisk.serving.errors import ModelLoadError, ModelNotReady
 from creditrisk.serving.model_holder import LoadedModel, ModelHolder, ModelLoader, ModelRef
 from creditrisk.serving.settings import SeededApiKey, Settings

@@ -1,4 +1,5 @@
-"""API keys: issuing, storing (hashed), verifying, and the scope check endpoints depend on.
+"""API keys: issuing, storing (hashed) and verifying them (no HTTP here: the header handling and
+the scope check endpoints depend on live in :mod:`creditrisk.serving.api.auth`).
 
 A key looks like ``cr_<key id>_<secret>``: the 12-hex-character key id is public (it appears
 in logs, the decision log and metrics-free access lines); the secret is 32 random bytes
@@ -12,8 +13,9 @@ precomputed tables over 2^256 inputs do not exist. The comparison uses
 ``hmac.compare_digest`` (constant time).
 
 Looking a key up in the database on every request would cost a round trip, so records are
-cached in memory for ``cache_seconds`` (default 30 s); the hash is still compared on every
-request. Consequence: a revoked key stops working within ``cache_seconds``.
+cached in memory for ``cache_seconds`` (default 30 s; a ``cachetools.TTLCache`` bounded to
+10,000 keys); the hash is still compared on every request. Consequence: a revoked key stops
+working within ``cache_seconds``.
 
 Scopes: ``score`` (decisions), ``read`` (look-ups, decision log), ``admin`` (model reload).
 Scopes are explicit: ``admin`` does not imply ``score`` or ``read``.
@@ -25,17 +27,18 @@ import hashlib
 import hmac
 import re
 import secrets
+import threading
 import time
-from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Final, Literal, get_args
 
 import anyio.to_thread
-from fastapi import Request
+from cachetools import TTLCache
 from sqlalchemy import Engine, RowMapping, insert, select, update
 
-from creditrisk.serving.errors import AuthenticationError, MissingScopeError
+from creditrisk.serving.errors import AuthenticationError
 from creditrisk.serving.tables import api_keys
 
 ApiScope = Literal["score", "read", "admin"]
@@ -181,17 +184,6 @@ def list_api_keys(engine: Engine) -> list[ApiKeyRecord]:
     return [_record_from_row(row) for row in rows]
 
 
-def presented_token(headers: Mapping[str, str]) -> str | None:
-    """The key from ``Authorization: Bearer <key>`` or ``X-API-Key: <key>``, if any."""
-    authorization = headers.get("authorization")
-    if authorization:
-        scheme, _, value = authorization.partition(" ")
-        if scheme.lower() == "bearer" and value.strip():
-            return value.strip()
-    api_key = headers.get("x-api-key")
-    return api_key.strip() if api_key and api_key.strip() else None
-
-
 class ApiKeyStore:
     """Verifies presented keys against seeded keys and the ``api_keys`` table (cached)."""
 
@@ -205,29 +197,37 @@ class ApiKeyStore:
     ) -> None:
         self._engine = engine
         self._seeded = {record.key_id: record for record in seeded}
-        self._cache_seconds = cache_seconds
-        self._monotonic = monotonic
-        self._cache: dict[str, tuple[float, ApiKeyRecord | None]] = {}
+        # Bounded and expiring: a key id seen once costs one slot for at most cache_seconds.
+        self._cache: TTLCache[str, ApiKeyRecord | None] | None = (
+            TTLCache(maxsize=_CACHE_MAX_ENTRIES, ttl=cache_seconds, timer=monotonic)
+            if cache_seconds > 0
+            else None
+        )
+        self._lock = threading.Lock()
 
     def _cached(self, key_id: str) -> tuple[bool, ApiKeyRecord | None]:
         seeded = self._seeded.get(key_id)
         if seeded is not None:
             return True, seeded
-        entry = self._cache.get(key_id)
-        if entry is not None and entry[0] > self._monotonic():
-            return True, entry[1]
+        if self._cache is None:
+            return False, None
+        with self._lock:  # TTLCache is not thread-safe
+            if key_id in self._cache:
+                return True, self._cache[key_id]
         return False, None
 
     def _load(self, key_id: str) -> ApiKeyRecord | None:
         record = load_api_key(self._engine, key_id) if self._engine is not None else None
-        if len(self._cache) >= _CACHE_MAX_ENTRIES:
-            self._cache.clear()
-        self._cache[key_id] = (self._monotonic() + self._cache_seconds, record)
+        if self._cache is not None:
+            with self._lock:
+                self._cache[key_id] = record
         return record
 
     def forget(self, key_id: str) -> None:
         """Drop a cached record (after a revocation in this process)."""
-        self._cache.pop(key_id, None)
+        if self._cache is not None:
+            with self._lock:
+                self._cache.pop(key_id, None)
 
     def authenticate(self, token: str) -> ApiKeyIdentity:
         """Identity for ``token`` or AuthenticationError (blocking: may query the database)."""
@@ -257,31 +257,3 @@ def _verify(token: str, record: ApiKeyRecord | None) -> ApiKeyIdentity:
     if record.revoked_at is not None:
         raise AuthenticationError("API key has been revoked", key_presented=True)
     return ApiKeyIdentity(key_id=record.key_id, label=record.label, scopes=record.scopes)
-
-
-def require_scope(scope: ApiScope) -> Callable[[Request], Awaitable[ApiKeyIdentity]]:
-    """A FastAPI dependency: authenticate the caller and demand ``scope``.
-
-    401 (with ``WWW-Authenticate``) when the key is missing, malformed, unknown or revoked;
-    403 when it is valid but lacks ``scope``. The key id is put on ``request.state`` so the
-    access log can name the caller (never the key).
-    """
-    if scope not in API_SCOPES:
-        raise UnknownScopeError(scope)
-
-    async def authenticated_caller(request: Request) -> ApiKeyIdentity:
-        token = presented_token(request.headers)
-        if token is None:
-            raise AuthenticationError(
-                "missing API key: send 'Authorization: Bearer <key>' or 'X-API-Key: <key>'",
-                key_presented=False,
-            )
-        store: ApiKeyStore = request.app.state.api_key_store
-        identity = await store.authenticate_async(token)
-        request.state.api_key_id = identity.key_id  # observability.API_KEY_ID_STATE_KEY
-        if scope not in identity.scopes:
-            raise MissingScopeError(identity.key_id, scope)
-        return identity
-
-    authenticated_caller.__name__ = f"require_{scope}_scope"
-    return authenticated_caller

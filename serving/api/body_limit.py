@@ -1,10 +1,10 @@
-"""Request body size limit as pure ASGI middleware.
+"""Request body size limit as pure ASGI middleware (HTTP bodies, not credit limits).
 
 A request whose ``Content-Length`` exceeds the limit is answered 413 at once, before any of
 its body is read and without reaching the app. A body without a length (chunked transfer
 encoding) is counted while the app reads it; the read that crosses the limit raises
 ``BodyTooLarge`` (an ``HTTPException(413)``, which FastAPI's body parsing re-raises untouched
-and ``serving.errors`` renders), so nothing past the limit is ever buffered.
+and :mod:`creditrisk.serving.api.errors` renders), so nothing past the limit is ever buffered.
 
 Starlette 1.x ships ``RequestBodyLimitMiddleware`` with the same idea; this one answers in
 the service's JSON error format and carries the request id.
@@ -17,8 +17,8 @@ from typing import Final
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from creditrisk.serving.errors import error_response
-from creditrisk.serving.observability import request_id_of
+from creditrisk.serving.api.errors import error_response
+from creditrisk.serving.api.observability import request_id_of
 
 _CONTENT_LENGTH: Final = b"content-length"
 

@@ -1,9 +1,10 @@
-"""Liveness and readiness probes (unauthenticated, no personal data).
+"""Operations: liveness, readiness and Prometheus metrics (unauthenticated, no personal data).
 
 - ``GET /healthz``: the process answers (200 always).
 - ``GET /readyz``: 200 only when a model bundle is loaded AND the database answers
   ``SELECT 1``; otherwise 503 with which check failed. Load balancers send traffic only to
   ready instances.
+- ``GET /metrics``: Prometheus scrape endpoint (expose it on the internal network only).
 """
 
 from __future__ import annotations
@@ -11,26 +12,16 @@ from __future__ import annotations
 import logging
 
 from fastapi import APIRouter, Request
-from pydantic import BaseModel
+from prometheus_client import CONTENT_TYPE_LATEST
 from sqlalchemy import Engine, text
 from starlette.responses import Response
 
-from creditrisk.serving.model_holder import ModelHolder
+from creditrisk.serving.api.dependencies import HolderDep, MetricsDep
+from creditrisk.serving.api.schemas import HealthOut, ReadinessOut
 
 logger = logging.getLogger("creditrisk.health")
 
 router = APIRouter(tags=["health"])
-
-
-class HealthOut(BaseModel):
-    status: str
-
-
-class ReadinessOut(BaseModel):
-    status: str
-    model: str
-    database: str
-    model_version: str | None
 
 
 def database_answers(engine: Engine) -> bool:
@@ -51,9 +42,8 @@ async def healthz() -> HealthOut:
 
 
 @router.get("/readyz", response_model=ReadinessOut)
-def readyz(request: Request, response: Response) -> ReadinessOut:
+def readyz(request: Request, response: Response, holder: HolderDep) -> ReadinessOut:
     """Ready to serve: a model is loaded and the database answers."""
-    holder: ModelHolder = request.app.state.model_holder
     engine: Engine | None = getattr(request.app.state, "engine", None)
     current = holder.current
     database_ok = engine is not None and database_answers(engine)
@@ -67,3 +57,9 @@ def readyz(request: Request, response: Response) -> ReadinessOut:
         database="ok" if database_ok else "unavailable",
         model_version=current.version if current is not None else None,
     )
+
+
+@router.get("/metrics", include_in_schema=False)
+async def metrics(service_metrics: MetricsDep) -> Response:
+    """Prometheus scrape endpoint (unauthenticated: expose it on the internal network only)."""
+    return Response(service_metrics.exposition(), media_type=CONTENT_TYPE_LATEST)

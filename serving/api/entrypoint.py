@@ -1,8 +1,8 @@
-"""The service's entry point: ``uvicorn serving.entrypoint:app_from_env --factory``.
+"""The service's entry point: ``uvicorn creditrisk.serving.api.entrypoint:app_from_env --factory``.
 
 ``app_from_env()`` reads the settings from the environment (the only place below the CLI that
 does), limits LightGBM to one native thread, and builds the app with the real model loader and
-alias resolver from :mod:`serving.registry`. ``build_service(settings, ...)`` is the same
+alias resolver from :mod:`creditrisk.serving.registry`. ``build_service(settings, ...)`` is the same
 wiring with explicit arguments, for tests and embedding.
 
 Why one LightGBM thread: the service scores one row per request, many requests at once.
@@ -20,11 +20,13 @@ from datetime import datetime
 
 from fastapi import FastAPI
 
-from creditrisk.serving.app import create_app, utc_now
-from creditrisk.serving.observability import configure_logging
+from creditrisk.serving.api.app import create_app, utc_now
+from creditrisk.serving.api.observability import configure_logging
 from creditrisk.serving.registry import ModelRegistry
 from creditrisk.serving.settings import Settings
 
+FACTORY = "creditrisk.serving.api.entrypoint:app_from_env"
+"""What uvicorn is pointed at (``--factory``): the CLI, the benchmark and tests use it."""
 SERVICE_LIGHTGBM_THREADS = 1
 
 

@@ -1,15 +1,17 @@
-"""Request and response bodies of the ``/v1`` scoring endpoints (pydantic v2).
+"""Request and response bodies of every endpoint, together (pydantic v2).
 
 Requests are strict about what they accept: unknown fields are refused (``extra="forbid"``),
 amounts are finite and non-negative, dates are ISO dates, country codes and industries are
 short strings, so a 422 names the bad field before any scoring starts. Responses are
 separate classes (never a request echoed back); every decision answer carries its
-``decision_id`` and the model and policy versions that produced it.
+``decision_id`` and the model and policy versions that produced it. Money is rounded to
+cents and every answer that carries money names its ``currency``. A grade is text: the master
+scale's ``"1"`` (lowest risk) .. ``"10"``, or ``"D"`` for a customer in default.
 """
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
@@ -24,7 +26,14 @@ Amount = Annotated[float, Field(ge=0, allow_inf_nan=False)]
 """A money amount in the ledger's reporting currency (finite, not negative)."""
 Probability = Annotated[float, Field(ge=0, le=1)]
 CustomerId = Annotated[str, Field(min_length=1, max_length=64)]
-Decision = Literal["approve", "refer", "decline"]
+Decision = Literal["approve", "counter_offer", "refer", "decline"]
+Grade = Annotated[
+    str,
+    Field(description='Risk grade: "1" (lowest risk) .. "10" on the master scale, "D" in default.'),
+]
+NextStep = Literal[
+    "reminder", "call", "hold_deliveries", "hand_to_collections", "write_off_review"
+]
 OrderAction = Literal["release", "hold"]
 Direction = Literal["increases risk", "decreases risk"]
 
@@ -63,6 +72,12 @@ class ModelVersions(BaseModel):
     model_name: str
     model_version: str
     policy_version: str
+
+
+class Money(BaseModel):
+    """An answer that carries amounts: all of them are in this currency, rounded to cents."""
+
+    currency: str = Field(description="ISO 4217 code of every amount in this answer.")
 
 
 # --------------------------------------------------------------------------- applications
@@ -108,13 +123,14 @@ class ApplicationIn(RequestModel):
         return value
 
 
-class ApplicationOut(ModelVersions):
+class ApplicationOut(ModelVersions, Money):
     """The credit decision for an applicant."""
 
     decision_id: str
     as_of: date
     pd_12m: Probability = Field(description="Probability of default within 12 months.")
-    grade: int = Field(description="Risk grade on the policy's master scale (1 = lowest risk).")
+    grade: Grade
+    grade_name: str
     decision: Decision
     recommended_limit: float
     expected_loss: float = Field(description="PD x LGD x recommended limit.")
@@ -126,16 +142,21 @@ class ApplicationOut(ModelVersions):
 # --------------------------------------------------------------------------- customers
 
 
-class CustomerRiskOut(ModelVersions):
+class CustomerRiskOut(ModelVersions, Money):
     """An existing customer re-rated from its live ledger."""
 
     decision_id: str
     customer_id: str
     as_of: date
-    pd_12m: Probability
-    grade: int
+    pd_12m: Probability = Field(description="12-month PD; 1 for a customer in default.")
+    model_pd_12m: Probability = Field(
+        description="What the default model says (the answer is 1 when already in default)."
+    )
+    grade: Grade
+    grade_name: str
     in_default: bool = Field(
-        description="90+ days past due, or an insolvency or write-off on file."
+        description="Past due beyond the bundle's threshold (90 days by default), or an "
+        "insolvency or write-off on file: PD 1, grade D, no credit, orders held."
     )
     exposure: float = Field(description="Open receivable balance.")
     overdue_amount: float
@@ -148,7 +169,7 @@ class CustomerRiskOut(ModelVersions):
     p_late_open_invoice_mean: Probability | None = Field(
         description="Average probability of late payment per open invoice."
     )
-    expected_loss: float = Field(description="PD x LGD x exposure.")
+    expected_loss: float = Field(description="PD x LGD x exposure (LGD x exposure in default).")
     current_limit: float | None = Field(description="Credit limit on file (null: none set).")
     recommended_limit: float
     limit_decision: Decision = Field(
@@ -172,7 +193,7 @@ class OrderCheckIn(RequestModel):
     )
 
 
-class OrderCheckOut(ModelVersions):
+class OrderCheckOut(ModelVersions, Money):
     """Release or hold for an order, with the reasons."""
 
     decision_id: str
@@ -189,7 +210,7 @@ class OrderCheckOut(ModelVersions):
     worst_days_past_due: float
     in_default: bool
     pd_12m: Probability
-    grade: int
+    grade: Grade
     expected_loss: float = Field(description="PD x LGD x new exposure.")
     reasons: list[DecisionReasonOut]
     order_reference: str | None = None
@@ -215,7 +236,7 @@ class InvoicePredictionOut(BaseModel):
     expected_payment_p90: date
 
 
-class InvoicePredictionsOut(ModelVersions):
+class InvoicePredictionsOut(ModelVersions, Money):
     """The open invoices of one customer."""
 
     decision_id: str
@@ -224,12 +245,41 @@ class InvoicePredictionsOut(ModelVersions):
     invoices: list[InvoicePredictionOut]
 
 
-class WorklistOut(ModelVersions):
-    """The collections worklist: open invoices ranked by expected overdue amount."""
+class WorklistItemOut(BaseModel):
+    """One customer to work: its money at stake, its history with us, and the next step."""
+
+    customer_id: str
+    grade: Grade
+    pd_12m: Probability
+    in_default: bool
+    open_amount: float = Field(description="Open balance.")
+    overdue_amount: float = Field(description="Open amount of invoices past due.")
+    oldest_days_past_due: int
+    soon_due_amount: float = Field(description="Open amount falling due within the horizon.")
+    expected_overdue_30d: float = Field(
+        description="Overdue amount + p_late x open amount of invoices due within the horizon."
+    )
+    next_expected_payment: date | None = Field(
+        description="Earliest expected payment date (p50) of its open invoices; after as_of."
+    )
+    open_disputes: int
+    promises_365d: int = Field(description="Promises to pay in the last 365 days.")
+    promises_kept: int
+    promises_broken: int
+    promises_pending: int
+    last_promise_date: date | None
+    last_reminder_date: date | None
+    next_step: NextStep
+
+
+class WorklistOut(ModelVersions, Money):
+    """The collections worklist: customers by priority, those in default in their own list."""
 
     as_of: date
-    open_invoice_count: int
-    items: list[InvoicePredictionOut]
+    horizon_days: int
+    customer_count: int = Field(description="Customers in the main list (before the limit).")
+    items: list[WorklistItemOut]
+    in_default: list[WorklistItemOut]
 
 
 # --------------------------------------------------------------------------- portfolio
@@ -242,13 +292,13 @@ class AgingBucketOut(BaseModel):
 
 
 class GradeMixOut(BaseModel):
-    grade: int
+    grade: Grade
     name: str
     customer_count: int
     exposure: float
 
 
-class PortfolioOut(ModelVersions):
+class PortfolioOut(ModelVersions, Money):
     """The receivables book as of a date."""
 
     as_of: date
@@ -259,8 +309,11 @@ class PortfolioOut(ModelVersions):
         description="Open balance / amount invoiced in the last 90 days x 90 (null without "
         "sales)."
     )
-    expected_loss: float = Field(description="Sum of PD x LGD x exposure over customers.")
+    expected_loss: float = Field(
+        description="Sum of PD x LGD x exposure over customers (PD 1 for those in default)."
+    )
     customers_in_default: int
+    exposure_in_default: float
     aging: list[AgingBucketOut]
     grade_mix: list[GradeMixOut]
 
@@ -288,3 +341,49 @@ class ModelOut(ModelVersions):
         description="What training recorded in the bundle (model kind, data end, headline "
         "metrics...)."
     )
+
+
+# --------------------------------------------------------------------------- decision log
+
+
+class DecisionOut(BaseModel):
+    """A logged decision as the API returns it."""
+
+    model_config = ConfigDict(protected_namespaces=())
+
+    decision_id: str
+    created_at: datetime
+    kind: str
+    customer_id: str | None
+    api_key_id: str
+    model_name: str
+    model_version: str
+    policy_version: str
+    request: Any
+    features: Any
+    outputs: Any
+    reasons: Any
+
+
+# --------------------------------------------------------------------------- operations
+
+
+class ReloadOut(BaseModel):
+    """Answer of ``POST /v1/admin/reload``."""
+
+    previous_version: str | None
+    current_version: str | None
+    changed: bool
+
+
+class HealthOut(BaseModel):
+    status: str
+
+
+class ReadinessOut(BaseModel):
+    model_config = ConfigDict(protected_namespaces=())
+
+    status: str
+    model: str
+    database: str
+    model_version: str | None

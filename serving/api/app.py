@@ -4,15 +4,17 @@ Start-up (lifespan): apply migrations, open the database engine, set up API-key 
 the decision log, load the model bundle through the injected loader (blocking or in the
 background, see ``Settings.model_load``), start polling the registry alias. Shut-down:
 stop the poller, dispose of the engine. Everything lives on ``app.state``:
-``settings``, ``metrics``, ``model_holder``, ``engine``, ``api_key_store``, ``decision_log``,
-``clock``.
+``settings``, ``metrics``, ``model_holder``, ``portfolio_cache``, ``clock``, ``engine``,
+``api_key_store``, ``decision_log``.
 
 Middleware, outermost first: Starlette's error middleware (catch-all 500 handler from
-``serving.errors``), ``ObservabilityMiddleware`` (request id, metrics, access log),
-``BodySizeLimitMiddleware`` (413), then FastAPI's exception handlers and the routes.
+:mod:`creditrisk.serving.api.errors`), ``ObservabilityMiddleware`` (request id, metrics,
+access log), ``BodySizeLimitMiddleware`` (413), then FastAPI's exception handlers and the
+routes.
 
-Adding an endpoint: write an ``APIRouter`` module under ``serving/`` whose handlers use the
-``serving.dependencies`` aliases, and list its router in ``service_routers()`` below.
+Adding an endpoint: write an ``APIRouter`` module under ``serving/api/routers/`` whose
+handlers use the :mod:`creditrisk.serving.api.dependencies` aliases and call a business
+module of ``serving/``, and list its router in ``service_routers()`` below.
 """
 
 from __future__ import annotations
@@ -31,20 +33,19 @@ from fastapi import APIRouter, FastAPI
 from sqlalchemy import Engine, event
 
 from creditrisk.ledger.database import make_engine, upgrade_database
-from creditrisk.serving import (
+from creditrisk.serving.api.body_limit import BodySizeLimitMiddleware
+from creditrisk.serving.api.errors import install_error_handlers
+from creditrisk.serving.api.observability import ObservabilityMiddleware, ServiceMetrics
+from creditrisk.serving.api.routers import (
+    applications,
+    customers,
     decisions,
     health,
-    model_holder,
-    observability,
-    routes_applications,
-    routes_customers,
-    routes_model,
-    routes_portfolio,
+    model,
+    portfolio,
 )
-from creditrisk.serving.auth import ApiKeyRecord, ApiKeyStore
-from creditrisk.serving.decisions import DecisionLog
-from creditrisk.serving.errors import install_error_handlers
-from creditrisk.serving.limits import BodySizeLimitMiddleware
+from creditrisk.serving.api_keys import ApiKeyRecord, ApiKeyStore
+from creditrisk.serving.decision_log import DecisionLog
 from creditrisk.serving.model_holder import (
     ModelHolder,
     ModelLoader,
@@ -53,25 +54,25 @@ from creditrisk.serving.model_holder import (
     poll_registry,
     refresh_in_thread,
 )
-from creditrisk.serving.observability import ObservabilityMiddleware, ServiceMetrics
+from creditrisk.serving.portfolio import PortfolioCache, PortfolioScores
 from creditrisk.serving.settings import Settings
 
 logger = logging.getLogger("creditrisk.app")
 
 
 def infrastructure_routers() -> list[APIRouter]:
-    """Routes every deployment has: probes, metrics, admin."""
-    return [health.router, observability.router, model_holder.router]
+    """Routes every deployment has: probes and metrics."""
+    return [health.router]
 
 
 def service_routers() -> list[APIRouter]:
-    """The ``/v1`` business routes. Add a new endpoint module's router here."""
+    """The ``/v1`` routes, one per resource. Add a new endpoint module's router here."""
     return [
+        applications.router,
+        customers.router,
+        portfolio.router,
         decisions.router,
-        routes_applications.router,
-        routes_customers.router,
-        routes_portfolio.router,
-        routes_model.router,
+        model.router,
     ]
 
 
@@ -205,6 +206,9 @@ def create_app(
     app.state.settings = settings
     app.state.metrics = metrics
     app.state.model_holder = holder
+    app.state.portfolio_cache = PortfolioCache[PortfolioScores](
+        ttl_seconds=settings.portfolio_cache_seconds
+    )
     app.state.clock = clock
 
     install_error_handlers(app)

@@ -21,10 +21,8 @@ from collections.abc import Mapping
 from time import perf_counter
 from typing import Any, Final
 
-from fastapi import APIRouter, Request
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from prometheus_client.exposition import generate_latest
-from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 REQUEST_ID_STATE_KEY: Final = "request_id"
@@ -164,16 +162,6 @@ class ObservabilityMiddleware:
                     state.get(API_KEY_ID_STATE_KEY, "-"),
                     request_id,
                 )
-
-
-router = APIRouter()
-
-
-@router.get("/metrics", include_in_schema=False)
-async def metrics(request: Request) -> Response:
-    """Prometheus scrape endpoint (unauthenticated: expose it on the internal network only)."""
-    service_metrics: ServiceMetrics = request.app.state.metrics
-    return Response(service_metrics.exposition(), media_type=CONTENT_TYPE_LATEST)
 
 
 def configure_logging(level: str) -> None:

@@ -1,18 +1,29 @@
-"""``GET /v1/model`` (read): which bundle is served, how it scored in training, its features."""
+"""The model resource: ``GET /v1/model`` (read) says which bundle is served, how it scored in
+training and its features; ``POST /v1/admin/reload`` (admin) re-resolves the alias now."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
-from typing import Any
+from typing import Annotated, Any
 
 import orjson
-from fastapi import APIRouter
+from fastapi import APIRouter, Query
 
 from creditrisk.models.spec import FeatureSpec
-from creditrisk.serving.decisions import dumps_json
-from creditrisk.serving.dependencies import ModelDep, ReadCaller
-from creditrisk.serving.registry import served_bundle
-from creditrisk.serving.schemas import FeatureOut, ModelOut
+from creditrisk.serving.api.dependencies import (
+    AdminCaller,
+    HolderDep,
+    MetricsDep,
+    ModelDep,
+    ReadCaller,
+    ServedDep,
+)
+from creditrisk.serving.api.schemas import FeatureOut, ModelOut, ReloadOut
+from creditrisk.serving.decision_log import dumps_json
+from creditrisk.serving.model_holder import refresh_in_thread
+
+logger = logging.getLogger("creditrisk.model")
 
 router = APIRouter(prefix="/v1", tags=["model"])
 
@@ -39,9 +50,8 @@ def json_safe(metadata: Mapping[str, Any]) -> dict[str, Any]:
 
 
 @router.get("/model", response_model=ModelOut)
-async def model_info(caller: ReadCaller, model: ModelDep) -> ModelOut:
+async def model_info(caller: ReadCaller, model: ModelDep, served: ServedDep) -> ModelOut:
     """Model name and version, training run and metrics, policy version, features."""
-    served = served_bundle(model)
     bundle = served.bundle
     return ModelOut(
         model_name=served.model_name,
@@ -53,4 +63,21 @@ async def model_info(caller: ReadCaller, model: ModelDep) -> ModelOut:
         customer_features=feature_list(bundle.customer_spec),
         invoice_features=feature_list(bundle.invoice_spec),
         metadata=json_safe(bundle.metadata),
+    )
+
+
+@router.post("/admin/reload", response_model=ReloadOut, tags=["admin"])
+async def reload_model(
+    caller: AdminCaller,
+    holder: HolderDep,
+    metrics: MetricsDep,
+    force: Annotated[bool, Query(description="reload even if the version did not move")] = False,
+) -> ReloadOut:
+    """Re-resolve the model alias now and swap in the new bundle if it moved (admin only)."""
+    outcome = await refresh_in_thread(holder, metrics, force=force)
+    logger.info("admin reload by key %s: %s", caller.key_id, outcome)
+    return ReloadOut(
+        previous_version=outcome.previous_version,
+        current_version=outcome.current_version,
+        changed=outcome.changed,
     )

@@ -4,7 +4,7 @@ A handler that decides something (an application, an order check, a customer re-
 calls ``DecisionLog.record`` (or ``record_decision``) and returns its answer only after the
 row is committed in its own transaction; the answer carries the ``decision_id``. Nothing is
 updated afterwards: the log is append-only. ``GET /v1/decisions/{decision_id}`` (``read``
-scope) returns a stored decision.
+scope, :mod:`creditrisk.serving.api.routers.decisions`) returns a stored decision.
 
 JSON payloads (request, features, outputs, reasons) are stored as text written by orjson,
 so SQLite and PostgreSQL store and return the same thing. numpy scalars and arrays, dates,
@@ -18,15 +18,13 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Annotated, Any, Final
+from typing import Any, Final
 
 import anyio.to_thread
 import orjson
-from fastapi import APIRouter, Depends, Path, Request
 from pydantic import BaseModel
 from sqlalchemy import Engine, insert, select
 
-from creditrisk.serving.auth import ApiKeyIdentity, require_scope
 from creditrisk.serving.errors import DecisionNotFound
 from creditrisk.serving.tables import decision_log
 
@@ -196,53 +194,3 @@ class DecisionLog:
 
     def get(self, decision_id: str) -> StoredDecision:
         return get_decision(self.engine, decision_id)
-
-
-async def get_decision_log(request: Request) -> DecisionLog:
-    """Dependency: the app's decision log."""
-    log: DecisionLog = request.app.state.decision_log
-    return log
-
-
-class DecisionOut(BaseModel):
-    """A logged decision as the API returns it."""
-
-    decision_id: str
-    created_at: datetime
-    kind: str
-    customer_id: str | None
-    api_key_id: str
-    model_name: str
-    model_version: str
-    policy_version: str
-    request: Any
-    features: Any
-    outputs: Any
-    reasons: Any
-
-
-router = APIRouter(prefix="/v1/decisions", tags=["decisions"])
-
-
-@router.get("/{decision_id}", response_model=DecisionOut)
-def read_decision(
-    decision_id: Annotated[str, Path(pattern=DECISION_ID_PATTERN, description="32 hex chars")],
-    caller: Annotated[ApiKeyIdentity, Depends(require_scope("read"))],
-    log: Annotated[DecisionLog, Depends(get_decision_log)],
-) -> DecisionOut:
-    """A decision from the log: inputs, features used, outputs, reasons, versions, caller."""
-    stored = log.get(decision_id)
-    return DecisionOut(
-        decision_id=stored.decision_id,
-        created_at=stored.created_at,
-        kind=stored.kind,
-        customer_id=stored.customer_id,
-        api_key_id=stored.api_key_id,
-        model_name=stored.model_name,
-        model_version=stored.model_version,
-        policy_version=stored.policy_version,
-        request=stored.request,
-        features=stored.features,
-        outputs=stored.outputs,
-        reasons=stored.reasons,
-    )

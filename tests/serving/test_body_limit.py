@@ -12,8 +12,8 @@ import pytest
 from fastapi import FastAPI, Request
 from starlette.types import Message, Receive, Scope, Send
 
-from creditrisk.serving.errors import install_error_handlers
-from creditrisk.serving.limits import BodySizeLimitMiddleware, BodyTooLarge
+from creditrisk.serving.api.body_limit import BodySizeLimitMiddleware, BodyTooLarge
+from creditrisk.serving.api.errors import install_error_handlers
 
 LIMIT = 100
 

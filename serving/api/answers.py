@@ -1,0 +1,65 @@
+"""Decide, log, answer: the one step every decision handler ends with.
+
+A handler computes its outputs with the business modules, then calls :func:`log_decision`,
+which writes the decision log row (committed before it returns) and gives back the fields
+every decision answer carries: ``decision_id``, ``model_name``, ``model_version``,
+``policy_version``. The handler splats them into its response model, so no answer can leave
+without its log row or its versions.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from creditrisk.serving.api_keys import ApiKeyIdentity
+from creditrisk.serving.decision_log import DecisionLog, DecisionRecord
+from creditrisk.serving.model_holder import LoadedModel
+from creditrisk.serving.registry import ServedBundle
+
+
+def decision_record(
+    kind: str,
+    *,
+    caller: ApiKeyIdentity,
+    model: LoadedModel,
+    served: ServedBundle,
+    policy_version: str,
+    request: Any,
+    outputs: Any,
+    customer_id: str | None = None,
+    features: Any = None,
+    reasons: Any = None,
+) -> DecisionRecord:
+    """The decision-log record of one answer."""
+    return DecisionRecord(
+        kind=kind,
+        api_key_id=caller.key_id,
+        model_name=served.model_name,
+        model_version=model.version,
+        policy_version=policy_version,
+        customer_id=customer_id,
+        request=request,
+        features=features,
+        outputs=outputs,
+        reasons=reasons,
+    )
+
+
+def stamp(record: DecisionRecord, decision_id: str) -> dict[str, Any]:
+    """The fields every decision answer carries."""
+    return {
+        "decision_id": decision_id,
+        "model_name": record.model_name,
+        "model_version": record.model_version,
+        "policy_version": record.policy_version,
+    }
+
+
+def log_decision(log: DecisionLog, record: DecisionRecord) -> dict[str, Any]:
+    """Write ``record`` (blocking: from a ``def`` handler); the answer's stamp."""
+    return stamp(record, log.record(record))
+
+
+async def log_decision_async(log: DecisionLog, record: DecisionRecord) -> dict[str, Any]:
+    """:func:`log_decision` from an ``async def`` handler (the insert runs in a thread)."""
+    return stamp(record, await log.record_async(record))

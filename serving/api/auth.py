@@ -1,0 +1,86 @@
+"""API-key authentication for the routes, through ``fastapi.security``.
+
+A key is presented either as ``Authorization: Bearer <key>`` (:class:`HTTPBearer`) or as
+``X-API-Key: <key>`` (:class:`APIKeyHeader`). Both schemes appear in the OpenAPI document,
+so ``/docs`` shows an Authorize button and a generated client knows where the key goes.
+Checking the key (hash, constant-time comparison, revocation, cache) is
+:class:`creditrisk.serving.api_keys.ApiKeyStore`'s job; this module only reads the headers
+and demands a scope.
+
+Scopes: ``score`` (decisions), ``read`` (look-ups, decision log), ``admin`` (model reload).
+Scopes are explicit: ``admin`` does not imply ``score`` or ``read``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Annotated, Final
+
+from fastapi import Depends, Request
+from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
+
+from creditrisk.serving.api.observability import API_KEY_ID_STATE_KEY
+from creditrisk.serving.api_keys import (
+    API_SCOPES,
+    ApiKeyIdentity,
+    ApiKeyStore,
+    ApiScope,
+    UnknownScopeError,
+)
+from creditrisk.serving.errors import AuthenticationError, MissingScopeError
+
+API_KEY_HEADER: Final = "X-API-Key"
+MISSING_KEY_MESSAGE: Final = (
+    "missing API key: send 'Authorization: Bearer <key>' or 'X-API-Key: <key>'"
+)
+
+bearer_scheme = HTTPBearer(
+    auto_error=False,
+    scheme_name="BearerKey",
+    description="The API key as a bearer token: `Authorization: Bearer cr_...`.",
+)
+header_scheme = APIKeyHeader(
+    name=API_KEY_HEADER,
+    auto_error=False,
+    scheme_name="ApiKeyHeader",
+    description="The API key in its own header: `X-API-Key: cr_...`.",
+)
+
+BearerCredentials = Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_scheme)]
+HeaderKey = Annotated[str | None, Depends(header_scheme)]
+
+
+def presented_key(bearer: HTTPAuthorizationCredentials | None, header: str | None) -> str | None:
+    """The key the caller sent: the bearer token first, else the ``X-API-Key`` header."""
+    if bearer is not None and bearer.credentials.strip():
+        return bearer.credentials.strip()
+    if header is not None and header.strip():
+        return header.strip()
+    return None
+
+
+def require_scope(scope: ApiScope) -> Callable[..., Awaitable[ApiKeyIdentity]]:
+    """A FastAPI dependency: authenticate the caller and demand ``scope``.
+
+    401 (with ``WWW-Authenticate``) when the key is missing, malformed, unknown or revoked;
+    403 when it is valid but lacks ``scope``. The key id is put on ``request.state`` so the
+    access log can name the caller (never the key).
+    """
+    if scope not in API_SCOPES:
+        raise UnknownScopeError(scope)
+
+    async def authenticated_caller(
+        request: Request, bearer: BearerCredentials, header: HeaderKey
+    ) -> ApiKeyIdentity:
+        token = presented_key(bearer, header)
+        if token is None:
+            raise AuthenticationError(MISSING_KEY_MESSAGE, key_presented=False)
+        store: ApiKeyStore = request.app.state.api_key_store
+        identity = await store.authenticate_async(token)
+        setattr(request.state, API_KEY_ID_STATE_KEY, identity.key_id)
+        if scope not in identity.scopes:
+            raise MissingScopeError(identity.key_id, scope)
+        return identity
+
+    authenticated_caller.__name__ = f"require_{scope}_scope"
+    return authenticated_caller

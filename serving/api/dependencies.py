@@ -1,0 +1,130 @@
+"""Every ``Annotated`` dependency a handler can ask for, in one module (the handler's toolbox).
+
+    @router.post("/v1/applications")
+    def score_application(
+        body: ApplicationIn,
+        model: ModelDep,           # LoadedModel: .bundle, .version, .ref.uri
+        served: ServedDep,         # ServedBundle: the credit-risk bundle of that model
+        caller: ScoreCaller,       # ApiKeyIdentity: .key_id, .label, .scopes
+        decisions: DecisionLogDep, # .record(DecisionRecord) -> decision_id
+        db: DbDep,                 # sqlalchemy Engine (the ledger and the service tables)
+        today: TodayDep,           # the service clock's date (default decision date)
+        settings: SettingsDep,
+    ) -> ApplicationOut: ...
+
+All of them are ``async def`` functions reading ``app.state`` (no thread hop); ``ModelDep``
+answers 503 ``model_not_ready`` when no bundle is loaded. Each request resolves ``ModelDep``
+once, so it keeps the bundle it started with even if a swap happens meanwhile.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated
+
+from fastapi import Depends, Path, Query, Request
+from sqlalchemy import Engine
+
+from creditrisk.serving.api.auth import require_scope
+from creditrisk.serving.api.observability import ServiceMetrics
+from creditrisk.serving.api.schemas import EARLIEST_AS_OF, LATEST_AS_OF
+from creditrisk.serving.api_keys import ApiKeyIdentity, ApiScope
+from creditrisk.serving.decision_log import DecisionLog
+from creditrisk.serving.errors import ModelNotReady
+from creditrisk.serving.model_holder import LoadedModel, ModelHolder
+from creditrisk.serving.portfolio import PortfolioCache, PortfolioScores
+from creditrisk.serving.registry import ServedBundle, served_bundle
+from creditrisk.serving.settings import Settings
+
+__all__ = [
+    "AdminCaller",
+    "ApiScope",
+    "AsOfQuery",
+    "CustomerIdPath",
+    "DbDep",
+    "DecisionLogDep",
+    "HolderDep",
+    "MetricsDep",
+    "ModelDep",
+    "PortfolioCacheDep",
+    "ReadCaller",
+    "ScoreCaller",
+    "ServedDep",
+    "SettingsDep",
+    "TodayDep",
+    "require_scope",
+]
+
+
+async def get_settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+async def get_engine(request: Request) -> Engine:
+    engine: Engine = request.app.state.engine
+    return engine
+
+
+async def get_holder(request: Request) -> ModelHolder:
+    holder: ModelHolder = request.app.state.model_holder
+    return holder
+
+
+async def get_metrics(request: Request) -> ServiceMetrics:
+    metrics: ServiceMetrics = request.app.state.metrics
+    return metrics
+
+
+async def get_model(request: Request) -> LoadedModel:
+    """The bundle serving this request; 503 with a clear message when none is loaded."""
+    holder: ModelHolder = request.app.state.model_holder
+    current = holder.current
+    if current is None:
+        raise ModelNotReady("no model is loaded yet (see /readyz); retry in a few seconds")
+    return current
+
+
+ModelDep = Annotated[LoadedModel, Depends(get_model)]
+
+
+async def get_served(model: ModelDep) -> ServedBundle:
+    """The credit-risk bundle of the model serving this request."""
+    return served_bundle(model)
+
+
+async def get_decision_log(request: Request) -> DecisionLog:
+    log: DecisionLog = request.app.state.decision_log
+    return log
+
+
+async def get_portfolio_cache(request: Request) -> PortfolioCache[PortfolioScores]:
+    cache: PortfolioCache[PortfolioScores] = request.app.state.portfolio_cache
+    return cache
+
+
+async def service_today(request: Request) -> date:
+    """Today by the app's clock (``app.state.clock``, UTC): the default decision date."""
+    now = request.app.state.clock()
+    return date(now.year, now.month, now.day)
+
+
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+DbDep = Annotated[Engine, Depends(get_engine)]
+HolderDep = Annotated[ModelHolder, Depends(get_holder)]
+MetricsDep = Annotated[ServiceMetrics, Depends(get_metrics)]
+ServedDep = Annotated[ServedBundle, Depends(get_served)]
+DecisionLogDep = Annotated[DecisionLog, Depends(get_decision_log)]
+PortfolioCacheDep = Annotated[PortfolioCache[PortfolioScores], Depends(get_portfolio_cache)]
+TodayDep = Annotated[date, Depends(service_today)]
+ScoreCaller = Annotated[ApiKeyIdentity, Depends(require_scope("score"))]
+ReadCaller = Annotated[ApiKeyIdentity, Depends(require_scope("read"))]
+AdminCaller = Annotated[ApiKeyIdentity, Depends(require_scope("admin"))]
+
+CustomerIdPath = Annotated[
+    str, Path(min_length=1, max_length=64, description="The customer's id in the ledger.")
+]
+AsOfQuery = Annotated[
+    date | None,
+    Query(ge=EARLIEST_AS_OF, le=LATEST_AS_OF, description="Decision date (default: today)."),
+]

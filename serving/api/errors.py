@@ -1,0 +1,201 @@
+"""The ONE place that turns any error into an HTTP answer.
+
+Domain errors (:mod:`creditrisk.serving.errors`) carry no HTTP knowledge; :data:`ERROR_STATUS`
+below gives each its status and error code (the most specific class wins). Every error body
+has the same shape::
+
+    {"error": "<code>", "message": "<for humans>", "request_id": "<id>", "details": [...]}
+
+``details`` is present for 422 only (one entry per bad field: ``loc``, ``msg``, ``type``).
+No stack trace, exception text of an unexpected error, or echo of the submitted values ever
+reaches a client; unexpected errors are logged server-side with the request id.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
+from typing import Any, Final
+
+import orjson
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from starlette.exceptions import HTTPException
+from starlette.responses import Response
+
+from creditrisk.serving.api.observability import request_id_of, route_template
+from creditrisk.serving.errors import (
+    AccessDenied,
+    AuthenticationError,
+    CustomerNotFound,
+    DecisionNotFound,
+    IncompatibleBundle,
+    InvalidRequest,
+    MissingScopeError,
+    ModelLoadError,
+    ModelNotReady,
+    ModelUnavailable,
+    NotFound,
+    ServingError,
+)
+
+logger = logging.getLogger("creditrisk.errors")
+
+JSON_MEDIA_TYPE: Final = "application/json"
+RETRY_AFTER_SECONDS: Final = "5"
+
+ERROR_STATUS: Final[dict[type[ServingError], tuple[int, str]]] = {
+    ServingError: (500, "service_error"),
+    NotFound: (404, "not_found"),
+    CustomerNotFound: (404, "customer_not_found"),
+    DecisionNotFound: (404, "decision_not_found"),
+    InvalidRequest: (422, "validation_error"),
+    ModelUnavailable: (503, "model_not_ready"),
+    ModelNotReady: (503, "model_not_ready"),
+    ModelLoadError: (503, "model_load_failed"),
+    IncompatibleBundle: (503, "model_load_failed"),
+    AccessDenied: (403, "forbidden"),
+    AuthenticationError: (401, "unauthenticated"),
+    MissingScopeError: (403, "forbidden"),
+}
+"""Domain error class -> (HTTP status, error code); a subclass not listed takes its parent's."""
+
+
+def status_of(exc: ServingError) -> tuple[int, str]:
+    """The status and error code of ``exc``: its own class's entry, else the nearest parent's."""
+    for cls in type(exc).__mro__:
+        if cls in ERROR_STATUS:
+            return ERROR_STATUS[cls]
+    return ERROR_STATUS[ServingError]
+
+
+def error_headers(exc: ServingError) -> dict[str, str]:
+    """Headers an error answer needs: a Bearer challenge on 401, Retry-After on 503."""
+    if isinstance(exc, AuthenticationError):
+        challenge = 'Bearer realm="creditrisk"'
+        if exc.key_presented:
+            challenge += ', error="invalid_token"'
+        return {"WWW-Authenticate": challenge}
+    if isinstance(exc, ModelUnavailable):
+        return {"Retry-After": RETRY_AFTER_SECONDS}
+    return {}
+
+
+def error_details(exc: ServingError) -> list[dict[str, Any]] | None:
+    """Field-level details of a 422 (None for any other error)."""
+    if isinstance(exc, InvalidRequest):
+        return [{"loc": [exc.location, *exc.field.split(".")], "msg": exc.field_message,
+                 "type": "value_error"}]
+    return None
+
+
+def error_response(
+    status_code: int,
+    code: str,
+    message: str,
+    *,
+    request_id: str | None,
+    details: Sequence[Mapping[str, Any]] | None = None,
+    headers: Mapping[str, str] | None = None,
+) -> Response:
+    """The JSON error answer every handler (and the body-limit middleware) sends."""
+    body: dict[str, Any] = {"error": code, "message": message, "request_id": request_id}
+    if details is not None:
+        body["details"] = list(details)
+    all_headers = dict(headers or {})
+    if request_id is not None:
+        all_headers["X-Request-ID"] = request_id
+    return Response(
+        content=orjson.dumps(body),
+        status_code=status_code,
+        headers=all_headers,
+        media_type=JSON_MEDIA_TYPE,
+    )
+
+
+_HTTP_CODES = {
+    400: "bad_request",
+    401: "unauthenticated",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    406: "not_acceptable",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+    429: "too_many_requests",
+}
+
+
+async def _serving_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, ServingError)
+    status, code = status_of(exc)
+    return error_response(
+        status,
+        code,
+        exc.message,
+        request_id=request_id_of(request.scope),
+        details=error_details(exc),
+        headers=error_headers(exc),
+    )
+
+
+def _field_error(error: Mapping[str, Any]) -> dict[str, Any]:
+    """One field-level message; the submitted value (``input``) is never echoed back."""
+    return {
+        "loc": [part if isinstance(part, int) else str(part) for part in error.get("loc", ())],
+        "msg": str(error.get("msg", "invalid value")),
+        "type": str(error.get("type", "value_error")),
+    }
+
+
+async def _validation_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, RequestValidationError)
+    details = [_field_error(error) for error in exc.errors()]
+    fields = ", ".join(".".join(str(p) for p in d["loc"]) for d in details[:5])
+    return error_response(
+        422,
+        "validation_error",
+        f"invalid request: {fields}" if fields else "invalid request",
+        request_id=request_id_of(request.scope),
+        details=details,
+    )
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    code = _HTTP_CODES.get(exc.status_code, "http_error")
+    message = exc.detail if isinstance(exc.detail, str) else code.replace("_", " ")
+    if exc.status_code in (204, 304):
+        return Response(status_code=exc.status_code, headers=exc.headers)
+    return error_response(
+        exc.status_code,
+        code,
+        message,
+        request_id=request_id_of(request.scope),
+        headers=exc.headers,
+    )
+
+
+async def _unexpected_error(request: Request, exc: Exception) -> Response:
+    request_id = request_id_of(request.scope)
+    logger.error(
+        "unhandled %s on %s (request_id=%s)",
+        type(exc).__name__,
+        route_template(request.scope),
+        request_id,
+        exc_info=exc,
+    )
+    return error_response(
+        500,
+        "internal_error",
+        "internal server error; quote the request id when reporting it",
+        request_id=request_id,
+    )
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """Register the mapping: serving errors, 422, HTTPException, and a catch-all 500."""
+    app.add_exception_handler(ServingError, _serving_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(HTTPException, _http_error)
+    app.add_exception_handler(Exception, _unexpected_error)

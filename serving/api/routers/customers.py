@@ -1,0 +1,196 @@
+"""``/v1/customers/{customer_id}/...``: an existing customer from its live ledger.
+
+- ``GET .../risk`` (read): PD, grade, late-payment outlook of the open invoices, exposure,
+  overdue, current vs recommended limit, reasons. Decision-logged (``customer_risk``).
+- ``POST .../orders/check`` (score): release or hold an order. Decision-logged
+  (``order_check``).
+- ``GET .../invoices/predictions`` (read): open invoices with p_late and expected payment
+  dates. Logged (``invoice_predictions``): collectors act on it.
+
+The rating itself is :mod:`creditrisk.serving.rating` and :mod:`creditrisk.serving.open_invoices`;
+these handlers only translate. Every handler reads the ledger and writes the decision log, so
+each is a plain ``def`` (runs in the threadpool). ``?as_of=`` (or the body's ``as_of``)
+defaults to the service's today.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter
+
+from creditrisk.serving import open_invoices, rating
+from creditrisk.serving.api.answers import decision_record, log_decision
+from creditrisk.serving.api.dependencies import (
+    AsOfQuery,
+    CustomerIdPath,
+    DbDep,
+    DecisionLogDep,
+    ModelDep,
+    ReadCaller,
+    ScoreCaller,
+    ServedDep,
+    TodayDep,
+)
+from creditrisk.serving.api.schemas import (
+    CustomerRiskOut,
+    DecisionReasonOut,
+    FactorOut,
+    InvoicePredictionOut,
+    InvoicePredictionsOut,
+    OrderCheckIn,
+    OrderCheckOut,
+)
+from creditrisk.serving.money import cents, optional_cents, reporting_currency
+
+router = APIRouter(prefix="/v1/customers", tags=["customers"])
+
+
+@router.get("/{customer_id}/risk", response_model=CustomerRiskOut)
+def customer_risk_of(
+    caller: ReadCaller,
+    customer_id: CustomerIdPath,
+    model: ModelDep,
+    served: ServedDep,
+    db: DbDep,
+    decisions: DecisionLogDep,
+    today: TodayDep,
+    as_of: AsOfQuery = None,
+) -> CustomerRiskOut:
+    """Re-rate an existing customer from its ledger as of today (or ``as_of``)."""
+    day = as_of or today
+    state = rating.load_customer(served, db, customer_id, as_of=day)
+    factors = rating.explain_customer(served, state)
+    limit = rating.recommend_customer_limit(served, state)
+    invoices = open_invoices.predict_open_invoices(served, state.ledger, as_of=day)
+    late = open_invoices.summarize_late_payment(invoices)
+    outputs: dict[str, Any] = {
+        "as_of": day,
+        "pd_12m": state.pd_12m,
+        "model_pd_12m": state.model_pd_12m,
+        "grade": state.grade,
+        "grade_name": state.grade_name,
+        "in_default": state.in_default,
+        "currency": reporting_currency(served.bundle.policy),
+        "exposure": cents(state.exposure),
+        "overdue_amount": cents(state.overdue_amount),
+        "worst_days_past_due": state.worst_days_past_due,
+        "open_invoice_count": late.open_invoice_count,
+        "p_late_open_exposure_weighted": late.p_late_exposure_weighted,
+        "p_late_open_invoice_mean": late.p_late_invoice_mean,
+        "expected_loss": rating.expected_loss(served, state),
+        "current_limit": optional_cents(state.credit_limit),
+        "recommended_limit": cents(limit.recommended_limit),
+        "limit_decision": limit.decision,
+        "expected_monthly_sales": cents(float(rating.expected_monthly_sales(state.features)[0])),
+    }
+    reasons = [reason.to_dict() for reason in limit.reasons]
+    factor_dicts = [factor.to_dict() for factor in factors]
+    record = decision_record(
+        "customer_risk",
+        caller=caller,
+        model=model,
+        served=served,
+        policy_version=limit.policy_version,
+        customer_id=customer_id,
+        request={"customer_id": customer_id, "as_of": day},
+        features=state.feature_record(),
+        outputs=outputs,
+        reasons={"decision": reasons, "factors": factor_dicts},
+    )
+    return CustomerRiskOut(
+        **log_decision(decisions, record),
+        **outputs,
+        customer_id=customer_id,
+        reasons=[DecisionReasonOut(**reason) for reason in reasons],
+        top_factors=[FactorOut(**factor) for factor in factor_dicts],
+    )
+
+
+@router.post("/{customer_id}/orders/check", response_model=OrderCheckOut)
+def check_order(
+    caller: ScoreCaller,
+    customer_id: CustomerIdPath,
+    body: OrderCheckIn,
+    model: ModelDep,
+    served: ServedDep,
+    db: DbDep,
+    decisions: DecisionLogDep,
+    today: TodayDep,
+) -> OrderCheckOut:
+    """Release or hold a new order for an existing customer, naming why."""
+    day = body.as_of or today
+    state = rating.load_customer(served, db, customer_id, as_of=day)
+    order = rating.check_customer_order(served, state, order_amount=body.order_amount)
+    outputs: dict[str, Any] = {
+        "as_of": day,
+        "action": order.action,
+        "currency": reporting_currency(served.bundle.policy),
+        "order_amount": cents(body.order_amount),
+        "open_exposure": cents(state.exposure),
+        "new_exposure": cents(order.new_exposure_amount),
+        "credit_limit": optional_cents(state.credit_limit),
+        "limit_excess": optional_cents(order.limit_excess_amount),
+        "worst_days_past_due": state.worst_days_past_due,
+        "in_default": state.in_default,
+        "pd_12m": state.pd_12m,
+        "grade": state.grade,
+        "expected_loss": cents(order.expected_loss_amount),
+    }
+    reasons = [reason.to_dict() for reason in order.reasons]
+    record = decision_record(
+        "order_check",
+        caller=caller,
+        model=model,
+        served=served,
+        policy_version=order.policy_version,
+        customer_id=customer_id,
+        request={"customer_id": customer_id, **body.model_dump(mode="json")},
+        features=state.feature_record(),
+        outputs=outputs,
+        reasons={"decision": reasons},
+    )
+    return OrderCheckOut(
+        **log_decision(decisions, record),
+        **outputs,
+        customer_id=customer_id,
+        reasons=[DecisionReasonOut(**reason) for reason in reasons],
+        order_reference=body.order_reference,
+    )
+
+
+@router.get("/{customer_id}/invoices/predictions", response_model=InvoicePredictionsOut)
+def predict_invoices(
+    caller: ReadCaller,
+    customer_id: CustomerIdPath,
+    model: ModelDep,
+    served: ServedDep,
+    db: DbDep,
+    decisions: DecisionLogDep,
+    today: TodayDep,
+    as_of: AsOfQuery = None,
+) -> InvoicePredictionsOut:
+    """The customer's open invoices: probability of late payment, expected payment dates."""
+    day = as_of or today
+    state = rating.load_customer(served, db, customer_id, as_of=day)
+    invoices = open_invoices.invoice_records(
+        open_invoices.predict_open_invoices(served, state.ledger, as_of=day)
+    )
+    currency = reporting_currency(served.bundle.policy)
+    record = decision_record(
+        "invoice_predictions",
+        caller=caller,
+        model=model,
+        served=served,
+        policy_version=served.bundle.policy.version,
+        customer_id=customer_id,
+        request={"customer_id": customer_id, "as_of": day},
+        outputs={"as_of": day, "currency": currency, "invoices": invoices},
+    )
+    return InvoicePredictionsOut(
+        **log_decision(decisions, record),
+        customer_id=customer_id,
+        as_of=day,
+        currency=currency,
+        invoices=[InvoicePredictionOut(**invoice) for invoice in invoices],
+    )

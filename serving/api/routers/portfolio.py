@@ -1,0 +1,122 @@
+"""The book: ``GET /v1/portfolio`` and ``GET /v1/worklist`` (read), as of a date.
+
+Both read the full ledger and score it (:mod:`creditrisk.serving.portfolio`), cached per
+(model version, as-of date) for ``Settings.portfolio_cache_seconds``, so a dashboard polling
+them does not rescore the book on every call. Plain ``def`` handlers: the work runs in the
+threadpool, never on the event loop.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+from sqlalchemy import Engine
+
+from creditrisk.serving import portfolio
+from creditrisk.serving.api.dependencies import (
+    AsOfQuery,
+    DbDep,
+    ModelDep,
+    PortfolioCacheDep,
+    ReadCaller,
+    ServedDep,
+    SettingsDep,
+    TodayDep,
+)
+from creditrisk.serving.api.schemas import (
+    AgingBucketOut,
+    GradeMixOut,
+    PortfolioOut,
+    WorklistItemOut,
+    WorklistOut,
+)
+from creditrisk.serving.model_holder import LoadedModel
+from creditrisk.serving.money import reporting_currency
+from creditrisk.serving.registry import ServedBundle
+from creditrisk.serving.worklist import worklist_records
+
+router = APIRouter(prefix="/v1", tags=["portfolio"])
+
+
+def scored_book(
+    cache: portfolio.PortfolioCache[portfolio.PortfolioScores],
+    served: ServedBundle,
+    model: LoadedModel,
+    db: Engine,
+    day: date,
+) -> portfolio.PortfolioScores:
+    """The book scored by the served model as of ``day``, from the cache."""
+    return cache.get((model.version, day), lambda: portfolio.load_portfolio(served, db, as_of=day))
+
+
+@router.get("/worklist", response_model=WorklistOut)
+def collections_worklist(
+    caller: ReadCaller,
+    model: ModelDep,
+    served: ServedDep,
+    db: DbDep,
+    cache: PortfolioCacheDep,
+    settings: SettingsDep,
+    today: TodayDep,
+    as_of: AsOfQuery = None,
+    limit: Annotated[int, Query(ge=1, le=1000, description="How many customers.")] = 50,
+) -> WorklistOut:
+    """Customers with overdue or soon-due money by priority, each with its next step; those
+    in default in their own list."""
+    book = scored_book(cache, served, model, db, as_of or today)
+    worklist = portfolio.collections_worklist(
+        book, stages=settings.dunning_stages, horizon_days=settings.worklist_horizon_days
+    )
+    return WorklistOut(
+        as_of=book.as_of,
+        currency=reporting_currency(served.bundle.policy),
+        horizon_days=settings.worklist_horizon_days,
+        customer_count=len(worklist.active),
+        items=[WorklistItemOut(**row) for row in worklist_records(worklist.active.head(limit))],
+        in_default=[
+            WorklistItemOut(**row) for row in worklist_records(worklist.in_default.head(limit))
+        ],
+        model_name=served.model_name,
+        model_version=model.version,
+        policy_version=served.bundle.policy.version,
+    )
+
+
+@router.get("/portfolio", response_model=PortfolioOut)
+def portfolio_summary(
+    caller: ReadCaller,
+    model: ModelDep,
+    served: ServedDep,
+    db: DbDep,
+    cache: PortfolioCacheDep,
+    today: TodayDep,
+    as_of: AsOfQuery = None,
+) -> PortfolioOut:
+    """DSO, aging buckets, expected loss and grade mix of the whole book."""
+    book = scored_book(cache, served, model, db, as_of or today)
+    summary = portfolio.summarize_portfolio(book, served)
+    return PortfolioOut(
+        as_of=summary.as_of,
+        currency=summary.currency,
+        customer_count=summary.customer_count,
+        open_balance=summary.open_balance,
+        overdue_balance=summary.overdue_balance,
+        dso_days=summary.dso_days,
+        expected_loss=summary.expected_loss,
+        customers_in_default=summary.customers_in_default,
+        exposure_in_default=summary.exposure_in_default,
+        aging=[
+            AgingBucketOut(bucket=b.bucket, amount=b.amount, share=b.share)
+            for b in summary.aging
+        ],
+        grade_mix=[
+            GradeMixOut(grade=g.grade, name=g.name, customer_count=g.customer_count,
+                        exposure=g.exposure)
+            for g in summary.grade_mix
+        ],
+        model_name=served.model_name,
+        model_version=model.version,
+        policy_version=served.bundle.policy.version,
+    )
