@@ -26,6 +26,7 @@ MLflow is imported inside the functions that use it: importing this module (for
 from __future__ import annotations
 
 import hashlib
+import pickletools
 import re
 import tempfile
 from collections.abc import Iterator, Mapping
@@ -43,6 +44,7 @@ _ALIAS_URI = re.compile(r"^models:/(?P<name>[^/@]+)@(?P<alias>[A-Za-z0-9_\-]+)$"
 _VERSION_URI = re.compile(r"^models:/(?P<name>[^/@]+)/(?P<version>[0-9]+)$")
 MLMODEL_FILE = "MLmodel"
 BUNDLE_FILE_IN_MODEL = Path("artifacts") / "bundle.pkl"
+PYTHON_MODEL_FILE = "python_model.pkl"
 LOCAL_VERSION_PREFIX = "local-"
 PRE_NAMESPACE_PACKAGES = frozenset(
     {"features", "ledger", "migrations", "models", "serving", "synthetic", "training"}
@@ -50,10 +52,58 @@ PRE_NAMESPACE_PACKAGES = frozenset(
 """Top-level names the layers had before they installed as ``creditrisk.<layer>``."""
 
 
+_STRING_OPCODES = frozenset(
+    {"SHORT_BINUNICODE", "BINUNICODE", "BINUNICODE8", "UNICODE", "SHORT_BINSTRING",
+     "BINSTRING", "STRING"}
+)
+_MEMO_OPCODES = frozenset({"MEMOIZE", "PUT", "BINPUT", "LONG_BINPUT"})
+_GET_OPCODES = frozenset({"GET", "BINGET", "LONG_BINGET"})
+
+
+def pickled_modules(data: bytes) -> set[str]:
+    """The modules whose classes or functions a pickle refers to, read from its opcodes
+    without running it (``GLOBAL``/``INST`` arguments and the module string before each
+    ``STACK_GLOBAL``)."""
+    modules: set[str] = set()
+    memo: dict[int, str | None] = {}
+    values: list[str | None] = []  # what the last value-pushing opcodes pushed
+    for opcode, arg, _position in pickletools.genops(data):
+        name = opcode.name
+        if name in ("GLOBAL", "INST"):
+            modules.add(str(arg).split(" ")[0])
+        elif name in _STRING_OPCODES:
+            values.append(arg if isinstance(arg, str) else None)
+        elif name in _GET_OPCODES:
+            values.append(memo.get(int(arg)))
+        elif name in _MEMO_OPCODES:
+            index = len(memo) if name == "MEMOIZE" else int(arg)
+            memo[index] = values[-1] if values and values[-1] is not None else None
+            continue
+        elif name == "STACK_GLOBAL":
+            if len(values) >= 2 and values[-2] is not None:
+                modules.add(values[-2])
+            values.append(None)
+        else:
+            values.append(None)
+        del values[:-2]
+    return modules
+
+
+def refuse_pre_namespace_pickle(path: Path, *, source: str) -> None:
+    """Raise :class:`IncompatibleBundle` when the pickle at ``path`` refers to a module of
+    the old layout (``models.pyfunc``...), whatever ``sys.path`` would make of it."""
+    with path.open("rb") as fh:
+        data = fh.read()
+    for module in sorted(pickled_modules(data)):
+        if module.split(".")[0] in PRE_NAMESPACE_PACKAGES:
+            raise IncompatibleBundle(source, module)
+
+
 @contextmanager
 def refusing_pre_namespace_bundles(source: str) -> Iterator[None]:
     """Turn the ``ModuleNotFoundError`` of unpickling an old-layout bundle (``models.…``)
-    into :class:`IncompatibleBundle` naming the retraining command."""
+    into :class:`IncompatibleBundle` naming the retraining command (a second guard behind
+    :func:`refuse_pre_namespace_pickle`)."""
     try:
         yield
     except ModuleNotFoundError as exc:
@@ -217,6 +267,7 @@ class ModelRegistry:
         else:
             from creditrisk.models.pyfunc import load_bundle
 
+            refuse_pre_namespace_pickle(file, source=str(path))
             with refusing_pre_namespace_bundles(str(path)):
                 bundle = load_bundle(file)
         name = str(bundle.metadata.get("model_name") or path.stem or "bundle")
@@ -240,6 +291,9 @@ def _load_pyfunc_bundle(model_dir: Path) -> CreditRiskBundle:
 
     from creditrisk.models.pyfunc import CreditRiskPyfunc
 
+    for pickled in (model_dir / PYTHON_MODEL_FILE, model_dir / BUNDLE_FILE_IN_MODEL):
+        if pickled.is_file():
+            refuse_pre_namespace_pickle(pickled, source=str(model_dir))
     with refusing_pre_namespace_bundles(str(model_dir)):
         python_model = mlflow.pyfunc.load_model(str(model_dir)).unwrap_python_model()
     if not isinstance(python_model, CreditRiskPyfunc) or python_model.bundle is None:

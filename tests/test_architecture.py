@@ -99,3 +99,44 @@ def test_the_namespace_links_every_layer() -> None:
 def test_nothing_imports_the_cli(package: str) -> None:
     for path in (REPO / package).rglob("*.py"):
         assert "cli" not in imported_layers(path.read_text()), path
+
+
+# serving: business modules (rating, portfolio, worklist...) are plain Python that the HTTP
+# routes, batch rescoring and Spark all call; only serving/api knows the web framework.
+WEB_MODULES = ("fastapi", "starlette")
+
+
+def web_imports(root: Path) -> list[str]:
+    """Plain serving modules (``serving/*.py``) importing the web layer or a web framework."""
+    out = []
+    for path in sorted((root / "serving").glob("*.py")):
+        for name in sorted(imported_modules(path.read_text())):
+            top = name.split(".")[0]
+            if top in WEB_MODULES or name == "creditrisk.serving.api" or name.startswith(
+                "creditrisk.serving.api."
+            ):
+                out.append(f"{path.relative_to(root)} imports {name}")
+    return out
+
+
+def test_serving_business_modules_never_import_the_web_layer() -> None:
+    assert web_imports(REPO) == []
+
+
+def test_web_import_checker_catches_fastapi_starlette_and_the_api(tmp_path: Path) -> None:
+    """Negative control: the guard fails on each kind of web import."""
+    (tmp_path / "serving" / "api").mkdir(parents=True)
+    (tmp_path / "serving" / "rating.py").write_text("from fastapi import HTTPException\n")
+    (tmp_path / "serving" / "worklist.py").write_text("import starlette.responses\n")
+    (tmp_path / "serving" / "portfolio.py").write_text(
+        "from creditrisk.serving.api.schemas import PortfolioOut\n"
+    )
+    (tmp_path / "serving" / "api" / "app.py").write_text("from fastapi import FastAPI\n")
+    (tmp_path / "serving" / "money.py").write_text("from creditrisk.serving.api_keys import K\n")
+    assert web_imports(tmp_path) == [
+        "serving/portfolio.py imports creditrisk.serving.api.schemas",
+        "serving/portfolio.py imports creditrisk.serving.api.schemas.PortfolioOut",
+        "serving/rating.py imports fastapi",
+        "serving/rating.py imports fastapi.HTTPException",
+        "serving/worklist.py imports starlette.responses",
+    ]
