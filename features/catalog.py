@@ -266,6 +266,16 @@ INVOICE_FEATURES: tuple[Feature, ...] = (
     ),
     _invoice("days_since_issue", "Days since the invoice was issued", 0, "invoice"),
     _invoice("days_to_due", "Days until the due date (negative: overdue)", 0, "invoice"),
+    # what happened to the invoice itself by the prediction date (0 at issue)
+    _invoice(
+        "invoice_paid_share", "Share of this invoice already paid by partial payments", 0,
+        "invoice",
+    ),
+    _invoice(
+        "invoice_reminder_count", "Payment reminders already sent for this invoice", 1, "invoice"
+    ),
+    _invoice("invoice_disputed", "A dispute has been raised on this invoice (1 = yes)", 1,
+             "invoice"),
     # static attributes of the customer
     _invoice("payment_terms_days", "Customer's agreed payment terms in days", 0, "static"),
     _invoice("annual_revenue", "Annual revenue of the company", -1, "static"),

@@ -11,6 +11,10 @@ Two prediction moments:
 
 An invoice's own outcome (its ``settled_date``, its ``disputed`` flag, its payments) is
 known only later and never feeds its own features; ``disputed`` is not used at all here.
+What happened to the invoice itself by the prediction date does: the share already paid by
+partial payments, the reminders sent for it and whether a dispute was raised on it (dated
+credit events naming the invoice). At issue these use records strictly before the issue
+day (so they are 0); as of ``T``, records dated up to and including ``T``.
 
 History is read from :class:`~features.running_totals.RunningTotals` (sorted running sums
 per customer), so each invoice gets its own cut-off day without a loop. Open and overdue
@@ -31,7 +35,13 @@ import pandas as pd
 from creditrisk.features import point_in_time
 from creditrisk.features.catalog import INVOICE_ID_COLUMNS, feature_names
 from creditrisk.features.grouped import ratio
-from creditrisk.features.prepared import NO_DAY, PreparedLedger, dates_of, prepare_ledger
+from creditrisk.features.prepared import (
+    NO_DAY,
+    PreparedLedger,
+    dates_of,
+    day_numbers,
+    prepare_ledger,
+)
 from creditrisk.features.running_totals import RunningTotals, to_cents
 from creditrisk.ledger.frame import Ledger
 
@@ -64,8 +74,11 @@ def build_invoice_features(
         {c: invoices[c].array.take(rows) for c in INVOICE_ID_COLUMNS},
         index=pd.RangeIndex(len(rows)),
     )
+    own_events = _invoice_events(ledger, rows, frame["issue_date"], as_of_day)
     for name in feature_names("invoice"):
-        if name in prepared.static_categorical:
+        if name in own_events:
+            frame[name] = own_events[name]
+        elif name in prepared.static_categorical:
             codes = np.concatenate([p[2] for p in parts]) if parts else np.empty(0, np.int64)
             frame[name] = prepared.static_categorical[name].array.take(codes[order])
         else:
@@ -90,6 +103,7 @@ def _partition_features(
     code = part.invoice_customer[chosen]
     out, prior_mean_amount = _history(part, code, history_until)
     out.update(_invoice_attributes(part, chosen, predicted_on, prior_mean_amount))
+    out["invoice_paid_share"] = _paid_share(part, chosen, history_until)
     onboarded = part.onboarded_day[code].astype(np.float64)
     onboarded[part.onboarded_day[code] == NO_DAY] = np.nan
     out["customer_tenure_days"] = predicted_on - onboarded
@@ -221,4 +235,64 @@ def _invoice_attributes(
         ).astype(np.float64),
         "days_since_issue": (predicted_on - issue).astype(np.float64),
         "days_to_due": (due - predicted_on).astype(np.float64),
+    }
+
+
+def _paid_share(part: PreparedLedger, chosen: np.ndarray, until: np.ndarray) -> np.ndarray:
+    """Share of each chosen invoice paid by payments dated strictly before ``until``
+    (payments allocated to the invoice; capped at 1)."""
+    limit = np.full(part.invoice_amount.shape[0], -1, dtype=np.int64)
+    limit[chosen] = until
+    allocated = part.payment_invoice >= 0
+    invoice = part.payment_invoice[allocated].astype(np.int64)
+    known = part.paid_day[allocated].astype(np.int64) < limit[invoice]
+    paid = np.bincount(
+        invoice[known], weights=np.nan_to_num(part.payment_amount[allocated][known]),
+        minlength=limit.shape[0],
+    )
+    share: np.ndarray = np.clip(ratio(paid[chosen], part.invoice_amount[chosen]), 0.0, 1.0)
+    return share
+
+
+def _invoice_events(
+    ledger: Ledger, rows: np.ndarray, issue_dates: pd.Series, as_of_day: int | None
+) -> dict[str, np.ndarray]:
+    """Reminders sent for and disputes raised on each invoice (ledger ``rows``) before the
+    prediction moment: strictly before the issue day, or up to and including ``as_of_day``.
+
+    Only credit events naming an invoice of the same customer count.
+    """
+    events = ledger.credit_events
+    all_kinds = events["event_type"].astype("string").to_numpy(dtype=object, na_value="")
+    wanted = np.isin(all_kinds, ["reminder", "dispute"]) & events["invoice_id"].notna().to_numpy(
+        dtype=bool
+    )
+    relevant = events[wanted]
+    kinds = all_kinds[wanted]
+    invoices = ledger.invoices
+    position = pd.Series(np.arange(len(invoices)), index=invoices["invoice_id"].astype("string"))
+    position = position[~position.index.duplicated(keep="first")]
+    target = position.reindex(relevant["invoice_id"].astype("string")).to_numpy(dtype=np.float64)
+    owner_ok = ~np.isnan(target)
+    target_row = np.where(owner_ok, target, 0).astype(np.int64)
+    owner_ok &= (
+        invoices["customer_id"].astype("string").to_numpy(dtype=object)[target_row]
+        == relevant["customer_id"].astype("string").to_numpy(dtype=object)
+    )
+    event_day = day_numbers(relevant["event_date"], table="credit_events", column="event_date")
+    if as_of_day is None:
+        until_of_row = day_numbers(issue_dates, table="invoices", column="issue_date")
+    else:
+        until_of_row = np.full(len(rows), as_of_day + 1, dtype=np.int64)
+    limit = np.full(len(invoices), -1, dtype=np.int64)
+    limit[rows] = until_of_row
+    known = owner_ok & (event_day.astype(np.int64) < limit[target_row])
+    is_reminder = (kinds == "reminder") & known
+    is_dispute = (kinds == "dispute") & known
+    n = len(invoices)
+    reminders = np.bincount(target_row[is_reminder], minlength=n)[rows]
+    disputes = np.bincount(target_row[is_dispute], minlength=n)[rows]
+    return {
+        "invoice_reminder_count": reminders.astype(np.float64),
+        "invoice_disputed": (disputes > 0).astype(np.float64),
     }

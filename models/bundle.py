@@ -20,6 +20,7 @@ import pandas as pd
 from creditrisk.features.applicant import ApplicantTemplate, applicant_features
 from creditrisk.features.default_status import DefaultDefinition
 from creditrisk.models.estimators import QuantileRegressors
+from creditrisk.models.open_invoice_model import OpenInvoiceModel
 from creditrisk.models.policy import Policy
 from creditrisk.models.reasons import Reason, rank_contributions, top_reasons
 from creditrisk.models.spec import FeatureSpec
@@ -83,6 +84,9 @@ class CreditRiskBundle:
     """What "in default" means for this bundle: the same rule its labels were built with."""
     metadata: dict[str, Any] = field(default_factory=dict)
     _template: ApplicantTemplate | None = field(default=None, repr=False)
+    open_invoice_model: OpenInvoiceModel | None = None
+    """Invoices open at T, conditional on being open then (None in bundles trained before
+    it existed: :meth:`predict_open_invoices` then applies only the known-fact rules)."""
 
     # --- customers -----------------------------------------------------------------
     def predict_pd_12m(self, features: pd.DataFrame) -> np.ndarray:
@@ -135,8 +139,12 @@ class CreditRiskBundle:
 
         What is known is not predicted: an invoice already past due + grace has ``p_late`` 1,
         and no expected payment date (p10/p50/p90) falls on or before ``as_of``. Same columns
-        and index as :meth:`predict_invoices`.
+        and index as :meth:`predict_invoices`. With :attr:`open_invoice_model` (every bundle
+        trained since it exists) the rest comes from models trained on invoices open at
+        month-ends; an older bundle falls back to the at-issue prediction with these rules.
         """
+        if self.open_invoice_model is not None:
+            return self.open_invoice_model.predict(invoice_features, as_of=as_of)
         out = self.predict_invoices(invoice_features)
         if out.empty:
             return out

@@ -42,6 +42,23 @@ class LateModelConfig(_Strict):
     quantile_rounds: int = Field(300, ge=10)
 
 
+class OpenInvoiceModelConfig(_Strict):
+    """Invoices open at month-ends (:mod:`training.open_invoices`); grace is ``late``'s."""
+
+    horizon_days: int = Field(
+        180, ge=30, le=730, description="Days from a month-end within which payment is watched"
+    )
+    holdout_months: int = Field(6, ge=1, description="Latest labelled month-ends held out")
+    rows_per_month_end: int = Field(
+        3000, ge=100, description="Training rows sampled per month-end (holdout: all rows)"
+    )
+    target_coverage: float = Field(0.8, gt=0.5, lt=1, description="p10-p90 interval coverage")
+    calibration: Literal["platt", "isotonic", "none"] = "isotonic"
+    lgbm_params: dict[str, Any] = Field(default_factory=dict)
+    num_boost_round: int = Field(400, ge=10)
+    quantile_rounds: int = Field(200, ge=10)
+
+
 class TrainingConfig(_Strict):
     """Everything that decides a model: same data + same config -> same model."""
 
@@ -50,6 +67,7 @@ class TrainingConfig(_Strict):
     seed: int = 7
     default: DefaultModelConfig = Field(default_factory=DefaultModelConfig)
     late: LateModelConfig = Field(default_factory=LateModelConfig)
+    open_invoices: OpenInvoiceModelConfig = Field(default_factory=OpenInvoiceModelConfig)
     train_default: bool = True
     model_kind: Literal["lightgbm", "logistic"] = Field(
         "lightgbm", description="Estimator of the default model in the bundle"

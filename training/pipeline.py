@@ -27,6 +27,11 @@ from creditrisk.training.config import TrainingConfig
 from creditrisk.training.datasets import build_invoice_set, build_snapshot_set
 from creditrisk.training.fitting import DefaultFit, LateFit, fit_default_model, fit_late_model
 from creditrisk.training.lineage import ledger_digest
+from creditrisk.training.open_invoices import (
+    OpenInvoiceFit,
+    fit_open_invoices_if_possible,
+    open_invoice_figures,
+)
 
 Progress = Callable[[str], None]
 
@@ -83,6 +88,13 @@ def run_training(
     progress("late-payment model")
     late = fit_late_model(ledger, invoices.features, data_end=data_end, config=config.late,
                           seed=config.seed, oracle=truth.get("invoice"))
+    progress("open-invoice model (invoices open at month-ends)")
+    open_fit, skipped = fit_open_invoices_if_possible(
+        ledger, data_end=data_end, grace_days=config.late.grace_days,
+        config=config.open_invoices, seed=config.seed,
+    )
+    if open_fit is None:
+        progress(f"open-invoice model skipped: {skipped}")
     default: DefaultFit | None = None
     if config.train_default:
         progress("customer snapshots")
@@ -98,10 +110,13 @@ def run_training(
     with tracking.training_run(config.experiment, name,
                                tags={"model_kind": config.model_kind}) as run_id:
         metrics = _log_run(ledger, config, data_end, policy, late, default)
+        if open_fit is not None:
+            metrics |= _log_open_invoices(open_fit)
         version = None
         if default is not None:
             progress("bundle and registry")
-            version = _log_bundle(run_id, config, data_end, policy, late, default, metrics)
+            version = _log_bundle(run_id, config, data_end, policy, late, default, metrics,
+                                  open_invoices=open_fit)
     return TrainingResult(run_id, config.model_name, version, metrics)
 
 
@@ -179,6 +194,18 @@ def _late_figures(fit: LateFit) -> dict[str, Any]:
     }
 
 
+def _log_open_invoices(fit: OpenInvoiceFit) -> dict[str, float]:
+    """Metrics, split, test rows and figures of the open-invoice model, into the run."""
+    tracking.log_metrics(fit.metrics)
+    tracking.log_config({"open_invoice_split": fit.split.to_dict()})
+    tracking.log_evaluation_frame("open_invoice_test", fit.test)
+    figures = open_invoice_figures(fit)
+    tracking.log_figures(figures)
+    for figure in figures.values():
+        figure.clear()
+    return dict(fit.metrics)
+
+
 def _log_bundle(
     run_id: str,
     config: TrainingConfig,
@@ -187,6 +214,8 @@ def _log_bundle(
     late: LateFit,
     default: DefaultFit,
     metrics: dict[str, float],
+    *,
+    open_invoices: OpenInvoiceFit | None = None,
 ) -> str:
     headline = {k: float(v) for k, v in metrics.items()
                 if k.endswith(("_roc_auc", "_ece", "_brier", "_days_late_mae"))
@@ -199,6 +228,7 @@ def _log_bundle(
         days_model=late.days_model,
         policy=policy,
         default_definition=config.default.definition(),
+        open_invoice_model=open_invoices.model if open_invoices is not None else None,
         metadata={
             "model_name": config.model_name,
             "run_id": run_id,

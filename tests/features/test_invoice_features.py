@@ -219,3 +219,167 @@ def test_partition_size_does_not_change_invoice_features(
     whole = at_issue if as_of is None else build_invoice_features(ledger, as_of=as_of)
     parts = build_invoice_features(ledger, as_of=as_of, partition_size=6)
     pd.testing.assert_frame_equal(parts, whole, check_exact=True)
+
+
+# --- open invoices as of T: what happened to the invoice itself by T --------------------
+
+
+def with_event_invoices(raw: RawLedger, draw: st.DrawFn) -> dict[str, pd.DataFrame]:
+    """``raw.tables()`` with each credit event naming one of its customer's invoices (or
+    none), so the per-invoice reminder and dispute features have something to count."""
+    tables = raw.tables()
+    by_customer: dict[str, list[str]] = {}
+    for invoice in raw.invoices:
+        by_customer.setdefault(invoice["customer_id"], []).append(invoice["invoice_id"])
+    names = []
+    for event in raw.events:
+        if "invoice_id" not in event:
+            choices = by_customer.get(event["customer_id"], [])
+            event["invoice_id"] = draw(st.one_of(st.none(), st.sampled_from(choices))) if (
+                choices
+            ) else None
+        names.append(event["invoice_id"])
+    tables["credit_events"]["invoice_id"] = pd.Series(names, dtype="object")
+    return tables
+
+
+@st.composite
+def ledger_as_of_and_later_records(
+    draw: st.DrawFn,
+) -> tuple[dict[str, pd.DataFrame], int, dict[str, pd.DataFrame]]:
+    """A ledger, a day T, and the same ledger plus records dated after T (payments on open
+    invoices, reminders and disputes naming them, new invoices) with the settlement of every
+    invoice open at T moved to a random later day."""
+    base = draw(raw_ledgers())
+    as_of = draw(st.integers(0, 520))
+    before = with_event_invoices(base, draw)
+    later = draw(records_from(base, as_of + 1))
+    changed = base.plus(later)
+    changed.invoices = [dict(row) for row in changed.invoices]
+    # an invoice without settled date paid before T may be settled before T (derived from
+    # its payments): that part of the past stays as it is
+    paid_by_t = {p["invoice_id"] for p in base.payments if p["paid_on"] <= on(as_of)}
+    for row in changed.invoices:
+        settled = row["settled_date"]
+        still_open = settled > on(as_of) if settled is not None else (
+            row["invoice_id"] not in paid_by_t
+        )
+        if row["issue_date"] <= on(as_of) and still_open:
+            row["settled_date"] = on(draw(st.one_of(st.none(), st.integers(as_of + 1,
+                                                                            as_of + 90))))
+    return before, as_of, with_event_invoices(changed, draw)
+
+
+def check_open_features_ignore_later_records(
+    example: tuple[dict[str, pd.DataFrame], int, dict[str, pd.DataFrame]],
+) -> None:
+    before, as_of, after = example
+    kept = build_invoice_features(normalize_ledger(before), as_of=on(as_of))
+    new = build_invoice_features(normalize_ledger(after), as_of=on(as_of))
+    # invoices paid before T by payments only (no settled date) may count as settled
+    # differently once later payments arrive; compare the invoices open in both
+    both = sorted(set(kept["invoice_id"]) & set(new["invoice_id"]))
+    assume(both)
+    pd.testing.assert_frame_equal(
+        new.set_index("invoice_id").loc[both], kept.set_index("invoice_id").loc[both],
+        check_exact=True,
+    )
+
+
+@settings(
+    max_examples=60,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
+    report_multiple_bugs=False,
+)
+@given(ledger_as_of_and_later_records())
+def test_open_invoice_features_at_t_ignore_everything_after_t(
+    example: tuple[dict[str, pd.DataFrame], int, dict[str, pd.DataFrame]],
+) -> None:
+    """Nothing dated after T feeds a month-end row: later payments (partial or full),
+    reminders and disputes naming the invoice, later invoices and a rewritten settlement
+    date leave the features of every invoice open at T unchanged."""
+    check_open_features_ignore_later_records(example)
+
+
+def test_the_open_invoice_property_fails_when_own_records_look_ahead(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Negative control: if the invoice's own payments, reminders and disputes were read
+    without the as-of cut, the property above must fail."""
+    import creditrisk.features.invoice as invoice_module
+
+    paid_share, events = invoice_module._paid_share, invoice_module._invoice_events
+
+    def paid_share_all(part, chosen, until):  # type: ignore[no-untyped-def]
+        return paid_share(part, chosen, until + 100_000)
+
+    def events_all(ledger, rows, issue_dates, as_of_day):  # type: ignore[no-untyped-def]
+        return events(ledger, rows, issue_dates, 900_000)
+
+    @settings(max_examples=300, deadline=None, phases=[Phase.generate], database=None,
+              suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+    @given(ledger_as_of_and_later_records())
+    def leaky_run(
+        example: tuple[dict[str, pd.DataFrame], int, dict[str, pd.DataFrame]],
+    ) -> None:
+        check_open_features_ignore_later_records(example)
+
+    monkeypatch.setattr(invoice_module, "_paid_share", paid_share_all)
+    monkeypatch.setattr(invoice_module, "_invoice_events", events_all)
+    with pytest.raises(AssertionError):
+        leaky_run()
+
+
+def test_own_payments_reminders_and_disputes_by_hand() -> None:
+    """Hand-worked: as of 2024-06-30, invoice X (1,000) has 250 paid on 06-10 and 250 on
+    07-05 (later), two reminders (06-05, 06-28) and one on 07-02 (later), a dispute on 06-20;
+    invoice Y (500) has a reminder naming it but filed by another customer (not counted).
+    At issue every one of these is 0."""
+    ledger = normalize_ledger(
+        {
+            "customers": pd.DataFrame({"customer_id": ["A", "B"]}),
+            "invoices": pd.DataFrame(
+                {
+                    "invoice_id": ["X", "Y"],
+                    "customer_id": ["A", "A"],
+                    "issue_date": ["2024-05-15", "2024-06-01"],
+                    "due_date": ["2024-06-14", "2024-07-01"],
+                    "amount": [1000.0, 500.0],
+                    "settled_date": [None, None],
+                }
+            ),
+            "payments": pd.DataFrame(
+                {
+                    "payment_id": ["P1", "P2"],
+                    "customer_id": ["A", "A"],
+                    "invoice_id": ["X", "X"],
+                    "paid_on": ["2024-06-10", "2024-07-05"],
+                    "amount": [250.0, 250.0],
+                }
+            ),
+            "credit_events": pd.DataFrame(
+                {
+                    "event_id": ["E1", "E2", "E3", "E4", "E5"],
+                    "customer_id": ["A", "A", "A", "A", "B"],
+                    "event_date": ["2024-06-05", "2024-06-28", "2024-07-02", "2024-06-20",
+                                   "2024-06-21"],
+                    "event_type": ["reminder", "reminder", "reminder", "dispute", "reminder"],
+                    "invoice_id": ["X", "X", "X", "X", "Y"],
+                }
+            ),
+        }
+    )
+    at_t = build_invoice_features(ledger, as_of=pd.Timestamp("2024-06-30")).set_index(
+        "invoice_id"
+    )
+    assert at_t.loc["X", "invoice_paid_share"] == 0.25
+    assert at_t.loc["X", "invoice_reminder_count"] == 2
+    assert at_t.loc["X", "invoice_disputed"] == 1
+    assert at_t.loc["Y", "invoice_paid_share"] == 0
+    assert at_t.loc["Y", "invoice_reminder_count"] == 0
+    assert at_t.loc["Y", "invoice_disputed"] == 0
+    assert at_t.loc["X", "days_to_due"] == -16
+    at_issue = build_invoice_features(ledger)
+    own = ["invoice_paid_share", "invoice_reminder_count", "invoice_disputed"]
+    assert (at_issue[own] == 0).all().all()
