@@ -23,16 +23,46 @@ from creditrisk.features.catalog import feature_names
 from creditrisk.features.customer import DAYS_PER_YEAR, build_features
 from creditrisk.ledger.frame import normalize_ledger
 
-APPLICANT_ATTRIBUTES: tuple[str, ...] = (
+APPLICATION_FIELDS: tuple[str, ...] = (
     "country",
     "industry",
     "founded_on",
     "annual_revenue",
     "external_score",
     "payment_terms_days",
-    "credit_limit",
+    "requested_limit",
+    "expected_monthly_sales",
 )
-"""What an applicant tells us (``credit_limit`` is the limit it asks for)."""
+"""What an applicant tells us, by the names of an application: the one list the bundle's
+input (``models.bundle.APPLICATION_COLUMNS``) and the service's request schema use."""
+
+REQUESTED_LIMIT = "requested_limit"
+"""The limit an applicant asks for; as a customer it becomes its ``credit_limit``."""
+
+POLICY_ONLY_FIELDS: tuple[str, ...] = ("expected_monthly_sales",)
+"""Application fields the credit policy uses but the default model does not see."""
+
+APPLICANT_ATTRIBUTES: tuple[str, ...] = tuple(
+    "credit_limit" if name == REQUESTED_LIMIT else name
+    for name in APPLICATION_FIELDS
+    if name not in POLICY_ONLY_FIELDS
+)
+"""The customer attributes an application gives (``credit_limit`` = the requested limit)."""
+
+FIELD_FEATURES: dict[str, str] = {
+    "country": "country",
+    "industry": "industry",
+    "founded_on": "company_age_years",
+    "annual_revenue": "annual_revenue",
+    "external_score": "external_score",
+    "payment_terms_days": "payment_terms_days",
+    REQUESTED_LIMIT: "credit_limit",
+}
+"""Application field -> the customer feature it becomes. These are the only features an
+applicant *has*: every other feature of a no-history row is a history feature (null, or a
+count of zero) and is never a reason for an applicant."""
+
+APPLICANT_FEATURES: tuple[str, ...] = tuple(FIELD_FEATURES.values())
 
 _COPIED = ("annual_revenue", "external_score", "payment_terms_days", "credit_limit")
 _CATEGORICAL = ("industry", "country")

@@ -17,26 +17,23 @@ from typing import Any, Protocol
 import numpy as np
 import pandas as pd
 
-from creditrisk.features.applicant import ApplicantTemplate, applicant_features
+from creditrisk.features.applicant import (
+    APPLICANT_FEATURES,
+    APPLICATION_FIELDS,
+    REQUESTED_LIMIT,
+    ApplicantTemplate,
+    applicant_features,
+)
 from creditrisk.features.default_status import DefaultDefinition
+from creditrisk.models.applicant_inputs import check_frame, check_record
 from creditrisk.models.estimators import QuantileRegressors
-from creditrisk.models.open_invoice_model import OpenInvoiceModel
 from creditrisk.models.policy import Policy
 from creditrisk.models.reasons import Reason, rank_contributions, top_reasons
 from creditrisk.models.spec import FeatureSpec
 
-APPLICATION_COLUMNS: tuple[str, ...] = (
-    "country",
-    "industry",
-    "founded_on",
-    "annual_revenue",
-    "external_score",
-    "payment_terms_days",
-    "requested_limit",
-    "expected_monthly_sales",
-    "as_of",
-)
-"""The pyfunc's input: one applicant per row (``as_of`` = decision date, ISO string)."""
+APPLICATION_COLUMNS: tuple[str, ...] = (*APPLICATION_FIELDS, "as_of")
+"""The pyfunc's input: one applicant per row (the fields of
+:data:`features.applicant.APPLICATION_FIELDS`, ``as_of`` = decision date, ISO string)."""
 
 APPLICATION_OUTPUTS: tuple[str, ...] = (
     "pd_12m",
@@ -84,9 +81,6 @@ class CreditRiskBundle:
     """What "in default" means for this bundle: the same rule its labels were built with."""
     metadata: dict[str, Any] = field(default_factory=dict)
     _template: ApplicantTemplate | None = field(default=None, repr=False)
-    open_invoice_model: OpenInvoiceModel | None = None
-    """Invoices open at T, conditional on being open then (None in bundles trained before
-    it existed: :meth:`predict_open_invoices` then applies only the known-fact rules)."""
 
     # --- customers -----------------------------------------------------------------
     def predict_pd_12m(self, features: pd.DataFrame) -> np.ndarray:
@@ -139,12 +133,8 @@ class CreditRiskBundle:
 
         What is known is not predicted: an invoice already past due + grace has ``p_late`` 1,
         and no expected payment date (p10/p50/p90) falls on or before ``as_of``. Same columns
-        and index as :meth:`predict_invoices`. With :attr:`open_invoice_model` (every bundle
-        trained since it exists) the rest comes from models trained on invoices open at
-        month-ends; an older bundle falls back to the at-issue prediction with these rules.
+        and index as :meth:`predict_invoices`.
         """
-        if self.open_invoice_model is not None:
-            return self.open_invoice_model.predict(invoice_features, as_of=as_of)
         out = self.predict_invoices(invoice_features)
         if out.empty:
             return out
@@ -168,16 +158,25 @@ class CreditRiskBundle:
             self._template = ApplicantTemplate.build()
         return self._template
 
+    def applicant_contributions(self, X: np.ndarray) -> np.ndarray:
+        """The default model's contributions with every feature an applicant does not have
+        (its history features: null or zero counts) set to 0, so they are never a reason."""
+        contributions = np.array(self.default_model.contributions(X), dtype=np.float64)
+        has = np.isin(np.asarray(self.customer_spec.names), APPLICANT_FEATURES)
+        contributions[:, :-1][:, ~has] = 0.0
+        return contributions
+
     def score_applicant(
         self, application: Mapping[str, Any], *, as_of: date, top_n: int = 4
     ) -> ApplicantScore:
         """Online fast path: one applicant dict -> PD, grade, decision, limit, reasons."""
         attributes = dict(application)
-        attributes["credit_limit"] = application.get("requested_limit")
+        attributes["credit_limit"] = application.get(REQUESTED_LIMIT)
         record = self.template.record(attributes, as_of=as_of)
+        check_record(self.customer_spec, record)
         X = self.customer_spec.encode_record(record)
         pd_12m = float(self.default_model.predict_proba(X)[0])
-        contributions = self.default_model.contributions(X)
+        contributions = self.applicant_contributions(X)
         factors = top_reasons(
             contributions, X, names=self.customer_spec.names,
             descriptions=self.customer_spec.descriptions, top_n=top_n,
@@ -217,6 +216,7 @@ class CreditRiskBundle:
             feats.index = rows
             frames.append(feats)
         features = pd.concat(frames).sort_index()
+        check_frame(self.customer_spec, features)
         X = self.customer_spec.encode(features)
         pd_12m = self.default_model.predict_proba(X)
         limits = self.policy.recommend_limits(
@@ -229,7 +229,7 @@ class CreditRiskBundle:
             in_default=np.zeros(len(apps), dtype=bool),
         )
         factors = top_reasons(
-            self.default_model.contributions(X), X, names=self.customer_spec.names,
+            self.applicant_contributions(X), X, names=self.customer_spec.names,
             descriptions=self.customer_spec.descriptions, top_n=4,
         )
         columns = limits.to_columns()

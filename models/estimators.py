@@ -1,4 +1,5 @@
-"""The estimators: monotone LightGBM, a logistic-regression baseline, quantile regressors.
+"""The estimators: monotone LightGBM and quantile regressors (the WoE scorecard baseline is
+:mod:`models.scorecard`).
 
 Defined here, fitted by ``training``. Each works on the float matrix produced by
 :class:`models.spec.FeatureSpec` and is seeded, so the same data and config give the same
@@ -13,10 +14,6 @@ from typing import Any
 
 import lightgbm as lgb
 import numpy as np
-from sklearn.impute import SimpleImputer
-from sklearn.linear_model import LogisticRegression
-from sklearn.pipeline import Pipeline
-from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
 from creditrisk.models.calibration import CalibrationMethod, Calibrator, fit_calibrator
 from creditrisk.models.spec import FeatureSpec
@@ -116,99 +113,6 @@ class BoostedClassifier:
         booster = self._require()
         gains = booster.feature_importance(importance_type="gain")
         return {n: float(g) for n, g in zip(self.spec.names, gains, strict=True)}
-
-
-@dataclass
-class LogisticBaseline:
-    """Regularised logistic regression on the same features: the challenger baseline.
-
-    Numeric features are median-imputed (with missing indicators) and standardised;
-    categorical level codes are one-hot encoded.
-    """
-
-    spec: FeatureSpec
-    C: float = 1.0
-    seed: int = 7
-    pipeline: Any = None
-    calibrator: Calibrator = field(default_factory=lambda: Calibrator("none"))
-    kind: str = "logistic"
-
-    def _split(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        cat_idx = self.spec.categorical_indices
-        num_idx = [i for i in range(X.shape[1]) if i not in cat_idx]
-        cats = np.where(np.isnan(X[:, cat_idx]), -1, X[:, cat_idx]) if cat_idx else X[:, :0]
-        return X[:, num_idx], cats
-
-    def fit(self, X: np.ndarray, y: np.ndarray, **_: Any) -> LogisticBaseline:
-        numeric, cats = self._split(X)
-        self.pipeline = {
-            "numeric": Pipeline(
-                [
-                    ("impute", SimpleImputer(strategy="median", add_indicator=True,
-                                             keep_empty_features=True)),
-                    ("scale", StandardScaler()),
-                ]
-            ).fit(numeric),
-            "categorical": OneHotEncoder(handle_unknown="ignore").fit(cats)
-            if cats.shape[1]
-            else None,
-        }
-        design = self._design(X)
-        lr = LogisticRegression(C=self.C, max_iter=2000, random_state=self.seed)
-        self.pipeline["model"] = lr.fit(design, y)
-        return self
-
-    def _design(self, X: np.ndarray) -> np.ndarray:
-        numeric, cats = self._split(X)
-        parts = [self.pipeline["numeric"].transform(numeric)]
-        if self.pipeline["categorical"] is not None:
-            parts.append(self.pipeline["categorical"].transform(cats).toarray())
-        return np.hstack(parts)
-
-    def predict_uncalibrated(self, X: np.ndarray) -> np.ndarray:
-        return np.asarray(self.pipeline["model"].predict_proba(self._design(X))[:, 1])
-
-    def calibrate(self, X: np.ndarray, y: np.ndarray, method: CalibrationMethod) -> None:
-        self.calibrator = fit_calibrator(self.predict_uncalibrated(X), y, method)
-
-    def predict_proba(self, X: np.ndarray) -> np.ndarray:
-        return self.calibrator.apply(self.predict_uncalibrated(X))
-
-    def contributions(self, X: np.ndarray) -> np.ndarray:
-        """Per-feature log-odds contributions (n, k+1), last column the intercept.
-
-        Each design column's coef x value is credited to the feature it came from (a
-        missing-value indicator to its numeric feature, one-hot columns to their category).
-        """
-        design = self._design(X)
-        coef = self.pipeline["model"].coef_[0]
-        owner = self._design_owners()
-        out = np.zeros((X.shape[0], len(self.spec.names) + 1))
-        np.add.at(out.T, owner, (design * coef).T)
-        out[:, -1] = self.pipeline["model"].intercept_[0]
-        return out
-
-    def _design_owners(self) -> np.ndarray:
-        cat_idx = self.spec.categorical_indices
-        num_idx = [i for i in range(len(self.spec.names)) if i not in cat_idx]
-        imputer = self.pipeline["numeric"].named_steps["impute"]
-        owners = list(num_idx)
-        if imputer.indicator_ is not None:
-            owners += [num_idx[i] for i in imputer.indicator_.features_]
-        encoder = self.pipeline["categorical"]
-        if encoder is not None:
-            for position, cats in enumerate(encoder.categories_):
-                owners += [cat_idx[position]] * len(cats)
-        return np.asarray(owners)
-
-    def importance_gain(self) -> dict[str, float]:
-        coef = np.abs(self.pipeline["model"].coef_[0])
-        n_num = len(self.spec.names) - len(self.spec.categorical)
-        numeric_names = [n for n in self.spec.names if n not in set(self.spec.categorical)]
-        out = {n: float(c) for n, c in zip(numeric_names, coef[:n_num], strict=True)}
-        for name in self.spec.categorical:
-            out[name] = 0.0
-        return out
 
 
 @dataclass

@@ -3,7 +3,10 @@
 The spec is fitted once on training data (it learns the category levels) and then travels
 inside the bundle, so training, the API, batch rescoring and ``mlflow models serve`` encode
 features identically. Categorical values become level codes (unseen level -> NaN, which
-LightGBM treats as missing); numeric values become float64.
+LightGBM treats as missing); numeric values become float64. The spec also learns each numeric
+feature's training range (:meth:`FeatureSpec.with_levels_from`), so an input outside what the
+model ever saw can be refused instead of silently extrapolated (see
+:mod:`models.applicant_inputs`).
 """
 
 from __future__ import annotations
@@ -14,6 +17,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+
+from creditrisk.features.catalog import Level, catalog
 
 
 class FeatureSpecError(ValueError):
@@ -29,6 +34,9 @@ class FeatureSpec:
     monotone: tuple[int, ...]
     categorical: tuple[str, ...] = ()
     categories: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    ranges: Mapping[str, tuple[float, float]] = field(default_factory=dict)
+    """Numeric feature -> (lowest, highest) finite value seen in training (learned with the
+    levels; a feature with no finite training value has no entry)."""
 
     def __post_init__(self) -> None:
         if not (len(self.names) == len(self.descriptions) == len(self.monotone)):
@@ -48,12 +56,29 @@ class FeatureSpec:
         return [0 if n in cats else int(m) for n, m in zip(self.names, self.monotone, strict=True)]
 
     def with_levels_from(self, frame: pd.DataFrame) -> FeatureSpec:
-        """A copy whose category levels are learned from ``frame`` (sorted, stable)."""
+        """A copy whose category levels (sorted, stable) and numeric ranges are learned from
+        the training rows ``frame``."""
         levels = {}
         for name in self.categorical:
             values = frame[name].dropna().astype("string").unique()
             levels[name] = tuple(sorted(str(v) for v in values))
-        return FeatureSpec(self.names, self.descriptions, self.monotone, self.categorical, levels)
+        ranges: dict[str, tuple[float, float]] = {}
+        for name in self.names:
+            if name in levels or name not in frame.columns:
+                continue
+            values = pd.to_numeric(frame[name], errors="coerce").to_numpy(
+                dtype=np.float64, na_value=np.nan
+            )
+            finite = values[np.isfinite(values)]
+            if len(finite):
+                ranges[name] = (float(finite.min()), float(finite.max()))
+        return FeatureSpec(self.names, self.descriptions, self.monotone, self.categorical,
+                           levels, ranges)
+
+    def training_range(self, name: str) -> tuple[float, float] | None:
+        """(low, high) of ``name`` seen in training; None when unknown (also for a spec
+        pickled before ranges were learned)."""
+        return dict(getattr(self, "ranges", {}) or {}).get(name)
 
     def encode(self, frame: pd.DataFrame) -> np.ndarray:
         """Frame with (at least) the spec's columns -> float64 matrix in spec order."""
@@ -98,7 +123,21 @@ class FeatureSpec:
             "monotone": list(self.monotone),
             "categorical": list(self.categorical),
             "categories": {k: list(v) for k, v in self.categories.items()},
+            "ranges": {k: list(v) for k, v in (getattr(self, "ranges", {}) or {}).items()},
         }
+
+    @classmethod
+    def from_catalog(cls, level: Level) -> FeatureSpec:
+        """The spec of the declared feature catalog at ``level`` ("customer" or "invoice"):
+        names, analyst descriptions, risk directions and categorical features, in catalog
+        order. The one place the catalog becomes a model spec (levels learned later)."""
+        features = catalog(level)
+        return cls.from_features(
+            [f.name for f in features],
+            [f.description for f in features],
+            [f.direction for f in features],
+            [f.name for f in features if f.kind == "categorical"],
+        )
 
     @classmethod
     def from_features(

@@ -23,6 +23,7 @@ from mlflow import MlflowClient
 from mlflow.exceptions import MlflowException
 
 from creditrisk.training import tracking
+from creditrisk.training.errors import TrainingError
 from creditrisk.training.plots import calibration_figure, figure_png, roc_figure
 
 KEY_METRIC_SUFFIXES = ("roc_auc", "ece", "brier", "mae_days")
@@ -34,7 +35,7 @@ SHORT_ID_LENGTH = 8
 Curve = tuple[np.ndarray, np.ndarray]
 
 
-class ComparisonError(LookupError):
+class ComparisonError(TrainingError, LookupError):
     """A run or experiment that cannot be found, or an ambiguous run id prefix."""
 
 

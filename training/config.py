@@ -1,4 +1,5 @@
-"""Training configuration: one validated object, loadable from YAML, logged with every run."""
+"""Training configuration: one validated object, loadable from YAML, logged with every run
+(flattened for MLflow by :func:`training.tracking.flatten_config`)."""
 
 from __future__ import annotations
 
@@ -26,7 +27,15 @@ class DefaultModelConfig(_Strict):
     calibration: Literal["platt", "isotonic", "none"] = "platt"
     lgbm_params: dict[str, Any] = Field(default_factory=dict)
     num_boost_round: int = Field(600, ge=10)
-    logistic_c: float = Field(0.5, gt=0)
+    scorecard_c: float = Field(
+        1.0, gt=0, description="Inverse L2 strength of the scorecard's logistic regression"
+    )
+    scorecard_min_iv: float = Field(
+        0.02, ge=0, description="Least information value a feature needs to enter the scorecard"
+    )
+    min_segment_events: int = Field(
+        20, ge=1, description="Fewer events than this in a segment: no metric, 'not enough events'"
+    )
 
     def definition(self) -> DefaultDefinition:
         """The one definition of default these settings select (travels in the bundle)."""
@@ -69,24 +78,13 @@ class TrainingConfig(_Strict):
     late: LateModelConfig = Field(default_factory=LateModelConfig)
     open_invoices: OpenInvoiceModelConfig = Field(default_factory=OpenInvoiceModelConfig)
     train_default: bool = True
-    model_kind: Literal["lightgbm", "logistic"] = Field(
-        "lightgbm", description="Estimator of the default model in the bundle"
+    model_kind: Literal["lightgbm", "scorecard"] = Field(
+        "lightgbm",
+        description="Estimator of the default model in the bundle (the WoE scorecard is always "
+        "fitted as the baseline and reported beside it)",
     )
 
     @classmethod
     def from_yaml(cls, path: Path) -> TrainingConfig:
         data = yaml.safe_load(path.read_text()) or {}
         return cls.model_validate(data)
-
-    def to_flat_dict(self) -> dict[str, Any]:
-        flat: dict[str, Any] = {}
-
-        def walk(prefix: str, value: Any) -> None:
-            if isinstance(value, dict):
-                for k, v in value.items():
-                    walk(f"{prefix}.{k}" if prefix else str(k), v)
-            else:
-                flat[prefix] = value
-
-        walk("", self.model_dump())
-        return flat

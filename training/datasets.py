@@ -20,10 +20,11 @@ from creditrisk.features.default_status import DefaultDefinition
 from creditrisk.features.invoice import build_invoice_features
 from creditrisk.features.snapshots import build_snapshots
 from creditrisk.ledger.frame import Ledger
+from creditrisk.training.errors import TrainingError
 from creditrisk.training.labels import default_labels, late_payment_labels
 
 
-class DatasetError(ValueError):
+class DatasetError(TrainingError, ValueError):
     """The ledger cannot produce the requested training set (names the dates/counts)."""
 
 

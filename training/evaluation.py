@@ -24,10 +24,21 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
-from sklearn.metrics import average_precision_score, roc_auc_score, roc_curve
+from scipy.stats import rankdata
+from sklearn.metrics import (
+    average_precision_score,
+    brier_score_loss,
+    log_loss,
+    roc_auc_score,
+    roc_curve,
+)
+
+from creditrisk.training.errors import TrainingError
 
 DEFAULT_ECE_BINS = 10
-LOG_LOSS_CLIP = 1e-15
+MIN_EVENTS = 20
+"""A metric on fewer events than this is noise: reported as "not enough events (n)"."""
+BOOTSTRAP_RESAMPLES = 200
 
 # Metric name -> True when a higher value is better. Used for gaps (positive = model worse).
 HIGHER_IS_BETTER: dict[str, bool] = {
@@ -43,7 +54,7 @@ HIGHER_IS_BETTER: dict[str, bool] = {
 FloatArray = npt.NDArray[np.float64]
 
 
-class EvaluationError(ValueError):
+class EvaluationError(TrainingError, ValueError):
     """Inputs that cannot be evaluated (bad labels, probabilities out of range, length mismatch)."""
 
 
@@ -153,14 +164,13 @@ def binary_metrics(y_true: Any, p: Any, *, ece_bins: int = DEFAULT_ECE_BINS) -> 
         }
     two_classes = len(np.unique(y)) == 2
     roc_auc = float(roc_auc_score(y, prob)) if two_classes else nan
-    clipped = np.clip(prob, LOG_LOSS_CLIP, 1.0 - LOG_LOSS_CLIP)
     return {
         "roc_auc": roc_auc,
         "gini": 2.0 * roc_auc - 1.0,
         "ks": ks_statistic(y, prob),
         "pr_auc": float(average_precision_score(y, prob)) if two_classes else nan,
-        "brier": float(np.mean((prob - y) ** 2)),
-        "log_loss": float(-np.mean(y * np.log(clipped) + (1.0 - y) * np.log(1.0 - clipped))),
+        "brier": float(brier_score_loss(y, prob, pos_label=1)),
+        "log_loss": float(log_loss(y, prob, labels=[0.0, 1.0])),
         "ece": expected_calibration_error(y, prob, ece_bins),
         "n": float(n),
         "positive_rate": float(y.mean()),
@@ -250,18 +260,59 @@ def compare_to_oracle(
     return out
 
 
+def bootstrap_auc_interval(
+    y_true: Any,
+    p: Any,
+    *,
+    resamples: int = BOOTSTRAP_RESAMPLES,
+    seed: int = 0,
+    level: float = 0.95,
+) -> tuple[float, float]:
+    """Percentile bootstrap interval of ROC AUC (seeded, vectorised: one rank matrix of
+    ``resamples`` x n). Resamples that draw a single class are skipped; NaN when the
+    outcome has a single class."""
+    y = outcome_array(y_true)
+    prob = probability_array(p, length=len(y))
+    if len(np.unique(y)) < 2:
+        return float("nan"), float("nan")
+    rng = np.random.default_rng(seed)
+    index = rng.integers(0, len(y), size=(resamples, len(y)))
+    ys, ps = y[index], prob[index]
+    ranks = rankdata(ps, axis=1)  # average ranks for ties, as roc_auc_score counts them
+    positives = ys.sum(axis=1)
+    negatives = len(y) - positives
+    valid = (positives > 0) & (negatives > 0)
+    rank_sum = (ranks * ys).sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        auc = (rank_sum - positives * (positives + 1) / 2) / (positives * negatives)
+    tail = (1.0 - level) / 2.0
+    low, high = np.quantile(auc[valid], [tail, 1.0 - tail])
+    return float(low), float(high)
+
+
+def not_enough_events(events: float) -> str:
+    """How a metric on too few events is shown instead of a number."""
+    return f"not enough events ({int(events)})"
+
+
 def segment_metrics(
     y_true: Any,
     p: Any,
     segments: Mapping[str, Any],
     *,
     ece_bins: int = DEFAULT_ECE_BINS,
+    min_events: int = MIN_EVENTS,
+    resamples: int = BOOTSTRAP_RESAMPLES,
+    seed: int = 0,
 ) -> dict[str, float]:
-    """binary_metrics per segment, keys prefixed with the segment name.
+    """binary_metrics per segment, keys prefixed with the segment name, with the ROC AUC's
+    bootstrap 95 % interval (``<segment>_roc_auc_low`` / ``_high``).
 
     ``segments`` maps a name to a boolean mask over the rows, for example
     ``{"applicants": no_history, "existing": ~no_history}`` gives applicants_roc_auc,
-    existing_roc_auc, ... An empty segment gives n = 0 and NaN metrics.
+    existing_roc_auc, ... Every segment reports ``<segment>_n`` and ``<segment>_events``; a
+    segment with fewer than ``min_events`` events reports nothing else (a metric on a
+    handful of events is noise: shown as :func:`not_enough_events`).
     """
     y = outcome_array(y_true)
     prob = probability_array(p, length=len(y))
@@ -273,8 +324,30 @@ def segment_metrics(
                 f"segment {name!r} must be a boolean mask of {len(y)} rows, "
                 f"got dtype {selected.dtype} shape {selected.shape}"
             )
-        out |= with_prefix(binary_metrics(y[selected], prob[selected], ece_bins=ece_bins), name)
+        events = float(y[selected].sum())
+        out[f"{name}_n"] = float(selected.sum())
+        out[f"{name}_events"] = events
+        if events < min_events:
+            continue
+        metrics = binary_metrics(y[selected], prob[selected], ece_bins=ece_bins)
+        low, high = bootstrap_auc_interval(y[selected], prob[selected], resamples=resamples,
+                                           seed=seed)
+        out |= with_prefix(metrics | {"roc_auc_low": low, "roc_auc_high": high}, name)
     return out
+
+
+def events_shortfall(metrics: Mapping[str, float], name: str) -> float | None:
+    """The event count when metric ``name`` was left out for too few events, else None.
+
+    ``name`` is a segment metric such as ``default_test_applicants_roc_auc``; the segment's
+    ``..._events`` count is logged even when its metrics are not.
+    """
+    if name in metrics:
+        return None
+    for key, value in metrics.items():
+        if key.endswith("_events") and name.startswith(key[: -len("events")]):
+            return float(value)
+    return None
 
 
 def with_prefix(metrics: Mapping[str, float], prefix: str) -> dict[str, float]:

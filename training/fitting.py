@@ -11,12 +11,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from creditrisk.features.catalog import catalog
 from creditrisk.ledger.frame import Ledger
-from creditrisk.models.estimators import BoostedClassifier, LogisticBaseline, QuantileRegressors
+from creditrisk.models.estimators import BoostedClassifier, QuantileRegressors
+from creditrisk.models.scorecard import WoeScorecard
 from creditrisk.models.spec import FeatureSpec
 from creditrisk.training.config import DefaultModelConfig, LateModelConfig
 from creditrisk.training.datasets import SnapshotSet, attach_late_labels
+from creditrisk.training.errors import TrainingError
 from creditrisk.training.evaluation import (
     binary_metrics,
     compare_to_oracle,
@@ -36,19 +37,8 @@ from creditrisk.training.split import (
 )
 
 
-class TrainingDataError(ValueError):
+class TrainingDataError(TrainingError, ValueError):
     """A split holds too few rows or a single class (names the split and counts)."""
-
-
-def catalog_spec(level: str) -> FeatureSpec:
-    """The feature spec from the one declared catalog."""
-    feats = catalog(level)  # type: ignore[arg-type]
-    return FeatureSpec.from_features(
-        [f.name for f in feats],
-        [f.description for f in feats],
-        [f.direction for f in feats],
-        [f.name for f in feats if f.kind == "categorical"],
-    )
 
 
 def _require_classes(y: np.ndarray, split: str) -> None:
@@ -61,8 +51,8 @@ def _require_classes(y: np.ndarray, split: str) -> None:
 @dataclass
 class DefaultFit:
     spec: FeatureSpec
-    model: BoostedClassifier | LogisticBaseline
-    baseline: LogisticBaseline | None
+    model: BoostedClassifier | WoeScorecard
+    baseline: WoeScorecard | None
     split: OutOfTimeSplit
     roles: np.ndarray
     metrics: dict[str, float]
@@ -114,7 +104,7 @@ def fit_default_model(
         holdout_periods=config.holdout_months,
     )
     roles = split.assign(frame["as_of"], frame["customer_id"])
-    spec = catalog_spec("customer").with_levels_from(frame[roles == TRAIN])
+    spec = FeatureSpec.from_catalog("customer").with_levels_from(frame[roles == TRAIN])
     X = spec.encode(frame)
     y = frame["default_12m"].to_numpy(dtype=np.int8)
     train = roles == TRAIN
@@ -130,10 +120,11 @@ def fit_default_model(
         return BoostedClassifier(spec, params=dict(config.lgbm_params),
                                  num_boost_round=config.num_boost_round, seed=seed)
 
-    baseline = LogisticBaseline(spec, C=config.logistic_c, seed=seed).fit(X[train], y[train])
+    baseline = WoeScorecard(spec, C=config.scorecard_c, min_iv=config.scorecard_min_iv,
+                            seed=seed).fit(X[train], y[train])
     baseline.calibrate(X[roles == CALIBRATION], y[roles == CALIBRATION], config.calibration)
-    model: BoostedClassifier | LogisticBaseline
-    if model_kind == "logistic":
+    model: BoostedClassifier | WoeScorecard
+    if model_kind == "scorecard":
         model = baseline
     else:
         booster = make_lightgbm()
@@ -151,11 +142,18 @@ def fit_default_model(
     base_score = baseline.predict_proba(X[test_mask])
     y_test = y[test_mask]
     metrics = with_prefix(binary_metrics(y_test, score), "default_test")
-    metrics |= with_prefix(binary_metrics(y_test, base_score), "default_test_logistic")
+    metrics |= with_prefix(binary_metrics(y_test, base_score), "default_test_scorecard")
     applicants = test["is_applicant"].to_numpy(dtype=bool)
+    segments = {"applicants": applicants, "existing": ~applicants}
     metrics |= with_prefix(
-        segment_metrics(y_test, score, {"applicants": applicants, "existing": ~applicants}),
+        segment_metrics(y_test, score, segments, min_events=config.min_segment_events,
+                        seed=seed),
         "default_test",
+    )
+    metrics |= with_prefix(
+        segment_metrics(y_test, base_score, segments, min_events=config.min_segment_events,
+                        seed=seed),
+        "default_test_scorecard",
     )
     evaluation = pd.DataFrame(
         {
@@ -185,7 +183,7 @@ def fit_default_model(
         evaluation[name] = test[name].to_numpy()
     counts = {r: int((roles == r).sum()) for r in (TRAIN, CALIBRATION, TEST)}
     rates = {r: float(y[roles == r].mean()) for r in (TRAIN, CALIBRATION, TEST)}
-    return DefaultFit(spec, model, baseline if model_kind != "logistic" else None, split,
+    return DefaultFit(spec, model, baseline if model_kind != "scorecard" else None, split,
                       roles, metrics, evaluation, counts, rates)
 
 
@@ -226,7 +224,7 @@ def fit_late_model(
     for name, part in ((TRAIN, train), (CALIBRATION, calib), (TEST, test)):
         _require_classes(part["late"].to_numpy(), f"late-payment {name}")
 
-    spec = catalog_spec("invoice").with_levels_from(train)
+    spec = FeatureSpec.from_catalog("invoice").with_levels_from(train)
     X_train = spec.encode(train)
     y_train = train["late"].to_numpy()
     # early stopping on the latest 15 % of the training invoices (time-ordered)

@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 from creditrisk.training import tracking
+from creditrisk.training.errors import TrainingError
 from creditrisk.training.evaluation import DEFAULT_ECE_BINS, binary_metrics, outcome_array
 from creditrisk.training.tracking import ModelVersionRef
 
@@ -31,7 +32,7 @@ DEFAULT_GATE_FRAMES = ("default_test",)
 ScoreFn = Callable[[ModelVersionRef, str, pd.DataFrame], np.ndarray]
 
 
-class PromotionError(RuntimeError):
+class PromotionError(TrainingError, RuntimeError):
     """The promotion cannot be evaluated at all (no such version, no challenger, the champion's
     test set is missing). A challenger that is worse is not an error: it is a refusal."""
 

@@ -16,10 +16,12 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
+from creditrisk.training.errors import TrainingError
+
 TRAIN, CALIBRATION, TEST, GAP = "train", "calibration", "test", "gap"
 
 
-class SplitError(ValueError):
+class SplitError(TrainingError, ValueError):
     """The data cannot be split as configured (names the dates involved)."""
 
 

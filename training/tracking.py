@@ -43,6 +43,8 @@ from mlflow.data.code_dataset_source import CodeDatasetSource
 from mlflow.data.meta_dataset import MetaDataset
 from mlflow.exceptions import MlflowException
 
+from creditrisk.training.errors import TrainingError
+
 TRAINING_EXPERIMENT = "creditrisk"
 DEFAULT_MODEL_NAME = "creditrisk"
 PROMOTIONS_EXPERIMENT = "promotions"
@@ -65,7 +67,7 @@ _SAFE_NAME = re.compile(r"^[A-Za-z0-9_.\-]+$")
 _configured: dict[str, str | None] = {"tracking_uri": None, "artifact_root": None}
 
 
-class TrackingError(RuntimeError):
+class TrackingError(TrainingError, RuntimeError):
     """An MLflow record that is missing or cannot be written (names the run, model or file)."""
 
 

@@ -6,7 +6,8 @@ from __future__ import annotations
 import numpy as np
 
 from creditrisk.models.calibration import fit_calibrator
-from creditrisk.models.estimators import BoostedClassifier, LogisticBaseline, QuantileRegressors
+from creditrisk.models.estimators import BoostedClassifier, QuantileRegressors
+from creditrisk.models.scorecard import WoeScorecard
 from creditrisk.models.spec import FeatureSpec
 
 SPEC = FeatureSpec.from_features(
@@ -49,7 +50,7 @@ def test_monotone_constraint_holds_for_every_row() -> None:
 def test_contributions_sum_to_the_raw_log_odds() -> None:
     X, y = _data()
     for model in (BoostedClassifier(SPEC, num_boost_round=50).fit(X, y),
-                  LogisticBaseline(SPEC).fit(X, y)):
+                  WoeScorecard(SPEC).fit(X, y)):
         contrib = model.contributions(X[:50])
         assert contrib.shape == (50, len(SPEC.names) + 1)
         raw = 1 / (1 + np.exp(-contrib.sum(axis=1)))

@@ -34,7 +34,7 @@ from mlflow import MlflowClient
 from mlflow.models import ModelSignature
 from mlflow.types import ColSpec, Schema
 
-from creditrisk.features.catalog import catalog
+from creditrisk.features.catalog import Level
 from creditrisk.features.invoice import build_invoice_features
 from creditrisk.features.snapshots import build_snapshots
 from creditrisk.ledger.frame import Ledger
@@ -58,16 +58,9 @@ FAST_LGBM = {"min_data_in_leaf": 20, "num_leaves": 7, "learning_rate": 0.2,
              "max_bin": 63, "num_threads": 1}
 
 
-def spec_for(level: str, frame: pd.DataFrame) -> FeatureSpec:
+def spec_for(level: Level, frame: pd.DataFrame) -> FeatureSpec:
     """The catalog's spec for ``level`` with category levels learned from ``frame``."""
-    features = catalog(level)  # type: ignore[arg-type]
-    spec = FeatureSpec.from_features(
-        [f.name for f in features],
-        [f.description for f in features],
-        [0 if f.kind == "categorical" else f.direction for f in features],
-        [f.name for f in features if f.kind == "categorical"],
-    )
-    return spec.with_levels_from(frame)
+    return FeatureSpec.from_catalog(level).with_levels_from(frame)
 
 
 def synthetic_ledger(*, n_customers: int = 1_500, seed: int = 11) -> SyntheticLedger:

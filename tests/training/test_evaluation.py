@@ -17,12 +17,15 @@ from creditrisk.training.evaluation import (
     EvaluationError,
     band_table,
     binary_metrics,
+    bootstrap_auc_interval,
     calibration_table,
     compare_to_oracle,
+    events_shortfall,
     expected_calibration_error,
     interval_metrics,
     ks_statistic,
     mae_baseline,
+    not_enough_events,
     segment_metrics,
 )
 from creditrisk.training.plots import (
@@ -211,3 +214,36 @@ def test_feature_importance_shows_the_top_25_largest_first() -> None:
     assert len(labels) == 25
     assert labels[-1] == "feature_39"  # barh draws bottom-up: the largest gain is on top
     assert "feature_14" not in labels
+
+
+def test_segment_with_too_few_events_reports_count_not_a_number() -> None:
+    """A metric on fewer than 20 events is noise: only n and events are reported."""
+    rng = np.random.default_rng(5)
+    y = np.zeros(400)
+    y[:19] = 1  # 19 events in the applicants segment
+    y[200:260] = 1
+    p = rng.uniform(0.01, 0.5, len(y))
+    applicants = np.arange(len(y)) < 200
+    out = segment_metrics(y, p, {"applicants": applicants, "existing": ~applicants})
+    assert out["applicants_events"] == 19
+    assert "applicants_roc_auc" not in out
+    assert events_shortfall(out, "applicants_roc_auc") == 19
+    assert not_enough_events(19) == "not enough events (19)"
+    assert "existing_roc_auc" in out
+    assert events_shortfall(out, "existing_roc_auc") is None
+
+
+def test_bootstrap_interval_is_seeded_and_brackets_the_auc(
+    forecast: tuple[np.ndarray, np.ndarray],
+) -> None:
+    y, p = forecast
+    low, high = bootstrap_auc_interval(y, p, resamples=200, seed=3)
+    assert (low, high) == bootstrap_auc_interval(y, p, resamples=200, seed=3)
+    auc = roc_auc_score(y, p)
+    assert low < auc < high
+    assert high - low < 0.2
+    # the vectorised rank AUC equals sklearn's on one resample (ties averaged)
+    tied = np.round(p, 1)
+    one = bootstrap_auc_interval(y, tied, resamples=1, seed=0, level=0.0)
+    index = np.random.default_rng(0).integers(0, len(y), size=(1, len(y)))[0]
+    assert one[0] == pytest.approx(roc_auc_score(y[index], tied[index]))

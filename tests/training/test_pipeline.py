@@ -47,9 +47,13 @@ def trained(synthetic, tmp_path_factory):  # type: ignore[no-untyped-def]
 def test_run_logs_metrics_with_oracle_and_registers_a_challenger(trained) -> None:  # type: ignore[no-untyped-def]
     config, result, _ = trained
     for key in ("default_test_roc_auc", "default_test_ece", "default_test_oracle_roc_auc",
-                "default_test_applicants_roc_auc", "late_test_roc_auc",
+                "default_test_applicants_events", "late_test_roc_auc",
                 "late_test_oracle_roc_auc", "late_test_days_late_mae"):
         assert np.isfinite(result.metrics[key]), key
+    # a segment metric is a number only on enough events, else only its count is logged
+    applicant_events = result.metrics["default_test_applicants_events"]
+    has_auc = "default_test_applicants_roc_auc" in result.metrics
+    assert has_auc == (applicant_events >= config.default.min_segment_events)
     assert result.metrics["default_test_roc_auc"] > 0.6
     assert result.metrics["late_test_roc_auc"] > 0.6
     run = MlflowClient().get_run(result.run_id)
