@@ -65,7 +65,7 @@ def synthetic(work: Path, customers: int, seed: int) -> dict[str, float]:
         "default_auc": m["default_test_roc_auc"],
         "default_oracle_auc": m.get("default_test_oracle_roc_auc", float("nan")),
         "default_ece": m["default_test_ece"],
-        "default_logistic_auc": m["default_test_logistic_roc_auc"],
+        "default_scorecard_auc": m["default_test_scorecard_roc_auc"],
         "late_auc": m["late_test_roc_auc"],
         "late_oracle_auc": m.get("late_test_oracle_roc_auc", float("nan")),
         # invoices open at the test month-ends, predicted as of then (not-yet-due rows for

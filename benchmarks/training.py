@@ -2,7 +2,7 @@
 
 Generates a seeded synthetic ledger large enough for the requested number of labelled
 monthly snapshots (about 34 per customer over 2021-2025), builds the snapshot set, then times
-the default-model fit (LightGBM + early stopping + calibration + logistic baseline +
+the default-model fit (LightGBM + early stopping + calibration + WoE scorecard baseline +
 evaluation) separately from data preparation. Peak RSS is the process maximum.
 
 Peer, side by side: a bare ``lightgbm.train`` on the same training matrix with the same
@@ -36,10 +36,11 @@ import numpy as np
 import pandas as pd
 
 from creditrisk.models.estimators import lightgbm_params
+from creditrisk.models.spec import FeatureSpec
 from creditrisk.synthetic.generator import generate_ledger
 from creditrisk.training.config import TrainingConfig
 from creditrisk.training.datasets import build_snapshot_set
-from creditrisk.training.fitting import catalog_spec, fit_default_model
+from creditrisk.training.fitting import fit_default_model
 from creditrisk.training.split import TRAIN
 
 SNAPSHOTS_PER_CUSTOMER = 34  # labelled snapshots per customer, default generator, 2021-2025
@@ -74,7 +75,7 @@ def main() -> None:
 
     train = fit.roles == TRAIN
     frame = snapshots.frame[train]
-    spec = catalog_spec("customer").with_levels_from(frame)
+    spec = FeatureSpec.from_catalog("customer").with_levels_from(frame)
     X, y = spec.encode(frame), frame["default_12m"].to_numpy(dtype=np.int8)
     params = lightgbm_params(config.default.lgbm_params, objective="binary", seed=config.seed)
     t4 = time.perf_counter()

@@ -25,8 +25,9 @@ from creditrisk.features.applicant import (
     applicant_features,
 )
 from creditrisk.features.default_status import DefaultDefinition
-from creditrisk.models.applicant_inputs import check_frame, check_record
+from creditrisk.models.applicant_inputs import admit_frame, admit_record
 from creditrisk.models.estimators import QuantileRegressors
+from creditrisk.models.open_invoice_model import OpenInvoiceModel
 from creditrisk.models.policy import Policy
 from creditrisk.models.reasons import Reason, rank_contributions, top_reasons
 from creditrisk.models.spec import FeatureSpec
@@ -81,6 +82,9 @@ class CreditRiskBundle:
     """What "in default" means for this bundle: the same rule its labels were built with."""
     metadata: dict[str, Any] = field(default_factory=dict)
     _template: ApplicantTemplate | None = field(default=None, repr=False)
+    open_invoice_model: OpenInvoiceModel | None = None
+    """Invoices open at T, conditional on being open then (None in bundles trained before
+    it existed: :meth:`predict_open_invoices` then applies only the known-fact rules)."""
 
     # --- customers -----------------------------------------------------------------
     def predict_pd_12m(self, features: pd.DataFrame) -> np.ndarray:
@@ -133,8 +137,12 @@ class CreditRiskBundle:
 
         What is known is not predicted: an invoice already past due + grace has ``p_late`` 1,
         and no expected payment date (p10/p50/p90) falls on or before ``as_of``. Same columns
-        and index as :meth:`predict_invoices`.
+        and index as :meth:`predict_invoices`. With :attr:`open_invoice_model` (every bundle
+        trained since it exists) the rest comes from models trained on invoices open at
+        month-ends; an older bundle falls back to the at-issue prediction with these rules.
         """
+        if self.open_invoice_model is not None:
+            return self.open_invoice_model.predict(invoice_features, as_of=as_of)
         out = self.predict_invoices(invoice_features)
         if out.empty:
             return out
@@ -173,8 +181,7 @@ class CreditRiskBundle:
         attributes = dict(application)
         attributes["credit_limit"] = application.get(REQUESTED_LIMIT)
         record = self.template.record(attributes, as_of=as_of)
-        check_record(self.customer_spec, record)
-        X = self.customer_spec.encode_record(record)
+        X = self.customer_spec.encode_record(admit_record(self.customer_spec, record))
         pd_12m = float(self.default_model.predict_proba(X)[0])
         contributions = self.applicant_contributions(X)
         factors = top_reasons(
@@ -216,8 +223,7 @@ class CreditRiskBundle:
             feats.index = rows
             frames.append(feats)
         features = pd.concat(frames).sort_index()
-        check_frame(self.customer_spec, features)
-        X = self.customer_spec.encode(features)
+        X = self.customer_spec.encode(admit_frame(self.customer_spec, features))
         pd_12m = self.default_model.predict_proba(X)
         limits = self.policy.recommend_limits(
             pd_12m,

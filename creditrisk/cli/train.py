@@ -34,7 +34,7 @@ ACCEPTANCE = (
 HEADLINE = (
     "default_test_roc_auc", "default_test_oracle_roc_auc", "default_test_roc_auc_gap",
     "default_test_gini", "default_test_ks", "default_test_pr_auc", "default_test_brier",
-    "default_test_ece", "default_test_logistic_roc_auc", "default_test_applicants_roc_auc",
+    "default_test_ece", "default_test_scorecard_roc_auc", "default_test_applicants_roc_auc",
     "default_test_existing_roc_auc", "late_test_roc_auc", "late_test_oracle_roc_auc",
     "late_test_roc_auc_gap", "late_test_naive_prior_share_roc_auc", "late_test_ece",
     "late_test_days_late_mae", "late_test_days_late_mae_mean_baseline",
@@ -69,7 +69,7 @@ def train(
         str | None, typer.Option(help="Ledger cut-off date (default: latest date in it).")
     ] = None,
     model_kind: Annotated[
-        Literal["lightgbm", "logistic"] | None,
+        Literal["lightgbm", "scorecard"] | None,
         typer.Option(help="Default-model estimator (overrides the config)."),
     ] = None,
     late_only: Annotated[

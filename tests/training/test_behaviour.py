@@ -93,21 +93,41 @@ def test_reference_changes_nothing_and_same_input_same_answer(fits, kind) -> Non
 
 
 @pytest.mark.parametrize("kind", ["lightgbm", "scorecard"])
-def test_out_of_range_input_is_refused_naming_field_and_range(fits, kind) -> None:  # type: ignore[no-untyped-def]
+def test_bureau_score_outside_training_range_is_refused_naming_field_and_range(fits, kind) -> None:  # type: ignore[no-untyped-def]
     fit = fits[kind]
     bundle, apps = bundle_of(fit), applications(fit)
     low, high = fit.spec.ranges["external_score"]
     bad = apps.assign(external_score=900.0)
     with pytest.raises(ApplicantInputOutOfRange, match="external_score = 900") as caught:
         bundle.score_applications(bad)
-    assert (caught.value.low, caught.value.high) == (low, high)
-    row = bad.iloc[0].to_dict()
+    error = caught.value
+    assert (error.field, error.low, error.high) == ("external_score", low, high)
+    assert f"{low:g}" in str(caught.value)
+    assert f"{high:g}" in str(caught.value)
     with pytest.raises(ApplicantInputOutOfRange, match="external_score"):
-        bundle.score_applicant(row, as_of=END)
-    young = apps.iloc[0].to_dict() | {"founded_on": str(END)}
-    if fit.spec.ranges["company_age_years"][0] > 0:
-        with pytest.raises(ApplicantInputOutOfRange, match="founded_on"):
-            bundle.score_applicant(young, as_of=END)
+        bundle.score_applicant(bad.iloc[0].to_dict(), as_of=END)
+
+
+@pytest.mark.parametrize("kind", ["lightgbm", "scorecard"])
+def test_other_inputs_outside_range_are_scored_at_the_edge_of_the_range(fits, kind) -> None:  # type: ignore[no-untyped-def]
+    """A company founded yesterday, or a request above any granted limit, is a real applicant:
+    scored as the nearest value seen in training, never extrapolated."""
+    fit = fits[kind]
+    bundle, apps = bundle_of(fit), applications(fit)
+    youngest = fit.spec.ranges["company_age_years"][0]
+    edge_day = pd.Timestamp(END) - pd.Timedelta(days=int(np.ceil(youngest * 365.25)))
+    at_edge = apps.assign(founded_on=edge_day.strftime("%Y-%m-%d"))
+    newborn = apps.assign(founded_on=str(END))
+    top = fit.spec.ranges["credit_limit"][1]
+    huge = apps.assign(requested_limit=top * 50)
+    edge = apps.assign(requested_limit=top)
+    pd_edge = bundle.score_applications(at_edge)["pd_12m"].to_numpy()
+    pd_newborn = bundle.score_applications(newborn)["pd_12m"].to_numpy()
+    np.testing.assert_allclose(pd_newborn, pd_edge, rtol=1e-9)
+    np.testing.assert_allclose(bundle.score_applications(huge)["pd_12m"],
+                               bundle.score_applications(edge)["pd_12m"], rtol=1e-9)
+    one = bundle.score_applicant(newborn.iloc[0].to_dict(), as_of=END)
+    assert one.pd_12m == pytest.approx(pd_edge[0], rel=1e-9)
 
 
 @pytest.mark.parametrize("kind", ["lightgbm", "scorecard"])
