@@ -27,6 +27,8 @@ exceed the invoice amount (always so for settled dates derived from payments).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date
 
 import numpy as np
@@ -61,11 +63,69 @@ def build_invoice_features(
     processed ``partition_size`` at a time; the partition size never changes the result.
     """
     as_of_day = None if as_of is None else point_in_time.as_of_day(as_of)
-    prepared = prepare_ledger(ledger)
-    parts = [
-        _partition_features(prepared.partition(start, stop), as_of_day)
-        for start, stop in prepared.partitions(partition_size)
-    ]
+    return _features_frame(ledger, _Indexed.build(ledger, partition_size), as_of_day)
+
+
+def build_open_invoice_features(
+    ledger: Ledger, *, as_of_dates: Sequence[date | pd.Timestamp], partition_size: int = 200_000
+) -> pd.DataFrame:
+    """``build_invoice_features(ledger, as_of=T)`` for every ``T`` of ``as_of_dates``, stacked
+    with a leading ``as_of`` column; the ledger is indexed once for all dates."""
+    indexed = _Indexed.build(ledger, partition_size)
+    frames = []
+    for as_of in as_of_dates:
+        frame = _features_frame(ledger, indexed, point_in_time.as_of_day(as_of))
+        frame.insert(0, "as_of", pd.Timestamp(as_of).normalize())
+        frames.append(frame)
+    if not frames:
+        return pd.DataFrame(columns=["as_of", *INVOICE_ID_COLUMNS, *feature_names("invoice")])
+    out = pd.concat(frames, ignore_index=True)
+    out["as_of"] = out["as_of"].astype("datetime64[ns]")
+    return out
+
+
+@dataclass(frozen=True)
+class _Totals:
+    """A partition's running totals, the same for every prediction date."""
+
+    issued: RunningTotals
+    settlements: RunningTotals
+    open_balance: RunningTotals
+    overdue_balance: RunningTotals
+
+
+@dataclass(frozen=True)
+class _OwnEvents:
+    """Reminders and disputes naming an invoice of the same customer: ledger row, day, kind."""
+
+    row: np.ndarray
+    day: np.ndarray
+    is_reminder: np.ndarray
+    is_dispute: np.ndarray
+    n_invoices: int
+
+
+@dataclass(frozen=True)
+class _Indexed:
+    """The ledger prepared once: partitions with their totals and the invoices' own events."""
+
+    prepared: PreparedLedger
+    parts: list[tuple[PreparedLedger, _Totals]]
+    events: _OwnEvents
+
+    @classmethod
+    def build(cls, ledger: Ledger, partition_size: int) -> _Indexed:
+        prepared = prepare_ledger(ledger)
+        parts = []
+        for start, stop in prepared.partitions(partition_size):
+            part = prepared.partition(start, stop)
+            parts.append((part, _totals(part)))
+        return cls(prepared, parts, _own_events(ledger))
+
+
+def _features_frame(ledger: Ledger, indexed: _Indexed, as_of_day: int | None) -> pd.DataFrame:
+    parts = [_partition_features(part, totals, as_of_day) for part, totals in indexed.parts]
+    prepared = indexed.prepared
     rows = np.concatenate([p[0] for p in parts]) if parts else np.empty(0, np.int64)
     order = np.argsort(rows, kind="stable")
     rows = rows[order]
@@ -74,7 +134,7 @@ def build_invoice_features(
         {c: invoices[c].array.take(rows) for c in INVOICE_ID_COLUMNS},
         index=pd.RangeIndex(len(rows)),
     )
-    own_events = _invoice_events(ledger, rows, frame["issue_date"], as_of_day)
+    own_events = _event_counts(indexed.events, rows, frame["issue_date"], as_of_day)
     for name in feature_names("invoice"):
         if name in own_events:
             frame[name] = own_events[name]
@@ -88,7 +148,7 @@ def build_invoice_features(
 
 
 def _partition_features(
-    part: PreparedLedger, as_of_day: int | None
+    part: PreparedLedger, totals: _Totals, as_of_day: int | None
 ) -> tuple[np.ndarray, dict[str, np.ndarray], np.ndarray]:
     """Ledger rows, numeric features and global customer codes of the partition's invoices."""
     positive = part.invoice_amount > 0
@@ -101,7 +161,7 @@ def _partition_features(
         predicted_on = np.full(int(chosen.sum()), as_of_day, dtype=np.int64)
         history_until = predicted_on + 1  # up to and including the as-of day
     code = part.invoice_customer[chosen]
-    out, prior_mean_amount = _history(part, code, history_until)
+    out, prior_mean_amount = _history(totals, code, history_until)
     out.update(_invoice_attributes(part, chosen, predicted_on, prior_mean_amount))
     out["invoice_paid_share"] = _paid_share(part, chosen, history_until)
     onboarded = part.onboarded_day[code].astype(np.float64)
@@ -113,16 +173,29 @@ def _partition_features(
     return part.invoice_row[chosen], out, code.astype(np.int64) + part.code_offset
 
 
-def _history(
-    part: PreparedLedger, code: np.ndarray, until: np.ndarray
-) -> tuple[dict[str, np.ndarray], np.ndarray]:
-    """The customer's history strictly before day ``until``, per chosen invoice, and the
-    mean amount of the customer's invoices before then."""
+def _totals(part: PreparedLedger) -> _Totals:
     positive = part.invoice_amount > 0
     cents = to_cents(part.invoice_amount)
     issued = RunningTotals.build(
         part.invoice_customer[positive], part.issue_day[positive], {"cents": cents[positive]}
     )
+    settled = positive & (part.settled_day < NO_DAY)
+    beyond_terms = np.maximum(part.settled_day[settled].astype(np.int64) - part.due_day[settled], 0)
+    settlements = RunningTotals.build(
+        part.invoice_customer[settled],
+        part.settled_day[settled],
+        {"late": (beyond_terms > 0).astype(np.int64), "beyond_terms": beyond_terms},
+    )
+    return _Totals(issued, settlements, _balance_changes(part, overdue=False),
+                   _balance_changes(part, overdue=True))
+
+
+def _history(
+    totals: _Totals, code: np.ndarray, until: np.ndarray
+) -> tuple[dict[str, np.ndarray], np.ndarray]:
+    """The customer's history strictly before day ``until``, per chosen invoice, and the
+    mean amount of the customer's invoices before then."""
+    issued = totals.issued
     first = issued.first(code)
     end = issued.before(code, until)
     count = (end - first).astype(np.float64)
@@ -133,13 +206,7 @@ def _history(
     }
     prior_mean_amount = ratio(prior_sum, count)
 
-    settled = positive & (part.settled_day < NO_DAY)
-    beyond_terms = np.maximum(part.settled_day[settled].astype(np.int64) - part.due_day[settled], 0)
-    settlements = RunningTotals.build(
-        part.invoice_customer[settled],
-        part.settled_day[settled],
-        {"late": (beyond_terms > 0).astype(np.int64), "beyond_terms": beyond_terms},
-    )
+    settlements = totals.settlements
     first = settlements.first(code)
     end = settlements.before(code, until)
     n_settled = (end - first).astype(np.float64)
@@ -154,8 +221,7 @@ def _history(
         (end - recent_start).astype(np.float64),
     )
 
-    open_balance = _balance_changes(part, overdue=False)
-    overdue_balance = _balance_changes(part, overdue=True)
+    open_balance, overdue_balance = totals.open_balance, totals.overdue_balance
     out["open_balance"] = (
         open_balance.between("cents", open_balance.first(code), open_balance.before(code, until))
         / 100.0
@@ -254,14 +320,8 @@ def _paid_share(part: PreparedLedger, chosen: np.ndarray, until: np.ndarray) -> 
     return share
 
 
-def _invoice_events(
-    ledger: Ledger, rows: np.ndarray, issue_dates: pd.Series, as_of_day: int | None
-) -> dict[str, np.ndarray]:
-    """Reminders sent for and disputes raised on each invoice (ledger ``rows``) before the
-    prediction moment: strictly before the issue day, or up to and including ``as_of_day``.
-
-    Only credit events naming an invoice of the same customer count.
-    """
+def _own_events(ledger: Ledger) -> _OwnEvents:
+    """Credit events of type reminder or dispute naming an invoice of the same customer."""
     events = ledger.credit_events
     all_kinds = events["event_type"].astype("string").to_numpy(dtype=object, na_value="")
     wanted = np.isin(all_kinds, ["reminder", "dispute"]) & events["invoice_id"].notna().to_numpy(
@@ -280,18 +340,30 @@ def _invoice_events(
         == relevant["customer_id"].astype("string").to_numpy(dtype=object)
     )
     event_day = day_numbers(relevant["event_date"], table="credit_events", column="event_date")
+    return _OwnEvents(
+        row=target_row[owner_ok],
+        day=event_day[owner_ok].astype(np.int64),
+        is_reminder=(kinds == "reminder")[owner_ok],
+        is_dispute=(kinds == "dispute")[owner_ok],
+        n_invoices=len(invoices),
+    )
+
+
+def _event_counts(
+    events: _OwnEvents, rows: np.ndarray, issue_dates: pd.Series, as_of_day: int | None
+) -> dict[str, np.ndarray]:
+    """Reminders sent for and disputes raised on each invoice (ledger ``rows``) before the
+    prediction moment: strictly before the issue day, or up to and including ``as_of_day``."""
     if as_of_day is None:
         until_of_row = day_numbers(issue_dates, table="invoices", column="issue_date")
     else:
         until_of_row = np.full(len(rows), as_of_day + 1, dtype=np.int64)
-    limit = np.full(len(invoices), -1, dtype=np.int64)
+    limit = np.full(events.n_invoices, -1, dtype=np.int64)
     limit[rows] = until_of_row
-    known = owner_ok & (event_day.astype(np.int64) < limit[target_row])
-    is_reminder = (kinds == "reminder") & known
-    is_dispute = (kinds == "dispute") & known
-    n = len(invoices)
-    reminders = np.bincount(target_row[is_reminder], minlength=n)[rows]
-    disputes = np.bincount(target_row[is_dispute], minlength=n)[rows]
+    known = events.day < limit[events.row]
+    n = events.n_invoices
+    reminders = np.bincount(events.row[events.is_reminder & known], minlength=n)[rows]
+    disputes = np.bincount(events.row[events.is_dispute & known], minlength=n)[rows]
     return {
         "invoice_reminder_count": reminders.astype(np.float64),
         "invoice_disputed": (disputes > 0).astype(np.float64),

@@ -46,7 +46,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from creditrisk.features.invoice import build_invoice_features
+from creditrisk.features.invoice import build_open_invoice_features
 from creditrisk.ledger.frame import Ledger
 from creditrisk.models.estimators import BoostedClassifier, QuantileRegressors
 from creditrisk.models.open_invoice_model import (
@@ -90,18 +90,9 @@ def open_invoice_rows(
     settled = ledger.invoices.set_index(ledger.invoices["invoice_id"].astype("string"))
     settled_on = settled["settled_date"]
     settled_on = settled_on[~settled_on.index.duplicated(keep="first")]
-    frames = []
-    for as_of in as_of_dates:
-        stamp = pd.Timestamp(as_of).normalize()
-        feats = build_invoice_features(ledger, as_of=stamp)
-        if feats.empty:
-            continue
-        feats.insert(0, "as_of", stamp)
-        frames.append(feats)
-    if not frames:
+    rows = build_open_invoice_features(ledger, as_of_dates=as_of_dates)
+    if rows.empty:
         raise DatasetError(f"no invoice open at any of {len(as_of_dates)} month-ends")
-    rows = pd.concat(frames, ignore_index=True)
-    rows["as_of"] = rows["as_of"].astype("datetime64[ns]")
     day = np.timedelta64(1, "D")
     as_of_day = rows["as_of"].to_numpy(dtype="datetime64[D]")
     due = pd.to_datetime(rows["due_date"]).to_numpy(dtype="datetime64[D]")

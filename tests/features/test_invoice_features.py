@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from creditrisk.features.catalog import INVOICE_ID_COLUMNS, feature_names
 from creditrisk.features.customer import build_features
-from creditrisk.features.invoice import build_invoice_features
+from creditrisk.features.invoice import build_invoice_features, build_open_invoice_features
 from creditrisk.features.running_totals import RunningTotals
 from creditrisk.ledger.frame import Ledger, normalize_ledger
 from tests.features.ledgers import random_tables
@@ -309,13 +309,13 @@ def test_the_open_invoice_property_fails_when_own_records_look_ahead(
     without the as-of cut, the property above must fail."""
     import creditrisk.features.invoice as invoice_module
 
-    paid_share, events = invoice_module._paid_share, invoice_module._invoice_events
+    paid_share, event_counts = invoice_module._paid_share, invoice_module._event_counts
 
     def paid_share_all(part, chosen, until):  # type: ignore[no-untyped-def]
         return paid_share(part, chosen, until + 100_000)
 
-    def events_all(ledger, rows, issue_dates, as_of_day):  # type: ignore[no-untyped-def]
-        return events(ledger, rows, issue_dates, 900_000)
+    def events_all(events, rows, issue_dates, as_of_day):  # type: ignore[no-untyped-def]
+        return event_counts(events, rows, issue_dates, 900_000)
 
     @settings(max_examples=300, deadline=None, phases=[Phase.generate], database=None,
               suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
@@ -326,7 +326,7 @@ def test_the_open_invoice_property_fails_when_own_records_look_ahead(
         check_open_features_ignore_later_records(example)
 
     monkeypatch.setattr(invoice_module, "_paid_share", paid_share_all)
-    monkeypatch.setattr(invoice_module, "_invoice_events", events_all)
+    monkeypatch.setattr(invoice_module, "_event_counts", events_all)
     with pytest.raises(AssertionError):
         leaky_run()
 
@@ -383,3 +383,18 @@ def test_own_payments_reminders_and_disputes_by_hand() -> None:
     at_issue = build_invoice_features(ledger)
     own = ["invoice_paid_share", "invoice_reminder_count", "invoice_disputed"]
     assert (at_issue[own] == 0).all().all()
+
+
+def test_open_invoices_at_many_dates_equal_one_date_at_a_time(ledger: Ledger) -> None:
+    """The multi-date form (ledger indexed once) gives exactly the one-date frames, stacked
+    with their as_of, whatever the partition size."""
+    dates = [pd.Timestamp("2024-01-31"), pd.Timestamp("2024-03-31"), pd.Timestamp("2024-06-30")]
+    stacked = build_open_invoice_features(ledger, as_of_dates=dates, partition_size=6)
+    expected = pd.concat(
+        [build_invoice_features(ledger, as_of=d).assign(as_of=d) for d in dates],
+        ignore_index=True,
+    )
+    expected = expected[["as_of", *expected.columns[:-1]]]
+    expected["as_of"] = expected["as_of"].astype("datetime64[ns]")
+    assert len(stacked) > 0
+    pd.testing.assert_frame_equal(stacked, expected, check_exact=True)
