@@ -74,9 +74,9 @@ def pickled_modules(data: bytes) -> set[str]:
         elif name in _STRING_OPCODES:
             values.append(arg if isinstance(arg, str) else None)
         elif name in _GET_OPCODES:
-            values.append(memo.get(int(arg)))
+            values.append(memo.get(arg) if isinstance(arg, int) else None)
         elif name in _MEMO_OPCODES:
-            index = len(memo) if name == "MEMOIZE" else int(arg)
+            index = arg if isinstance(arg, int) else len(memo)  # MEMOIZE: the next slot
             memo[index] = values[-1] if values and values[-1] is not None else None
             continue
         elif name == "STACK_GLOBAL":

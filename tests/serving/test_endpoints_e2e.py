@@ -445,6 +445,26 @@ def test_bad_application_input_is_a_422_naming_the_field(
     assert decision_rows(serving_ledger_url) == before  # no decision was made
 
 
+def test_an_applicant_input_outside_the_training_range_is_a_422_naming_field_and_range(
+    http: httpx.Client, keys: Keys, serving_world: ServingWorld, serving_ledger_url: str
+) -> None:
+    """Never silently extrapolated: a bureau score of 900 when training saw 1-99."""
+    low, high = serving_world.champion.bundle.customer_spec.training_range("external_score")
+    before = decision_rows(serving_ledger_url)
+    response = http.post("/v1/applications", json={**APPLICATION, "external_score": 900},
+                         headers=header(keys.full))
+    assert response.status_code == 422, response.text
+    body = response.json()
+    assert body["error"] == "validation_error"
+    assert body["details"][0]["loc"] == ["body", "external_score"]
+    assert f"{low:g}" in body["details"][0]["msg"]
+    assert f"{high:g}" in body["details"][0]["msg"]
+    assert decision_rows(serving_ledger_url) == before
+    inside = http.post("/v1/applications", json={**APPLICATION, "external_score": high},
+                       headers=header(keys.full))
+    assert inside.status_code == 200, inside.text
+
+
 def test_bad_order_and_query_input_is_a_422(http: httpx.Client, keys: Keys) -> None:
     negative = http.post("/v1/customers/C00000001/orders/check", json={"order_amount": -1},
                          headers=header(keys.full))
