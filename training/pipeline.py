@@ -198,7 +198,10 @@ def _log_open_invoices(fit: OpenInvoiceFit) -> dict[str, float]:
     """Metrics, split, test rows and figures of the open-invoice model, into the run."""
     tracking.log_metrics(fit.metrics)
     tracking.log_config({"open_invoice_split": fit.split.to_dict()})
-    tracking.log_evaluation_frame("open_invoice_test", fit.test)
+    # the not-yet-due rows (y_true defined): run comparison draws every logged frame's
+    # y_true/score curves; past-due rows are p_late 1 by rule and in the coverage metric only
+    tracking.log_evaluation_frame("open_invoice_test",
+                                  fit.test[fit.test["y_true"].notna()].reset_index(drop=True))
     figures = open_invoice_figures(fit)
     tracking.log_figures(figures)
     for figure in figures.values():

@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 from mlflow.tracking import MlflowClient
 
+from creditrisk.features.invoice import build_invoice_features
 from creditrisk.models.policy import Policy
 from creditrisk.synthetic.generator import generate_ledger
 from creditrisk.training import tracking
@@ -75,3 +76,23 @@ def test_first_promotion_makes_the_challenger_champion_and_bundle_scores(trained
     scored = bundle.score_applications(example_applications(pd.Timestamp(END)))
     assert scored["pd_12m"].between(0, 1).all()
     assert set(scored["decision"]) <= {"approve", "refer", "decline"}
+
+
+def test_run_logs_the_open_invoice_model_and_the_bundle_uses_it(trained, synthetic) -> None:  # type: ignore[no-untyped-def]
+    """The open-invoice metrics, plots and test rows are in the run, and the registered
+    bundle predicts invoices open at T with that model (known facts kept)."""
+    config, result, _ = trained
+    run = MlflowClient().get_run(result.run_id)
+    for key in ("open_invoice_test_roc_auc", "open_invoice_test_ece",
+                "open_invoice_test_coverage_p10_p90"):
+        assert np.isfinite(run.data.metrics[key]), key
+    artifacts = {a.path for a in MlflowClient().list_artifacts(result.run_id, "plots")}
+    assert "plots/open_invoice_calibration.png" in artifacts
+    assert "open_invoice_test" in tracking.evaluation_frame_names(result.run_id)
+    bundle = load_registered_bundle(f"models:/{config.model_name}/{result.version}")
+    assert bundle.open_invoice_model is not None
+    as_of = pd.Timestamp("2025-05-31")
+    features = build_invoice_features(synthetic.ledger, as_of=as_of)
+    out = bundle.predict_open_invoices(features, as_of=as_of)
+    assert (out.loc[(features["due_date"] < as_of).to_numpy(), "p_late"] == 1).all()
+    assert (out["expected_payment_p10"] > as_of).all()
