@@ -47,8 +47,8 @@ DEFAULT_PD: Final = 1.0
 def grade_labels(policy: Policy, pd_12m: np.ndarray, in_default: np.ndarray) -> np.ndarray:
     """Grade per customer as text: the master scale's ``"1"``..``"n"``, ``"D"`` in default."""
     numbers = policy.grade(pd_12m) if len(pd_12m) else np.zeros(0, np.int64)
-    labels = np.asarray([str(int(n)) for n in numbers], dtype=object)
-    return np.where(np.asarray(in_default, dtype=bool), DEFAULT_GRADE, labels)
+    labels = np.asarray(numbers, dtype=np.int64).astype(str).astype(object)
+    return np.asarray(np.where(np.asarray(in_default, dtype=bool), DEFAULT_GRADE, labels))
 
 
 def grade_name(policy: Policy, grade: str) -> str:

@@ -106,7 +106,12 @@ def collection_facts(ledger: Ledger, *, as_of: date) -> pd.DataFrame:
     since = stamp - pd.Timedelta(days=PROMISE_LOOKBACK_DAYS)
     promises = events.loc[(kind == "promise_to_pay") & (events["event_date"] > since)]
     status = promise_status(ledger, promises, as_of=as_of)
-    by_customer = status.groupby(promises["customer_id"].to_numpy())
+    promise_counts = (
+        status.groupby([promises["customer_id"].to_numpy(), status.to_numpy()])
+        .size()
+        .unstack(fill_value=0)
+        .reindex(columns=["kept", "broken", "pending"], fill_value=0)
+    )
     last_promise = promises.groupby("customer_id")["event_date"].max()
 
     defaulted = events.loc[kind.isin(DEFAULT_EVENT_TYPES)].groupby("customer_id").size() > 0
@@ -117,10 +122,13 @@ def collection_facts(ledger: Ledger, *, as_of: date) -> pd.DataFrame:
     )
     facts = pd.DataFrame(index=pd.Index(ids, name="customer_id"))
     facts["open_disputes"] = open_disputes.reindex(ids).fillna(0).astype(np.int64)
-    facts["promises_365d"] = by_customer.size().reindex(ids).fillna(0).astype(np.int64)
+    facts["promises_365d"] = (
+        promise_counts.sum(axis=1).reindex(ids).fillna(0).astype(np.int64)
+    )
     for label in ("kept", "broken", "pending"):
-        counts = by_customer.agg(lambda s, label=label: int((s == label).sum()))
-        facts[f"promises_{label}"] = counts.reindex(ids).fillna(0).astype(np.int64)
+        facts[f"promises_{label}"] = (
+            promise_counts[label].reindex(ids).fillna(0).astype(np.int64)
+        )
     facts["last_promise_date"] = last_promise.reindex(ids)
     facts["last_reminder_date"] = last_reminder.reindex(ids)
     facts["default_event"] = defaulted.reindex(ids).fillna(False).astype(bool)
@@ -129,22 +137,30 @@ def collection_facts(ledger: Ledger, *, as_of: date) -> pd.DataFrame:
 
 def promise_status(ledger: Ledger, promises: pd.DataFrame, *, as_of: date) -> pd.Series:
     """Per promise row: ``kept`` (a payment by the customer on days d .. d + grace, on or
-    before ``as_of``), ``pending`` (window still open, nothing paid yet) or ``broken``."""
+    before ``as_of``), ``pending`` (window still open, nothing paid yet) or ``broken``.
+
+    One ``merge_asof`` finds each promise's first payment on or after its date (no
+    promise x payment product)."""
     if promises.empty:
         return pd.Series([], dtype=object, index=promises.index)
     stamp = pd.Timestamp(as_of)
     payments = ledger.payments
     payments = payments.loc[payments["paid_on"] <= stamp, ["customer_id", "paid_on"]]
-    pairs = promises[["customer_id", "event_date"]].reset_index(names="_row").merge(
-        payments, on="customer_id", how="left"
-    )
+    left = promises[["customer_id", "event_date"]].assign(_row=np.arange(len(promises)))
+    first_paid = pd.merge_asof(
+        left.sort_values("event_date", kind="stable"),
+        payments.sort_values("paid_on", kind="stable"),
+        left_on="event_date",
+        right_on="paid_on",
+        by="customer_id",
+        direction="forward",
+    ).sort_values("_row")["paid_on"]
     grace = pd.Timedelta(days=PROMISE_GRACE_DAYS)
-    paid_in_window = (pairs["paid_on"] >= pairs["event_date"]) & (
-        pairs["paid_on"] <= pairs["event_date"] + grace
-    )
-    kept = paid_in_window.groupby(pairs["_row"]).any().reindex(promises.index, fill_value=False)
-    window_open = promises["event_date"] + grace > stamp
-    out = np.where(kept.to_numpy(bool), "kept", np.where(window_open, "pending", "broken"))
+    deadline = promises["event_date"].to_numpy() + grace.to_timedelta64()
+    paid_on = first_paid.to_numpy()
+    kept = ~pd.isna(paid_on) & (paid_on <= deadline)
+    window_open = deadline > stamp.to_datetime64()
+    out = np.where(kept, "kept", np.where(window_open, "pending", "broken"))
     return pd.Series(out, index=promises.index, dtype=object)
 
 

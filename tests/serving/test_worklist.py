@@ -237,3 +237,28 @@ def test_the_portfolio_cache_is_bounded_and_evicts_expired_entries() -> None:
     assert cache.get(("v1", "2025-06-28"), lambda: "recomputed") == "recomputed"
     now["t"] = 61.0
     assert len(cache) == 0
+
+
+def test_the_grace_window_includes_its_last_day_and_not_the_next() -> None:
+    """Kept by a payment on d + 14 (PROMISE_GRACE_DAYS); broken when the first payment after
+    the promise comes on d + 15."""
+    ledger = normalize_ledger(
+        {
+            "invoices": pd.DataFrame(
+                {"invoice_id": ["X1"], "customer_id": ["X"], "issue_date": ["2025-01-01"],
+                 "due_date": ["2025-01-31"], "amount": [900.0], "currency": ["EUR"]}
+            ),
+            "payments": pd.DataFrame(
+                {"payment_id": ["P1", "P2"], "customer_id": ["X", "X"],
+                 "invoice_id": ["X1", "X1"], "paid_on": ["2025-05-16", "2025-06-15"],
+                 "amount": [100.0, 100.0]}
+            ),
+            "credit_events": pd.DataFrame(
+                {"event_id": ["E1", "E2"], "customer_id": ["X", "X"],
+                 "event_date": ["2025-05-01", "2025-06-01"],
+                 "event_type": ["promise_to_pay", "promise_to_pay"], "invoice_id": [None, None]}
+            ),
+        }
+    )
+    promises = ledger.credit_events
+    assert list(promise_status(ledger, promises, as_of=AS_OF)) == ["broken", "kept"]
