@@ -117,6 +117,40 @@ def risk_direction_violations(
     return found
 
 
+def probe_applications(
+    bundle: CreditRiskBundle, *, as_of: str, rows: int = 12, seed: int = 0
+) -> pd.DataFrame:
+    """Seeded applicant rows spread inside the bundle's training ranges (known countries and
+    industries, two missing bureau scores): the base rows the gate's direction check moves."""
+    spec = bundle.customer_spec
+    rng = np.random.default_rng(seed)
+
+    def inside(feature: str, fallback: tuple[float, float]) -> np.ndarray:
+        low, high = spec.training_range(feature) or fallback
+        return rng.uniform(low + 0.1 * (high - low), high - 0.1 * (high - low), rows)
+
+    def levels(feature: str) -> list[str | None]:
+        known = list(spec.categories.get(feature, ()))
+        return [str(v) for v in rng.choice(known, rows)] if known else [None] * rows
+
+    day = pd.Timestamp(as_of).normalize()
+    ages = np.round(inside("company_age_years", (1.0, 30.0)) * DAYS_PER_YEAR)
+    score = inside("external_score", (1.0, 99.0))
+    score[: min(2, rows)] = np.nan
+    limit = inside("credit_limit", (1_000.0, 100_000.0))
+    return pd.DataFrame({
+        "country": levels("country"),
+        "industry": levels("industry"),
+        "founded_on": [(day - pd.Timedelta(days=int(d))).strftime("%Y-%m-%d") for d in ages],
+        "annual_revenue": inside("annual_revenue", (1e5, 1e7)),
+        "external_score": score,
+        "payment_terms_days": inside("payment_terms_days", (30.0, 30.0)).round(),
+        "requested_limit": limit,
+        "expected_monthly_sales": limit / 3,
+        "as_of": str(day.date()),
+    })
+
+
 def invariance_violations(
     bundle: CreditRiskBundle, applications: pd.DataFrame, *, column: str = "external_reference"
 ) -> list[int]:

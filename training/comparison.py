@@ -24,6 +24,7 @@ from mlflow.exceptions import MlflowException
 
 from creditrisk.training import tracking
 from creditrisk.training.errors import TrainingError
+from creditrisk.training.evaluation import events_shortfall, not_enough_events
 from creditrisk.training.plots import calibration_figure, figure_png, roc_figure
 
 KEY_METRIC_SUFFIXES = ("roc_auc", "ece", "brier", "mae_days")
@@ -250,10 +251,19 @@ def metrics_table(
 ) -> pd.DataFrame:
     """Rows = metric names (all metrics of any run, or ``names``; a name with ``*``, ``?`` or
     ``[`` is a glob such as ``default_test_*``), columns = runs; with two runs a
-    ``difference`` column (second - first)."""
-    available = sorted({name for values in metrics_by_run.values() for name in values})
+    ``difference`` column (second - first).
+
+    A segment metric left out of a run for too few events (only ``<segment>_events`` was
+    logged) is shown as "not enough events (n)", never as a number; such a segment's ROC AUC
+    row appears even when no run has a number for it.
+    """
+    available = sorted(
+        {name for values in metrics_by_run.values() for name in values}
+        | {key[: -len("events")] + "roc_auc" for values in metrics_by_run.values()
+           for key in values if key.endswith("_events")}
+    )
     chosen = available if names is None else select_names(available, names)
-    table = pd.DataFrame(
+    numbers = pd.DataFrame(
         {
             label: [values.get(name, np.nan) for name in chosen]
             for label, values in metrics_by_run.items()
@@ -261,8 +271,19 @@ def metrics_table(
         index=pd.Index(chosen, name="metric"),
         dtype="float64",
     )
+    shortfalls = {
+        (name, label): events
+        for label, values in metrics_by_run.items()
+        for name in chosen
+        if (events := events_shortfall(values, name)) is not None
+    }
+    table: pd.DataFrame = numbers
+    if shortfalls:
+        table = numbers.astype(object)
+        for (name, label), events in shortfalls.items():
+            table.loc[name, label] = not_enough_events(events)
     if table.shape[1] == 2:
-        table["difference"] = table.iloc[:, 1] - table.iloc[:, 0]
+        table["difference"] = numbers.iloc[:, 1] - numbers.iloc[:, 0]
     return table
 
 

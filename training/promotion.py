@@ -6,8 +6,18 @@ run), with the same scoring code, so the comparison is like for like even when t
 was trained on newer data. Scoring is pluggable: ``promote`` takes a ``score_fn`` that turns a
 model version and a frame into probabilities (the CLI passes the pyfunc-bundle scorer).
 
+Beyond the pooled metrics the gate checks what matters to the users of the model:
+
+* **per segment** - on frames that mark applicants (``is_applicant``), the ROC AUC of the
+  applicants and of the existing customers separately may not drop beyond ``max_auc_drop``
+  (a better pooled AUC can hide a worse applicant model); a segment with fewer than
+  ``min_segment_events`` events is recorded as "not enough events (n)" and not judged;
+* **declared risk directions** - with a ``behaviour_fn`` (the CLI passes
+  :func:`training.scoring.direction_violations`), a challenger whose PD rises when an
+  applicant input moves the way the catalog declares safe is refused.
+
 Every decision, accepted or refused, is recorded (who, when, from which version to which,
-the evidence). The aliases move only when the gate passes.
+the evidence with every check). The aliases move only when the gate passes.
 """
 
 from __future__ import annotations
@@ -23,13 +33,24 @@ import pandas as pd
 
 from creditrisk.training import tracking
 from creditrisk.training.errors import TrainingError
-from creditrisk.training.evaluation import DEFAULT_ECE_BINS, binary_metrics, outcome_array
+from creditrisk.training.evaluation import (
+    DEFAULT_ECE_BINS,
+    MIN_EVENTS,
+    binary_metrics,
+    not_enough_events,
+    outcome_array,
+)
 from creditrisk.training.tracking import ModelVersionRef
 
 DEFAULT_GATE_FRAMES = ("default_test",)
 
 # score_fn(model version, evaluation frame name, frame) -> probability per row of the frame
 ScoreFn = Callable[[ModelVersionRef, str, pd.DataFrame], np.ndarray]
+# behaviour_fn(model version) -> descriptions of its declared-direction violations ([] = none)
+BehaviourFn = Callable[[ModelVersionRef], Sequence[str]]
+SEGMENT_COLUMN = "is_applicant"
+SEGMENTS = (("applicants", True), ("existing", False))
+MAX_VIOLATIONS_IN_EVIDENCE = 10
 
 
 class PromotionError(TrainingError, RuntimeError):
@@ -50,12 +71,18 @@ class GateMargins:
     max_ece_increase: float = 0.002
     max_brier_increase: float = 0.001
     ece_bins: int = DEFAULT_ECE_BINS
+    min_segment_events: int = MIN_EVENTS
+    """A segment (applicants, existing customers) is judged only with this many events."""
 
     def __post_init__(self) -> None:
         for name in ("max_auc_drop", "max_ece_increase", "max_brier_increase"):
             value = getattr(self, name)
             if not (math.isfinite(value) and value >= 0):
                 raise ValueError(f"margin {name} must be a finite number >= 0, got {value!r}")
+        if self.min_segment_events < 1:
+            raise ValueError(
+                f"min_segment_events must be at least 1, got {self.min_segment_events!r}"
+            )
 
 
 @dataclass(frozen=True)
@@ -69,8 +96,13 @@ class GateCheck:
     allowed: float
     higher_is_better: bool
     passed: bool
+    note: str = ""
+    """Why a check was not judged (e.g. "not enough events (12)") or what it found."""
 
     def describe(self) -> str:
+        if self.note:
+            verdict = "ok" if self.passed else "REFUSED"
+            return f"{self.metric}: {self.note} {verdict}"
         sign = ">=" if self.higher_is_better else "<="
         verdict = "ok" if self.passed else "WORSE"
         return (
@@ -150,7 +182,55 @@ def evaluate_gate(
                 passed=bool(ok) and not math.isnan(value) and not math.isnan(allowed),
             )
         )
+    if SEGMENT_COLUMN in champion_frame.columns:
+        checks += segment_checks(
+            y, champion_frame[SEGMENT_COLUMN].to_numpy(dtype=bool),
+            np.asarray(challenger_scores, dtype=np.float64),
+            np.asarray(champion_scores, dtype=np.float64), margins, prefix=prefix,
+        )
     return _decide(tuple(checks), len(y), champion, challenger, prefix)
+
+
+def segment_checks(
+    y: np.ndarray,
+    is_applicant: np.ndarray,
+    challenger_scores: np.ndarray,
+    champion_scores: np.ndarray,
+    margins: GateMargins,
+    *,
+    prefix: str = "",
+) -> list[GateCheck]:
+    """ROC AUC per segment (applicants, existing customers): may drop by at most
+    ``max_auc_drop``; a segment with fewer than ``min_segment_events`` events is recorded as
+    not judged."""
+    checks = []
+    for name, flag in SEGMENTS:
+        rows = is_applicant == flag
+        events = int(y[rows].sum())
+        metric = f"{prefix}{name}.roc_auc"
+        if events < margins.min_segment_events:
+            checks.append(GateCheck(metric, math.nan, math.nan, math.nan, True, True,
+                                    note=f"{not_enough_events(events)}, not judged"))
+            continue
+        champion = binary_metrics(y[rows], champion_scores[rows])["roc_auc"]
+        challenger = binary_metrics(y[rows], challenger_scores[rows])["roc_auc"]
+        allowed = champion - margins.max_auc_drop
+        checks.append(GateCheck(metric, champion, challenger, allowed, True,
+                                bool(challenger >= allowed) and not math.isnan(challenger)))
+    return checks
+
+
+def direction_check(
+    champion_violations: Sequence[str], challenger_violations: Sequence[str]
+) -> GateCheck:
+    """Refuses a challenger whose PD rises when an applicant input moves the declared safe
+    way (any violation fails; the champion's count is shown for reference)."""
+    found = len(challenger_violations)
+    shown = "; ".join(challenger_violations[:MAX_VIOLATIONS_IN_EVIDENCE])
+    note = (f"{found} violation(s) of declared risk directions: {shown}" if found
+            else "no violation of declared risk directions")
+    return GateCheck("applicants.risk_direction_violations", float(len(champion_violations)),
+                     float(found), 0.0, False, found == 0, note=note)
 
 
 def _decide(
@@ -209,13 +289,16 @@ def promote(
     now: datetime,
     margins: GateMargins | None = None,
     frames: Sequence[str] = DEFAULT_GATE_FRAMES,
+    behaviour_fn: BehaviourFn | None = None,
 ) -> PromotionOutcome:
     """Run the gate for ``challenger_version`` (default: the version aliased ``challenger``)
     against the current champion, move the aliases if it passes, record the decision.
 
     - No champion yet: the challenger becomes champion (evidence notes there was no gate).
     - Otherwise, for each evaluation frame name in ``frames`` logged by the champion's run,
-      both versions score those rows with ``score_fn``; the gate compares them with ``margins``.
+      both versions score those rows with ``score_fn``; the gate compares them with ``margins``
+      (pooled, and per segment where the frame marks applicants).
+    - ``behaviour_fn`` given: the challenger must break no declared risk direction.
     - Passed: alias ``champion`` -> challenger, ``previous`` -> the old champion, and the
       ``challenger`` alias is removed if it pointed at the promoted version.
     - Refused: aliases untouched. Both outcomes are recorded by ``tracking.record_promotion``.
@@ -237,11 +320,19 @@ def promote(
             passed=True,
             checks=(),
             summary=f"first champion: {model_name!r} had no champion, version "
-            f"{challenger.version} promoted without a comparison",
+            f"{challenger.version} judged without a comparison",
         )
     else:
         decision, rescoring = _gate(champion, challenger, score_fn, gate_margins, frames)
         evidence["frames"] = rescoring
+    if behaviour_fn is not None:
+        check = direction_check(behaviour_fn(champion) if champion else (),
+                                behaviour_fn(challenger))
+        summary = ("declared risk directions hold" if check.passed
+                   else "challenger breaks declared risk directions on applicant inputs")
+        decision = combine([decision, GateDecision(check.passed, (check,), summary)])
+    else:
+        evidence["risk_directions"] = "not checked (no behaviour_fn given)"
     evidence |= decision.evidence()
     if decision.passed:
         _move_aliases(model_name, champion, challenger)

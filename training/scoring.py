@@ -1,4 +1,5 @@
-"""Re-scoring logged evaluation frames with a registered bundle (for the promotion gate)."""
+"""What the promotion gate needs from a registered bundle: its scores on a logged evaluation
+frame, and its declared-direction violations on applicant inputs."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import mlflow.pyfunc
 import numpy as np
 import pandas as pd
 
+from creditrisk.models.behaviour import probe_applications, risk_direction_violations
 from creditrisk.models.bundle import CreditRiskBundle
 from creditrisk.training.tracking import ModelVersionRef
 
@@ -33,3 +35,13 @@ def score_evaluation_frame(
     if frame_name.startswith("late"):
         return bundle.late_model.predict_proba(bundle.invoice_spec.encode(frame))
     raise ValueError(f"no scorer for evaluation frame {frame_name!r}")
+
+
+def direction_violations(version: ModelVersionRef) -> list[str]:
+    """The promotion gate's behaviour check: every declared-direction violation of
+    ``version``'s applicant scoring on seeded probe applications inside its training ranges,
+    as sentences (empty when every declared direction holds)."""
+    bundle = load_registered_bundle(version.uri)
+    as_of = str(bundle.metadata.get("data_end", "2025-01-01"))
+    found = risk_direction_violations(bundle, probe_applications(bundle, as_of=as_of))
+    return [violation.describe() for violation in found]

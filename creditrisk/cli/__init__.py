@@ -11,7 +11,7 @@ from creditrisk.cli import runs as runs_commands
 from creditrisk.cli import serve as serve_command
 from creditrisk.cli import synthetic as synthetic_command
 from creditrisk.cli import train as train_commands
-from creditrisk.training.scoring import score_evaluation_frame
+from creditrisk.training.scoring import direction_violations, score_evaluation_frame
 
 app = typer.Typer(
     name="creditrisk",
@@ -24,7 +24,9 @@ app.add_typer(ledger_commands.app, name="ledger")
 app.add_typer(features_commands.app, name="features")
 app.command("train")(train_commands.train)
 app.add_typer(runs_commands.app, name="runs")
-app.command("promote")(runs_commands.make_promote_command(score_evaluation_frame))
+app.command("promote")(
+    runs_commands.make_promote_command(score_evaluation_frame, direction_violations)
+)
 app.add_typer(keys_commands.app, name="keys")
 app.command("serve")(serve_command.serve)
 

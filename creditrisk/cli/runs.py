@@ -2,7 +2,9 @@
 of MLflow.
 
 ``promote`` needs a scorer (how a registered version turns an evaluation frame into
-probabilities); the CLI root builds the command with ``make_promote_command(scorer)``.
+probabilities) and optionally a behaviour check (declared risk directions); the CLI root
+builds the command with ``make_promote_command(scorer, behaviour)``. Every deliberate
+training error (:class:`training.errors.TrainingError`) becomes a message without a traceback.
 """
 
 from __future__ import annotations
@@ -22,17 +24,17 @@ from rich.text import Text
 from creditrisk.cli import settings
 from creditrisk.training import tracking
 from creditrisk.training.comparison import (
-    ComparisonError,
     compare_runs,
     describe,
     list_runs,
     promotion_history,
     write_html_report,
 )
+from creditrisk.training.errors import TrainingError
 from creditrisk.training.promotion import (
     DEFAULT_GATE_FRAMES,
+    BehaviourFn,
     GateMargins,
-    PromotionError,
     ScoreFn,
     promote,
 )
@@ -86,7 +88,7 @@ def list_command(
     tracking.configure(settings.tracking_uri(tracking_uri))
     try:
         runs = list_runs(experiment, metrics=metric, max_runs=limit)
-    except ComparisonError as exc:
+    except TrainingError as exc:
         errors.print(str(exc), style="red", markup=False)
         raise typer.Exit(code=1) from exc
     if runs.empty:
@@ -112,7 +114,7 @@ def compare_command(
     tracking.configure(settings.tracking_uri(tracking_uri))
     try:
         result = compare_runs(run_ids, metrics=metric)
-    except ComparisonError as exc:
+    except TrainingError as exc:
         errors.print(str(exc), style="red", markup=False)
         raise typer.Exit(code=1) from exc
     labels = result.runs.set_index("label")[["run_id", "start_time", "status", "model_version"]]
@@ -145,9 +147,11 @@ def promotions_command(
     console.print(_table(history, title="promotions"))
 
 
-def make_promote_command(score_fn: ScoreFn) -> Callable[..., None]:
-    """The ``promote`` command bound to a scorer: register it with
-    ``app.command("promote")(make_promote_command(scorer))``."""
+def make_promote_command(
+    score_fn: ScoreFn, behaviour_fn: BehaviourFn | None = None
+) -> Callable[..., None]:
+    """The ``promote`` command bound to a scorer (and a declared-direction check): register it
+    with ``app.command("promote")(make_promote_command(scorer, behaviour))``."""
 
     def promote_command(
         model_name: Annotated[
@@ -169,6 +173,10 @@ def make_promote_command(score_fn: ScoreFn) -> Callable[..., None]:
         max_brier_increase: Annotated[
             float, typer.Option(help="Brier score may rise by at most this much.")
         ] = GateMargins.max_brier_increase,
+        min_segment_events: Annotated[
+            int,
+            typer.Option(help="Judge a segment (applicants, existing) only with this many events."),
+        ] = GateMargins.min_segment_events,
         frame: Annotated[
             list[str] | None,
             typer.Option("--frame", help="Champion's evaluation frame(s) to judge on (repeat)."),
@@ -191,10 +199,12 @@ def make_promote_command(score_fn: ScoreFn) -> Callable[..., None]:
                     max_auc_drop=max_auc_drop,
                     max_ece_increase=max_ece_increase,
                     max_brier_increase=max_brier_increase,
+                    min_segment_events=min_segment_events,
                 ),
                 frames=tuple(frame or DEFAULT_GATE_FRAMES),
+                behaviour_fn=behaviour_fn,
             )
-        except (PromotionError, ValueError) as exc:
+        except (TrainingError, ValueError) as exc:
             errors.print(str(exc), style="red", markup=False)
             raise typer.Exit(code=2) from exc
         for check in outcome.decision.checks:

@@ -16,9 +16,12 @@ from creditrisk.ledger.database import ledger_max_date, make_engine, read_ledger
 from creditrisk.models.policy import Policy
 from creditrisk.training import tracking
 from creditrisk.training.config import TrainingConfig
+from creditrisk.training.errors import TrainingError
+from creditrisk.training.evaluation import events_shortfall, not_enough_events
 from creditrisk.training.pipeline import run_training
 
 console = Console()
+errors = Console(stderr=True)
 
 STEPS_FULL = 6
 STEPS_LATE_ONLY = 3
@@ -35,7 +38,8 @@ HEADLINE = (
     "default_test_roc_auc", "default_test_oracle_roc_auc", "default_test_roc_auc_gap",
     "default_test_gini", "default_test_ks", "default_test_pr_auc", "default_test_brier",
     "default_test_ece", "default_test_scorecard_roc_auc", "default_test_applicants_roc_auc",
-    "default_test_existing_roc_auc", "late_test_roc_auc", "late_test_oracle_roc_auc",
+    "default_test_existing_roc_auc", "default_test_scorecard_applicants_roc_auc",
+    "default_test_scorecard_existing_roc_auc", "late_test_roc_auc", "late_test_oracle_roc_auc",
     "late_test_roc_auc_gap", "late_test_naive_prior_share_roc_auc", "late_test_ece",
     "late_test_days_late_mae", "late_test_days_late_mae_mean_baseline",
     "late_test_days_coverage",
@@ -107,8 +111,13 @@ def train(
             bar.update(task, advance=1, description=step)
 
         bar.update(task, description="starting")
-        result = run_training(ledger, config=config, data_end=end, policy=policy,
-                              truth=truth_frames, run_name=run_name, progress=progress)
+        try:
+            result = run_training(ledger, config=config, data_end=end, policy=policy,
+                                  truth=truth_frames, run_name=run_name, progress=progress)
+        except TrainingError as exc:  # the edge: a clear message, no traceback
+            bar.stop()
+            errors.print(f"training failed: {exc}", style="red", markup=False)
+            raise typer.Exit(code=2) from exc
         bar.update(task, completed=steps, description="done")
     print_result(result.metrics)
     console.print(f"run [bold]{result.run_id}[/bold]")
@@ -126,8 +135,13 @@ def print_result(metrics: dict[str, float]) -> None:
     table.add_column("metric")
     table.add_column("value", justify="right")
     for name in HEADLINE:
-        if name in metrics:
-            table.add_row(name, f"{metrics[name]:.4f}")
+        shortfall = events_shortfall(metrics, name)
+        if shortfall is not None:
+            table.add_row(name, not_enough_events(shortfall))
+        elif name in metrics:
+            interval = (metrics.get(f"{name}_low"), metrics.get(f"{name}_high"))
+            extra = f" [{interval[0]:.3f}, {interval[1]:.3f}]" if None not in interval else ""
+            table.add_row(name, f"{metrics[name]:.4f}{extra}")
     console.print(table)
     for name, bar, check in ACCEPTANCE:
         if name in metrics:

@@ -5,15 +5,17 @@ same answer, and an input outside the training range is refused, naming field an
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 
 import numpy as np
 import pandas as pd
 import pytest
+from mlflow import MlflowClient
 
 from creditrisk.models.applicant_inputs import ApplicantInputOutOfRange
 from creditrisk.models.behaviour import (
     invariance_violations,
+    probe_applications,
     repeatability_violations,
     risk_direction_violations,
 )
@@ -21,9 +23,12 @@ from creditrisk.models.bundle import CreditRiskBundle
 from creditrisk.models.estimators import QuantileRegressors
 from creditrisk.models.policy import Policy
 from creditrisk.synthetic.generator import generate_ledger
+from creditrisk.training import tracking
 from creditrisk.training.config import DefaultModelConfig
 from creditrisk.training.datasets import build_snapshot_set
 from creditrisk.training.fitting import DefaultFit, fit_default_model
+from creditrisk.training.promotion import GateMargins, promote
+from creditrisk.training.tracking import ModelVersionRef
 
 END = date(2025, 6, 30)
 SMALL = DefaultModelConfig(holdout_months=4, num_boost_round=120,
@@ -151,3 +156,78 @@ def test_scorecard_is_a_credible_challenger(fits) -> None:  # type: ignore[no-un
     print(f"default_test_roc_auc lightgbm {lgbm:.4f} scorecard {card:.4f}")
     assert card > 0.7
     assert card > lgbm - 0.05
+
+
+class BureauScoreBackwards:
+    """A challenger that breaks a declared direction: the trained model's log-odds plus
+    0.05 per bureau-score point, so a better score raises the PD (the issue's logistic case)."""
+
+    def __init__(self, base: DefaultFit) -> None:
+        self.base = base.model
+        self.column = base.spec.names.index("external_score")
+
+    def _extra(self, X: np.ndarray) -> np.ndarray:
+        return 0.05 * np.nan_to_num(X[:, self.column] - 50.0)
+
+    def predict_proba(self, X: np.ndarray) -> np.ndarray:
+        p = np.clip(self.base.predict_proba(X), 1e-9, 1 - 1e-9)
+        return 1 / (1 + np.exp(-(np.log(p / (1 - p)) + self._extra(X))))
+
+    def contributions(self, X: np.ndarray) -> np.ndarray:
+        out = np.array(self.base.contributions(X))
+        out[:, self.column] += self._extra(X)
+        return out
+
+    def importance_gain(self) -> dict[str, float]:
+        return self.base.importance_gain()
+
+
+def test_direction_check_catches_a_model_whose_pd_rises_with_the_bureau_score(fits) -> None:  # type: ignore[no-untyped-def]
+    """Negative control of the behaviour check."""
+    fit = fits["lightgbm"]
+    bundle = bundle_of(fit)
+    bundle.default_model = BureauScoreBackwards(fit)
+    violations = risk_direction_violations(bundle, applications(fit))
+    assert violations
+    assert {v.field for v in violations} == {"external_score"}
+    assert "external_score: higher is declared safer" in violations[0].describe()
+
+
+def test_gate_refuses_a_trained_challenger_that_breaks_a_declared_direction(  # type: ignore[no-untyped-def]
+    fits, tmp_path
+) -> None:
+    fit = fits["lightgbm"]
+    bundles = {"champion": bundle_of(fit), "challenger": bundle_of(fit)}
+    bundles["challenger"].default_model = BureauScoreBackwards(fit)
+    tracking.configure(f"sqlite:///{tmp_path / 'mlflow.db'}")
+    client = MlflowClient()
+    client.create_registered_model("directions")
+    for role in ("champion", "challenger"):
+        with tracking.training_run("directions", role) as run_id:
+            tracking.log_evaluation_frame("default_test", fit.test)
+        version = client.create_model_version("directions", source=f"runs:/{run_id}/bundle",
+                                              run_id=run_id, tags={"role": role})
+        tracking.set_alias("directions", role, str(version.version))
+
+    def score(version: ModelVersionRef, name: str, frame: pd.DataFrame) -> np.ndarray:
+        return bundles[version.tags["role"]].predict_pd_12m(frame)
+
+    def behaviour(version: ModelVersionRef) -> list[str]:
+        bundle = bundles[version.tags["role"]]
+        probe = probe_applications(bundle, as_of=str(END))
+        return [v.describe() for v in risk_direction_violations(bundle, probe)]
+
+    lenient = GateMargins(max_auc_drop=1.0, max_ece_increase=1.0, max_brier_increase=1.0)
+    outcome = promote("directions", score_fn=score, behaviour_fn=behaviour, actor="test",
+                      now=datetime(2025, 7, 1, tzinfo=UTC), margins=lenient)
+    assert not outcome.passed
+    evidence = tracking.promotion_evidence(outcome.record_run_id)["evidence"]
+    checks = {c["metric"]: c for c in evidence["checks"]}
+    direction = checks["applicants.risk_direction_violations"]
+    print(direction["note"][:300])
+    assert direction["passed"] is False
+    assert direction["champion"] == 0
+    assert direction["challenger"] > 0
+    assert "external_score" in direction["note"]
+    assert all(c["passed"] for name, c in checks.items() if name != direction["metric"])
+    assert tracking.alias_version("directions", "champion").tags["role"] == "champion"

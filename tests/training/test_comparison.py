@@ -22,6 +22,7 @@ from creditrisk.training.comparison import (
     config_differences,
     key_metrics,
     list_runs,
+    metrics_table,
     resolve_run_id,
     write_html_report,
 )
@@ -205,3 +206,19 @@ def test_cli_list_shows_the_runs(two_runs: tuple[str, str, str]) -> None:
         runs_cli.app, ["list", "--experiment", "nope", "--tracking-uri", uri]
     )
     assert missing.exit_code == 1
+
+
+def test_segment_metric_on_too_few_events_shows_the_count_not_a_number() -> None:
+    table = metrics_table(
+        {
+            "old": {"default_test_roc_auc": 0.8, "default_test_applicants_events": 7.0},
+            "new": {"default_test_roc_auc": 0.82, "default_test_applicants_events": 31.0,
+                    "default_test_applicants_roc_auc": 0.71},
+        }
+    )
+    row = table.loc["default_test_applicants_roc_auc"]
+    assert row["old"] == "not enough events (7)"
+    assert row["new"] == pytest.approx(0.71)
+    assert np.isnan(row["difference"])
+    only_few = metrics_table({"a": {"default_test_applicants_events": 3.0}})
+    assert only_few.loc["default_test_applicants_roc_auc", "a"] == "not enough events (3)"

@@ -18,7 +18,11 @@ from creditrisk.training import tracking
 from creditrisk.training.config import DefaultModelConfig, LateModelConfig, TrainingConfig
 from creditrisk.training.pipeline import example_applications, run_training
 from creditrisk.training.promotion import promote
-from creditrisk.training.scoring import load_registered_bundle, score_evaluation_frame
+from creditrisk.training.scoring import (
+    direction_violations,
+    load_registered_bundle,
+    score_evaluation_frame,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -69,8 +73,12 @@ def test_run_logs_metrics_with_oracle_and_registers_a_challenger(trained) -> Non
 def test_first_promotion_makes_the_challenger_champion_and_bundle_scores(trained) -> None:  # type: ignore[no-untyped-def]
     config, result, _ = trained
     outcome = promote(config.model_name, score_fn=score_evaluation_frame, actor="test",
-                      now=pd.Timestamp("2025-07-01", tz="UTC").to_pydatetime())
-    assert outcome.passed
+                      now=pd.Timestamp("2025-07-01", tz="UTC").to_pydatetime(),
+                      behaviour_fn=direction_violations)
+    assert outcome.passed, outcome.decision.summary
+    direction = outcome.decision.checks[-1]
+    assert direction.metric == "applicants.risk_direction_violations"
+    assert direction.challenger == 0
     assert tracking.alias_version(config.model_name, "champion").version == result.version
     bundle = load_registered_bundle(f"models:/{config.model_name}/{result.version}")
     scored = bundle.score_applications(example_applications(pd.Timestamp(END)))

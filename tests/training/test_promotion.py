@@ -264,3 +264,48 @@ def test_cli_promote_exit_code_tells_refusal_from_promotion(store: str, tmp_path
     assert history.exit_code == 0, history.output
     assert "refused" in history.output
     assert "promoted" in history.output
+
+
+# --------------------------------------------------------------------------- segments
+
+
+def segmented_frame() -> pd.DataFrame:
+    """The out-of-time frame with every sixth row an applicant (44 applicant events)."""
+    frame = out_of_time_frame()
+    return frame.assign(is_applicant=np.arange(len(frame)) % 6 == 0)
+
+
+def test_gate_refuses_a_challenger_worse_on_applicants_although_better_pooled() -> None:
+    """Per-segment check: a better pooled AUC must not hide a worse applicant model."""
+    frame = segmented_frame()
+    x = frame["x"].to_numpy()
+    applicants = frame["is_applicant"].to_numpy()
+    champion = np.clip(x * np.exp(np.random.default_rng(9).normal(0, 1.2, len(x))), 0, 1)
+    challenger = x.copy()  # sharp on existing customers, shuffled (useless) on applicants
+    challenger[applicants] = x[np.random.default_rng(4).permutation(np.flatnonzero(applicants))]
+    lenient = GateMargins(max_ece_increase=1.0, max_brier_increase=1.0)
+    decision = evaluate_gate(frame, challenger, champion, lenient, label="default_test")
+    checks = {check.metric: check for check in decision.checks}
+    assert checks["default_test.roc_auc"].passed  # pooled: the challenger is better
+    assert checks["default_test.roc_auc"].challenger > checks["default_test.roc_auc"].champion
+    assert checks["default_test.existing.roc_auc"].passed
+    assert not checks["default_test.applicants.roc_auc"].passed
+    assert not decision.passed
+    recorded = {c["metric"]: c for c in decision.evidence()["checks"]}
+    assert recorded["default_test.applicants.roc_auc"]["passed"] is False
+
+
+def test_segment_with_too_few_events_is_recorded_but_not_judged() -> None:
+    frame = segmented_frame()
+    applicants = frame["is_applicant"].to_numpy()
+    decision = evaluate_gate(frame, frame["x"], frame["x"],
+                             GateMargins(min_segment_events=45))  # 44 applicant events
+    checks = {check.metric: check for check in decision.checks}
+    skipped = checks["applicants.roc_auc"]
+    assert skipped.passed
+    assert skipped.note == "not enough events (44), not judged"
+    assert "not enough events (44)" in skipped.describe()
+    assert int(frame.loc[applicants, "y_true"].sum()) == 44
+    assert not np.isnan(checks["existing.roc_auc"].challenger)
+    with pytest.raises(ValueError, match="min_segment_events must be at least 1"):
+        GateMargins(min_segment_events=0)
