@@ -549,3 +549,41 @@ def test_model_swap_under_concurrent_load_fails_no_request(
     assert len({r["ref"] for r in results}) >= 3, "the model never moved during the load"
     assert reloads
     assert set(reloads) == {200}
+
+
+def unmapped_errors(module: Any) -> list[str]:
+    """Domain error classes of ``module`` that would fall through to the generic 500."""
+    from creditrisk.serving.api.errors import status_of
+    from creditrisk.serving.errors import ServingError
+
+    return sorted(
+        cls.__name__
+        for cls in vars(module).values()
+        if isinstance(cls, type) and issubclass(cls, ServingError) and cls is not ServingError
+        and status_of(cls.__new__(cls))[0] == 500
+    )
+
+
+def test_every_domain_error_has_its_http_status_in_the_one_mapping() -> None:
+    from creditrisk.serving import errors
+
+    assert unmapped_errors(errors) == []
+
+
+def test_the_mapping_check_catches_an_unmapped_error_and_subclasses_inherit() -> None:
+    """Negative control: a new direct subclass of the base is caught; a subclass of a mapped
+    family takes the family's status."""
+    import types
+
+    from creditrisk.serving.api.errors import status_of
+    from creditrisk.serving.errors import NotFound, ServingError
+
+    class QuotaExceeded(ServingError):
+        pass
+
+    class InvoiceNotFound(NotFound):
+        pass
+
+    fake = types.SimpleNamespace(QuotaExceeded=QuotaExceeded, InvoiceNotFound=InvoiceNotFound)
+    assert unmapped_errors(fake) == ["QuotaExceeded"]
+    assert status_of(InvoiceNotFound("invoice 7 is not in the ledger")) == (404, "not_found")
