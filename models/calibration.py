@@ -21,7 +21,7 @@ _EPS = 1e-6
 
 def _logit(p: np.ndarray) -> np.ndarray:
     clipped = np.clip(p, _EPS, 1 - _EPS)
-    return np.log(clipped / (1 - clipped))
+    return np.asarray(np.log(clipped / (1 - clipped)), dtype=np.float64)
 
 
 @dataclass(frozen=True)
@@ -42,7 +42,7 @@ class Calibrator:
             z = self.slope * _logit(p_raw) + self.intercept
             return 1.0 / (1.0 + np.exp(-z))
         out = np.interp(p_raw, self.x_thresholds, self.y_thresholds)
-        return np.clip(out, _EPS, 1 - _EPS)
+        return np.asarray(np.clip(out, _EPS, 1 - _EPS), dtype=np.float64)
 
 
 def fit_calibrator(p_raw: np.ndarray, y: np.ndarray, method: CalibrationMethod) -> Calibrator:

@@ -197,7 +197,7 @@ def resolve_run_id(run_id_or_prefix: str) -> str:
         raise ComparisonError(f"no run id starts with {run_id_or_prefix!r}")
     if len(matches) > 1:
         raise ComparisonError(f"run id prefix {run_id_or_prefix!r} is ambiguous: {matches}")
-    return matches[0]
+    return str(matches[0])
 
 
 def compare_runs(
@@ -330,8 +330,9 @@ def _load_curves(labels: Sequence[str], run_ids: Sequence[str]) -> dict[str, dic
 def _table_html(table: pd.DataFrame, *, index: bool = True) -> str:
     if table.empty:
         return '<p class="note">(none)</p>'
-    return table.to_html(
-        index=index, na_rep="—", float_format=lambda value: f"{value:.4f}", border=0
+    return str(
+        table.to_html(index=index, na_rep="—", float_format=lambda value: f"{value:.4f}",
+                      border=0)
     )
 
 
@@ -398,5 +399,5 @@ def describe(value: Any) -> str:
     if isinstance(value, float | np.floating):
         return f"{value:.4f}"
     if isinstance(value, pd.Timestamp):
-        return value.strftime("%Y-%m-%d %H:%M")
+        return str(value.strftime("%Y-%m-%d %H:%M"))
     return str(value)

@@ -162,7 +162,7 @@ def _default_figures(fit: DefaultFit) -> dict[str, Any]:
     y = t["y_true"].to_numpy()
     series = {"model": (y, t["score"].to_numpy())}
     if "baseline_score" in t and fit.baseline is not None:
-        series["logistic baseline"] = (y, t["baseline_score"].to_numpy())
+        series["WoE scorecard baseline"] = (y, t["baseline_score"].to_numpy())
     if "oracle" in t and t["oracle"].notna().all():
         series["oracle (generator truth)"] = (y, t["oracle"].to_numpy())
     gains = fit.model.importance_gain()

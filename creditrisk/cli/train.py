@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -27,7 +28,7 @@ STEPS_FULL = 6
 STEPS_LATE_ONLY = 3
 
 # (metric, threshold text, check) printed after training; the acceptance bars
-ACCEPTANCE = (
+ACCEPTANCE: tuple[tuple[str, str, Callable[[float], bool]], ...] = (
     ("default_test_roc_auc_gap", "<= 0.02 (default AUC within 0.02 of the oracle)",
      lambda v: v <= 0.02),
     ("default_test_ece", "< 0.01 (default model calibration)", lambda v: v < 0.01),
