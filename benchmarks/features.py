@@ -215,10 +215,21 @@ def one_customer(
     f["days_beyond_terms_weighted_365d"] = (
         float((beyond * done["amount"]).sum() / done["amount"].sum()) if len(done) else np.nan
     )
+    delay_mean_365d = mean_or_nan((done["settled"] - done["due_date"]).dt.days.astype(float))
+    f["payment_delay_mean_365d"] = delay_mean_365d
     f["days_beyond_terms_p90_365d"] = float(beyond.quantile(0.9)) if len(done) else np.nan
     recent = done["settled"] > window(90)
     before = ~recent & (done["settled"] > window(180))
     f["days_beyond_terms_trend_90d"] = mean_or_nan(beyond[recent]) - mean_or_nan(beyond[before])
+    # invoices that fell due in (t - 60, t]: delay to settlement, or to t while unpaid
+    dues = sales.assign(settled=settled.loc[sales.index])
+    dues = dues[(dues["due_date"] > window(60)) & (dues["due_date"] <= t)]
+    unpaid = dues["settled"].isna()
+    delay_due = (dues["settled"].fillna(t) - dues["due_date"]).dt.days.astype(float)
+    f["due_invoice_count_60d"] = float(len(dues))
+    f["unpaid_due_share_60d"] = float(unpaid.mean()) if len(dues) else np.nan
+    f["payment_delay_due_60d"] = mean_or_nan(delay_due)
+    f["payment_delay_shift_60d"] = mean_or_nan(delay_due) - delay_mean_365d
     sales_90 = f["invoiced_amount_90d"]
     f["dso_days"] = balance / sales_90 * 90 if sales_90 > 0 else np.nan  # type: ignore[operator]
     limit = row["credit_limit"]
