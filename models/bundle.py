@@ -25,7 +25,7 @@ from creditrisk.features.applicant import (
     applicant_features,
 )
 from creditrisk.features.default_status import DefaultDefinition
-from creditrisk.models.applicant_inputs import admit_frame, admit_record
+from creditrisk.models.applicant_inputs import admit_frame, admit_record, input_ranges
 from creditrisk.models.estimators import QuantileRegressors
 from creditrisk.models.open_invoice_model import OpenInvoiceModel
 from creditrisk.models.policy import Policy
@@ -257,6 +257,9 @@ class CreditRiskBundle:
             **self.metadata,
             "policy_version": self.policy.version,
             "default_definition": self.default_definition.to_dict(),
+            "applicant_input_ranges": {
+                field: list(bounds) for field, bounds in input_ranges(self.customer_spec).items()
+            },
             "customer_features": list(self.customer_spec.names),
             "invoice_features": list(self.invoice_spec.names),
         }

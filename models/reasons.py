@@ -2,9 +2,11 @@
 
 Two kinds of reason travel with every answer:
 
-* :class:`Reason` - a model factor from LightGBM's own SHAP contributions
-  (``Booster.predict(X, pred_contrib=True)``), told in the feature catalog's analyst language
-  with its direction ("increases risk" / "decreases risk");
+* :class:`Reason` - a model factor from the model's own additive log-odds contributions
+  (LightGBM's SHAP values, ``Booster.predict(X, pred_contrib=True)``; the WoE scorecard's
+  coefficient x WoE, :mod:`models.scorecard`), told in the feature catalog's analyst language
+  with its direction ("increases risk" / "decreases risk"); for an applicant only the features
+  an applicant has are eligible (:meth:`models.bundle.CreditRiskBundle.applicant_contributions`);
 * :class:`DecisionReason` - a policy rule that fired (a code and a sentence), see
   :mod:`models.policy`.
 

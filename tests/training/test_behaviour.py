@@ -107,6 +107,7 @@ def test_bureau_score_outside_training_range_is_refused_naming_field_and_range(f
         bundle.score_applications(bad)
     error = caught.value
     assert (error.field, error.low, error.high) == ("external_score", low, high)
+    assert bundle.describe()["applicant_input_ranges"]["external_score"] == [low, high]
     assert f"{low:g}" in str(caught.value)
     assert f"{high:g}" in str(caught.value)
     with pytest.raises(ApplicantInputOutOfRange, match="external_score"):
