@@ -22,6 +22,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from creditrisk.ledger.errors import LedgerContractError
+from creditrisk.ledger.errors import LedgerError as LedgerError  # callers import it here
+
 DATE_DTYPE: Any = "datetime64[ns]"
 ID_DTYPE: Any = "string"
 
@@ -88,10 +91,6 @@ TABLE_KEYS: dict[str, str] = {
 }
 
 
-class LedgerError(ValueError):
-    """The ledger breaks its contract; the message names table, column and value."""
-
-
 @dataclass(frozen=True)
 class Ledger:
     """Customers, invoices, payments and credit events as normalised DataFrames."""
@@ -135,7 +134,7 @@ def _coerce_column(series: pd.Series, kind: str, table: str, column: str) -> pd.
         else:  # pragma: no cover - table definitions are static
             raise AssertionError(kind)
     except (ValueError, TypeError) as exc:
-        raise LedgerError(f"{table}.{column}: cannot read as {kind}: {exc}") from exc
+        raise LedgerContractError(f"{table}.{column}: cannot read as {kind}: {exc}") from exc
     return out
 
 
@@ -157,7 +156,7 @@ def normalize_ledger(tables: Mapping[str, pd.DataFrame | None]) -> Ledger:
     Missing optional tables become empty; customers seen only in invoices are added with
     ``onboarded_on`` = their first invoice date; invoices without ``settled_date`` get it
     from their allocated payments (the date the paid total first reaches the amount).
-    Raises :class:`LedgerError` naming the table and column on a contract violation.
+    Raises :class:`LedgerContractError` naming the table and column on a contract violation.
     """
     frames: dict[str, pd.DataFrame] = {}
     for table in TABLE_COLUMNS:
@@ -168,23 +167,23 @@ def normalize_ledger(tables: Mapping[str, pd.DataFrame | None]) -> Ledger:
         ids = frames[table][key]
         if ids.isna().any():
             row = int(np.flatnonzero(ids.isna().to_numpy())[0])
-            raise LedgerError(f"{table}.{key}: missing id at row {row}")
+            raise LedgerContractError(f"{table}.{key}: missing id at row {row}")
         dup = ids.duplicated()
         if dup.any():
-            raise LedgerError(f"{table}.{key}: duplicate id {ids[dup].iloc[0]!r}")
+            raise LedgerContractError(f"{table}.{key}: duplicate id {ids[dup].iloc[0]!r}")
 
     invoices = frames["invoices"]
     bad_due = invoices["due_date"] < invoices["issue_date"]
     if bad_due.any():
         inv = invoices.loc[bad_due, "invoice_id"].iloc[0]
-        raise LedgerError(f"invoices.due_date: before issue_date for invoice {inv!r}")
+        raise LedgerContractError(f"invoices.due_date: before issue_date for invoice {inv!r}")
 
     customers = _add_inferred_customers(frames["customers"], invoices)
     invoices = _derive_settled_dates(invoices, frames["payments"])
     events = frames["credit_events"]
     unknown = ~events["event_type"].isin(CREDIT_EVENT_TYPES)
     if unknown.any():
-        raise LedgerError(
+        raise LedgerContractError(
             f"credit_events.event_type: unknown value {events.loc[unknown, 'event_type'].iloc[0]!r}"
             f" (expected one of {', '.join(CREDIT_EVENT_TYPES)})"
         )

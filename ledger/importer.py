@@ -22,8 +22,9 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import Connection, Engine
 
+from creditrisk.ledger.errors import ImportRejected, MappingError
 from creditrisk.ledger.frame import DATE_DTYPE, Ledger, normalize_ledger
-from creditrisk.ledger.mapping import LedgerMapping, MappingError, TableMapping
+from creditrisk.ledger.mapping import LedgerMapping, TableMapping
 from creditrisk.ledger.store import (
     DatabaseKeys,
     TableCounts,
@@ -46,14 +47,6 @@ REJECT_REASON_COLUMN = "reject_reason"
 
 FileProblem = tuple[str, Path, str, str, str]
 """(table, path, column, value, problem) for a problem with a whole file."""
-
-
-class ImportRejected(Exception):  # noqa: N818 - the name the domain uses
-    """Rows (or whole files) of the import are bad; nothing was written. Carries the report."""
-
-    def __init__(self, report: ImportReport) -> None:
-        super().__init__(f"import rejected, nothing was written: {report.summary()}")
-        self.report = report
 
 
 class ImportProgress(Protocol):

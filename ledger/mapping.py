@@ -27,6 +27,7 @@ import pandas as pd
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from creditrisk.ledger.errors import MappingError
 from creditrisk.ledger.frame import (
     CREDIT_EVENT_TYPES,
     DATE_DTYPE,
@@ -73,10 +74,6 @@ REQUIRED_COLUMNS: dict[str, frozenset[str]] = {
 """Ledger columns every row must have (``event_id`` is derived when it is not mapped)."""
 
 SHIPPED_MAPPINGS_PACKAGE = "creditrisk.ledger.mappings"
-
-
-class MappingError(ValueError):
-    """The mapping file is unreadable or invalid; the message names the mapping key."""
 
 
 def _nearest(word: str, choices: list[str]) -> str:

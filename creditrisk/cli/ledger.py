@@ -13,11 +13,12 @@ from rich.table import Table
 from sqlalchemy.exc import SQLAlchemyError
 
 from creditrisk.cli import settings
+from creditrisk.cli.import_report import report_table
 from creditrisk.ledger.database import make_engine, upgrade_database
-from creditrisk.ledger.frame import TABLE_COLUMNS, LedgerError
-from creditrisk.ledger.importer import ImportRejected, ImportResult, import_ledger
-from creditrisk.ledger.mapping import MappingError, load_mapping
-from creditrisk.ledger.validation import report_table
+from creditrisk.ledger.errors import ImportRejected, LedgerError, MappingError
+from creditrisk.ledger.frame import TABLE_COLUMNS
+from creditrisk.ledger.importer import ImportResult, import_ledger
+from creditrisk.ledger.mapping import load_mapping
 
 app = typer.Typer(
     help="The receivables ledger: schema, import, synthetic data.", no_args_is_help=True
