@@ -329,6 +329,26 @@ class FeatureOut(BaseModel):
     )
 
 
+class ApplicantInputOut(BaseModel):
+    """An applicant input's training range and what happens to a value outside it."""
+
+    field: str = Field(description="The application field (``founded_on`` for the age).")
+    feature: str = Field(description="The model feature it becomes.")
+    low: float
+    high: float
+    outside_range: Literal["refused", "held at the edge"] = Field(
+        description="refused: a 422 naming the field; held at the edge: scored as the nearest "
+        "value the model saw."
+    )
+
+
+class DefaultDefinitionOut(BaseModel):
+    """What "in default" means for this bundle (the definition its labels were built with)."""
+
+    days_past_due: int
+    event_types: list[str]
+
+
 class ModelOut(ModelVersions):
     """The bundle being served."""
 
@@ -337,6 +357,8 @@ class ModelOut(ModelVersions):
     training_metrics: dict[str, float]
     customer_features: list[FeatureOut]
     invoice_features: list[FeatureOut]
+    applicant_inputs: list[ApplicantInputOut]
+    default_definition: DefaultDefinitionOut
     metadata: dict[str, Any] = Field(
         description="What training recorded in the bundle (model kind, data end, headline "
         "metrics...)."

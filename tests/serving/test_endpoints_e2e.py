@@ -363,6 +363,17 @@ def test_model_info_names_version_run_metrics_and_features(
     assert features["late_share_365d"]["direction"] == 1
     assert features["late_share_365d"]["description"]
     assert body["invoice_features"]
+    inputs = {i["field"]: i for i in body["applicant_inputs"]}
+    spec = serving_world.champion.bundle.customer_spec
+    assert (inputs["external_score"]["low"], inputs["external_score"]["high"]) == (
+        spec.training_range("external_score")
+    )
+    assert inputs["external_score"]["outside_range"] == "refused"
+    assert inputs["founded_on"]["feature"] == "company_age_years"
+    definition = serving_world.champion.bundle.default_definition
+    assert body["default_definition"] == {
+        "days_past_due": definition.days_past_due, "event_types": list(definition.event_types)
+    }
 
 
 # --------------------------------------------------------------------------- failures

@@ -1,5 +1,8 @@
-"""The model resource: ``GET /v1/model`` (read) says which bundle is served, how it scored in
-training and its features; ``POST /v1/admin/reload`` (admin) re-resolves the alias now."""
+"""The model resource.
+
+``GET /v1/model`` (read) says which bundle is served, how it scored in training, its features,
+the applicant inputs' accepted ranges and its default definition; ``POST /v1/admin/reload``
+(admin) re-resolves the alias now."""
 
 from __future__ import annotations
 
@@ -10,6 +13,8 @@ from typing import Annotated, Any
 import orjson
 from fastapi import APIRouter, Query
 
+from creditrisk.features.applicant import FIELD_FEATURES
+from creditrisk.models.applicant_inputs import REFUSED_OUTSIDE_RANGE, input_ranges
 from creditrisk.models.spec import FeatureSpec
 from creditrisk.serving.api.dependencies import (
     AdminCaller,
@@ -19,7 +24,13 @@ from creditrisk.serving.api.dependencies import (
     ReadCaller,
     ServedDep,
 )
-from creditrisk.serving.api.schemas import FeatureOut, ModelOut, ReloadOut
+from creditrisk.serving.api.schemas import (
+    ApplicantInputOut,
+    DefaultDefinitionOut,
+    FeatureOut,
+    ModelOut,
+    ReloadOut,
+)
 from creditrisk.serving.decision_log import dumps_json
 from creditrisk.serving.model_holder import refresh_in_thread
 
@@ -35,6 +46,21 @@ def feature_list(spec: FeatureSpec) -> list[FeatureOut]:
         for name, description, direction in zip(
             spec.names, spec.descriptions, spec.monotone, strict=True
         )
+    ]
+
+
+def applicant_inputs(spec: FeatureSpec) -> list[ApplicantInputOut]:
+    """Each numeric applicant input's training range, and whether a value outside it is
+    refused (422) or held at the edge."""
+    return [
+        ApplicantInputOut(
+            field=field,
+            feature=FIELD_FEATURES[field],
+            low=low,
+            high=high,
+            outside_range="refused" if field in REFUSED_OUTSIDE_RANGE else "held at the edge",
+        )
+        for field, (low, high) in input_ranges(spec).items()
     ]
 
 
@@ -62,6 +88,11 @@ async def model_info(caller: ReadCaller, model: ModelDep, served: ServedDep) -> 
         training_metrics=dict(served.training_metrics),
         customer_features=feature_list(bundle.customer_spec),
         invoice_features=feature_list(bundle.invoice_spec),
+        applicant_inputs=applicant_inputs(bundle.customer_spec),
+        default_definition=DefaultDefinitionOut(
+            days_past_due=bundle.default_definition.days_past_due,
+            event_types=list(bundle.default_definition.event_types),
+        ),
         metadata=json_safe(bundle.metadata),
     )
 
