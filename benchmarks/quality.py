@@ -8,7 +8,7 @@ customer's own prior late share) and the mean-delay baseline for days late.
 
 Ends with one line of key=value figures.
 
-    .venv/bin/python benchmarks/quality.py [--customers 10000] [--skip-ibm]
+    .venv/bin/python benchmarks/quality.py [--customers 10000] [--seed 42] [--skip-ibm]
 """
 
 from __future__ import annotations
@@ -66,6 +66,12 @@ def synthetic(work: Path, customers: int, seed: int) -> dict[str, float]:
         "default_oracle_auc": m.get("default_test_oracle_roc_auc", float("nan")),
         "default_ece": m["default_test_ece"],
         "default_scorecard_auc": m["default_test_scorecard_roc_auc"],
+        "default_auc_gap": m.get("default_test_roc_auc_gap", float("nan")),
+        # applicants on every out-of-time onboarding snapshot (calibration and test halves)
+        "applicant_auc": m.get("default_oot_applicants_model_roc_auc", float("nan")),
+        "applicant_oracle_auc": m.get("default_oot_applicants_oracle_roc_auc", float("nan")),
+        "applicant_defaults": m.get("default_oot_applicants_events", float("nan")),
+        "applicant_rows": m.get("default_oot_applicants_n", float("nan")),
         "late_auc": m["late_test_roc_auc"],
         "late_oracle_auc": m.get("late_test_oracle_roc_auc", float("nan")),
         # invoices open at the test month-ends, predicted as of then (not-yet-due rows for

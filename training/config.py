@@ -27,6 +27,10 @@ class DefaultModelConfig(_Strict):
     calibration: Literal["platt", "isotonic", "none"] = "platt"
     lgbm_params: dict[str, Any] = Field(default_factory=dict)
     num_boost_round: int = Field(600, ge=10)
+    refit_all_training: bool = Field(
+        True,
+        description="After early stopping picks the rounds, refit on every training customer",
+    )
     scorecard_c: float = Field(
         1.0, gt=0, description="Inverse L2 strength of the scorecard's logistic regression"
     )

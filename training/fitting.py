@@ -76,8 +76,9 @@ def early_stopping_rows(
     one customer must never be on both sides: validating on the latest months of the same
     customers rewards memorising customers (static attributes identify them) and early
     stopping never fires. The validation rows are the latest ``valid_months`` of a
-    ``valid_customer_share`` of the customers (an independent hash); none of those
-    customers' rows are fitted on.
+    ``valid_customer_share`` of the customers (an independent hash); the early-stopped model
+    fits none of those customers' rows (the final model then refits on every training
+    customer with the rounds it chose, see :func:`refit_rounds`).
     """
     if not valid_months or valid_customer_share <= 0:
         return None, train
@@ -85,6 +86,76 @@ def early_stopping_rows(
     valid_from = train_end - pd.DateOffset(months=valid_months)
     in_valid = train & held_out & (frame["as_of"] > valid_from).to_numpy()
     return in_valid, train & ~held_out
+
+
+def refit_rounds(early_stopped: BoostedClassifier, *, fitted_rows: int, all_rows: int) -> int:
+    """Rounds for the final fit on every training customer: the early-stopped model's best
+    round count, scaled by how many more rows the final fit has.
+
+    Early stopping needs customers the booster never sees; once it has chosen the number of
+    rounds, leaving those customers (a fifth of the defaulting customers) out of the final
+    model would only waste evidence, so the final model is fitted on all of them.
+    """
+    booster = early_stopped.booster
+    if booster is None:
+        raise TrainingDataError("the early-stopped model is not fitted")
+    best = booster.best_iteration or booster.current_iteration()
+    return max(1, round(best * all_rows / max(fitted_rows, 1)))
+
+
+def customer_truth(oracle: pd.DataFrame) -> pd.DataFrame:
+    """The generator's truth as customer_id (string), as_of (datetime64[ns]), oracle."""
+    truth = oracle.rename(columns={"month_end": "as_of", "pd_12m": "oracle"})
+    return truth[["customer_id", "as_of", "oracle"]].assign(
+        customer_id=lambda d: d["customer_id"].astype("string"),
+        as_of=lambda d: pd.to_datetime(d["as_of"]).astype("datetime64[ns]"),
+    )
+
+
+def oot_applicant_rows(frame: pd.DataFrame, roles: np.ndarray) -> np.ndarray:
+    """Every out-of-time onboarding snapshot: the applicant rows of the whole holdout
+    (calibration and test), all dated a label window or more after the training cut."""
+    holdout = (roles == CALIBRATION) | (roles == TEST)
+    return np.asarray(holdout & frame["is_applicant"].to_numpy(dtype=bool))
+
+
+def applicant_holdout_metrics(
+    rows: pd.DataFrame,
+    y_rows: np.ndarray,
+    score_rows: np.ndarray,
+    *,
+    oracle: pd.DataFrame | None,
+    min_events: int,
+    seed: int,
+) -> dict[str, float]:
+    """Applicants judged on every out-of-time onboarding snapshot (``rows``, chosen by
+    :func:`oot_applicant_rows`, with their outcomes and the model's PD).
+
+    The test half alone holds a few defaults; the calibration half adds as many. Only ranking
+    is measured here (ROC AUC, with its bootstrap interval and, given the generator's truth,
+    the oracle's AUC on the same rows): the calibrator fitted on the calibration half is an
+    increasing map, so it leaves every row's rank, and the AUC, as the trained model made it.
+    Keys ``default_oot_applicants_*`` (n, events, roc_auc[_low/_high], model_roc_auc,
+    oracle_roc_auc, roc_auc_gap).
+    """
+    out = with_prefix(
+        segment_metrics(y_rows, score_rows, {"oot_applicants": np.ones(len(y_rows), bool)},
+                        min_events=min_events, seed=seed),
+        "default",
+    )
+    if oracle is None or len(np.unique(y_rows)) < 2:
+        return out
+    keys = rows[["customer_id", "as_of"]].assign(
+        customer_id=lambda d: d["customer_id"].astype("string"),
+        as_of=lambda d: pd.to_datetime(d["as_of"]).astype("datetime64[ns]"),
+    )
+    truth = keys.merge(customer_truth(oracle), on=["customer_id", "as_of"], how="left")
+    has = truth["oracle"].notna().to_numpy()
+    if len(np.unique(y_rows[has])) == 2:
+        compared = compare_to_oracle(y_rows[has], score_rows[has],
+                                     truth.loc[has, "oracle"].to_numpy())
+        out |= with_prefix(compared, "default_oot_applicants")
+    return out
 
 
 def fit_default_model(
@@ -133,6 +204,12 @@ def fit_default_model(
             X_valid=X[in_valid] if in_valid is not None else None,
             y_valid=y[in_valid] if in_valid is not None else None,
         )
+        if config.refit_all_training and in_valid is not None:
+            rounds = refit_rounds(booster, fitted_rows=int(fit_rows.sum()),
+                                  all_rows=int(train.sum()))
+            booster = BoostedClassifier(spec, params=dict(config.lgbm_params),
+                                        num_boost_round=rounds, seed=seed)
+            booster.fit(X[train], y[train])
         booster.calibrate(X[roles == CALIBRATION], y[roles == CALIBRATION], config.calibration)
         model = booster
 
@@ -167,18 +244,18 @@ def fit_default_model(
         }
     )
     if oracle is not None:
-        truth = oracle.rename(columns={"month_end": "as_of", "pd_12m": "oracle"})
-        truth = truth[["customer_id", "as_of", "oracle"]].assign(
-            customer_id=lambda d: d["customer_id"].astype("string"),
-            as_of=lambda d: pd.to_datetime(d["as_of"]).astype("datetime64[ns]"),
-        )
-        evaluation = evaluation.merge(truth, on=["customer_id", "as_of"], how="left")
+        evaluation = evaluation.merge(customer_truth(oracle), on=["customer_id", "as_of"],
+                                      how="left")
         has = evaluation["oracle"].notna().to_numpy()
         if has.any():
             oracle_metrics = compare_to_oracle(
                 y_test[has], score[has], evaluation.loc[has, "oracle"].to_numpy()
             )
             metrics |= with_prefix(oracle_metrics, "default_test")
+    oot = oot_applicant_rows(frame, roles)
+    metrics |= applicant_holdout_metrics(frame.loc[oot], y[oot], model.predict_proba(X[oot]),
+                                         oracle=oracle, min_events=config.min_segment_events,
+                                         seed=seed)
     for name in spec.names:
         evaluation[name] = test[name].to_numpy()
     counts = {r: int((roles == r).sum()) for r in (TRAIN, CALIBRATION, TEST)}
