@@ -4,14 +4,22 @@ rounds early stopping chose."""
 
 from __future__ import annotations
 
+from datetime import date
 from types import SimpleNamespace
+from typing import Any
 
 import numpy as np
 import pandas as pd
+import pytest
 from sklearn.metrics import roc_auc_score
 
+from creditrisk.models.estimators import BoostedClassifier
+from creditrisk.synthetic.generator import generate_ledger
+from creditrisk.training.config import DefaultModelConfig
+from creditrisk.training.datasets import build_snapshot_set
 from creditrisk.training.fitting import (
     applicant_holdout_metrics,
+    fit_default_model,
     oot_applicant_rows,
     refit_rounds,
 )
@@ -108,3 +116,42 @@ def test_final_fit_uses_the_early_stopped_rounds_scaled_to_all_training_rows() -
     never = SimpleNamespace(booster=SimpleNamespace(best_iteration=0,
                                                     current_iteration=lambda: 70))
     assert refit_rounds(never, fitted_rows=1000, all_rows=1000) == 70  # type: ignore[arg-type]  # a stand-in with the two booster attributes used
+
+
+def test_the_final_default_model_is_fitted_on_every_training_customer(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Early stopping fits without its held-out customers; the model kept is refitted on all
+    training rows with the (scaled) rounds early stopping chose. Negative control: with
+    ``refit_all_training=False`` the early-stopped fit is the model."""
+    ledger = generate_ledger(n_customers=800, start=date(2022, 1, 1), end=date(2025, 6, 30),
+                             seed=4).ledger
+    snapshots = build_snapshot_set(ledger, data_end=pd.Timestamp("2025-06-30"),
+                                   horizon_days=HORIZON_DAYS)
+    fits: list[tuple[int, int, bool]] = []
+    original = BoostedClassifier.fit
+
+    def recording_fit(self: BoostedClassifier, X: np.ndarray, y: np.ndarray,
+                      **kwargs: Any) -> BoostedClassifier:
+        fits.append((len(X), self.num_boost_round, kwargs.get("X_valid") is not None))
+        return original(self, X, y, **kwargs)
+
+    monkeypatch.setattr(BoostedClassifier, "fit", recording_fit)
+    config = DefaultModelConfig(holdout_months=3, num_boost_round=40)
+    fit = fit_default_model(snapshots, config=config, model_kind="lightgbm", seed=1)
+    n_train = int((fit.roles == TRAIN).sum())
+    (stopped_rows, _, stopped_valid), (final_rows, final_rounds, final_valid) = fits
+    assert stopped_valid
+    assert stopped_rows < n_train
+    assert not final_valid
+    assert final_rows == n_train
+    assert isinstance(fit.model, BoostedClassifier)
+    assert fit.model.num_boost_round == final_rounds
+    assert fit.model.booster is not None
+    assert fit.model.booster.current_iteration() == final_rounds
+
+    fits.clear()
+    fit_default_model(snapshots, config=config.model_copy(update={"refit_all_training": False}),
+                      model_kind="lightgbm", seed=1)
+    assert len(fits) == 1
+    assert fits[0][0] < n_train
