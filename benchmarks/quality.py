@@ -44,7 +44,8 @@ REPO = Path(__file__).resolve().parents[1]
 IBM_DIR = REPO.parent / "shared" / "datasets" / "ibm_accounts_receivable"
 
 
-def synthetic(work: Path, customers: int, seed: int) -> dict[str, float]:
+def synthetic(work: Path, customers: int, seed: int,
+              config: TrainingConfig | None = None) -> dict[str, float]:
     start, end = date(2021, 1, 1), date(2025, 12, 31)
     t0 = time.perf_counter()
     result = generate_ledger(n_customers=customers, start=start, end=end, seed=seed)
@@ -54,7 +55,7 @@ def synthetic(work: Path, customers: int, seed: int) -> dict[str, float]:
     ledger = read_ledger(engine)
     t1 = time.perf_counter()
     truth = {"customer_month": result.customer_month_truth, "invoice": result.invoice_truth}
-    out = run_training(ledger, config=TrainingConfig(), data_end=pd.Timestamp(end),
+    out = run_training(ledger, config=config or TrainingConfig(), data_end=pd.Timestamp(end),
                        policy=Policy.default(), truth=truth, run_name="quality-synthetic",
                        progress=lambda step: print(f"  synthetic: {step}", flush=True))
     t2 = time.perf_counter()
@@ -102,17 +103,36 @@ def ibm(work: Path) -> dict[str, float]:
     }
 
 
+def training_config(boost_rounds: int | None, lgbm_threads: int | None) -> TrainingConfig:
+    """The default training config, optionally with every model's boosting rounds and
+    LightGBM threads capped (the smoke-test size; None keeps the config's own)."""
+    models: dict[str, dict[str, object]] = {"default": {}, "late": {}, "open_invoices": {}}
+    for name, part in models.items():
+        if boost_rounds is not None:
+            part["num_boost_round"] = boost_rounds
+            if name != "default":
+                part["quantile_rounds"] = boost_rounds
+        if lgbm_threads is not None:
+            part["lgbm_params"] = {"num_threads": lgbm_threads}
+    return TrainingConfig.model_validate(models)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--customers", type=int, default=10_000)
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--skip-ibm", action="store_true")
+    parser.add_argument("--boost-rounds", type=int, default=None,
+                        help="cap every model's boosting rounds (>= 10; smoke-test size)")
+    parser.add_argument("--lgbm-threads", type=int, default=None,
+                        help="LightGBM threads per model (default: the training config's)")
     args = parser.parse_args()
     figures: dict[str, float] = {}
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         tracking.configure(f"sqlite:///{work / 'mlflow.db'}")
-        figures |= synthetic(work, args.customers, args.seed)
+        config = training_config(args.boost_rounds, args.lgbm_threads)
+        figures |= synthetic(work, args.customers, args.seed, config)
         if not args.skip_ibm:
             if IBM_DIR.exists():
                 figures |= ibm(work)

@@ -1,6 +1,8 @@
 """Online scoring speed: our service against ``mlflow models serve`` on the same champion.
 
-    .venv/bin/python benchmarks/serving.py                      # trains a fixture world first
+    .venv/bin/python benchmarks/serving.py                      # trains a world first
+    .venv/bin/python benchmarks/serving.py --customers 300 --boost-rounds 10 --lgbm-threads 1 \\
+        --duration 1 --warmup 0.5 --risk-duration 1                 # smoke-test size
     .venv/bin/python benchmarks/serving.py --tracking-uri sqlite:///mlflow.db \\
         --model-uri models:/creditrisk@champion --database-url sqlite:///creditrisk.db
 
@@ -43,6 +45,8 @@ import numpy as np
 
 REPO = Path(__file__).resolve().parents[1]
 PYTHON = sys.executable
+WORLD_START, WORLD_END = date(2023, 1, 1), date(2025, 12, 31)
+"""The trained world's ledger period; its last day is the decision date of the payloads."""
 COUNTRIES = ("DE", "FR", "NL", "IT", "ES", "PL", "BE", "AT")
 INDUSTRIES = ("manufacturing", "wholesale", "retail", "construction", "transport",
               "hospitality", "it_services", "healthcare")
@@ -219,20 +223,48 @@ class World:
     as_of: date
 
 
-def fixture_world(workdir: Path) -> World:
-    """Train and register the fixture bundles and load the synthetic ledger (tests' code)."""
+def trained_world(workdir: Path, *, customers: int, boost_rounds: int | None,
+                  lgbm_threads: int | None) -> World:
+    """Through the product: a seeded synthetic ledger in SQLite, one training run
+    (``run_training``: late-payment, open-invoice and default models, the bundle registered)
+    and its version made champion. ``boost_rounds`` and ``lgbm_threads`` cap every model's
+    boosting rounds and LightGBM threads (the smoke-test size); None keeps the config's own."""
+    import pandas as pd
+
     from creditrisk.ledger.database import make_engine, upgrade_database
     from creditrisk.ledger.store import write_ledger
-    from tests.serving.bundle_fixture import SERVICE_TODAY, build_serving_world
+    from creditrisk.models.policy import Policy
+    from creditrisk.synthetic.generator import generate_ledger
+    from creditrisk.training import tracking
+    from creditrisk.training.config import TrainingConfig
+    from creditrisk.training.pipeline import run_training
 
-    world = build_serving_world(workdir)
+    tracking_uri = f"sqlite:///{(workdir / 'mlflow.db').resolve()}"
+    tracking.configure(tracking_uri)
+    synthetic = generate_ledger(n_customers=customers, start=WORLD_START, end=WORLD_END,
+                                seed=11)
     database_url = f"sqlite:///{workdir / 'ledger.db'}"
     upgrade_database(database_url)
     engine = make_engine(database_url)
-    write_ledger(engine, world.ledger)
+    write_ledger(engine, synthetic.ledger)
     engine.dispose()
-    ids = [str(c) for c in world.ledger.customers["customer_id"]]
-    return World(world.tracking_uri, world.model_uri, database_url, ids, SERVICE_TODAY)
+    models: dict[str, dict[str, object]] = {"default": {}, "late": {}, "open_invoices": {}}
+    for name, part in models.items():
+        if boost_rounds is not None:
+            part["num_boost_round"] = boost_rounds
+            if name != "default":
+                part["quantile_rounds"] = boost_rounds
+        if lgbm_threads is not None:
+            part["lgbm_params"] = {"num_threads": lgbm_threads}
+    config = TrainingConfig.model_validate(models)
+    result = run_training(synthetic.ledger, config=config, data_end=pd.Timestamp(WORLD_END),
+                          policy=Policy.default(), run_name="serving-benchmark")
+    if result.version is None:
+        raise SystemExit("training registered no bundle")
+    tracking.set_alias(result.model_name, tracking.CHAMPION_ALIAS, result.version)
+    ids = [str(c) for c in synthetic.ledger.customers["customer_id"]]
+    return World(tracking_uri, f"models:/{result.model_name}@{tracking.CHAMPION_ALIAS}",
+                 database_url, ids, WORLD_END)
 
 
 def existing_world(tracking_uri: str, model_uri: str, database_url: str, as_of: date) -> World:
@@ -254,7 +286,7 @@ def existing_world(tracking_uri: str, model_uri: str, database_url: str, as_of: 
 
 def use_repo_imports() -> None:
     """Import the repo's packages, not this directory's scripts (``benchmarks/features.py``
-    would shadow the ``features`` package), and the test fixtures."""
+    would shadow the ``features`` package)."""
     here = Path(__file__).resolve().parent
     sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != here]
     sys.path.insert(0, str(REPO))
@@ -276,6 +308,12 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--risk-concurrency", type=int, default=1,
                         help="clients for the customer-risk timing (1 = latency, no queueing)")
     parser.add_argument("--skip-mlflow", action="store_true")
+    parser.add_argument("--customers", type=int, default=1_500,
+                        help="synthetic customers of the trained world (without --tracking-uri)")
+    parser.add_argument("--boost-rounds", type=int, default=None,
+                        help="cap every model's boosting rounds (>= 10; smoke-test size)")
+    parser.add_argument("--lgbm-threads", type=int, default=None,
+                        help="LightGBM threads per model (default: the training config's)")
     args = parser.parse_args(argv)
 
     workdir = Path(tempfile.mkdtemp(prefix="creditrisk-bench-"))
@@ -285,8 +323,9 @@ def main(argv: Sequence[str] | None = None) -> None:
         world = existing_world(args.tracking_uri, args.model_uri, args.database_url,
                                args.as_of or datetime.now(UTC).date())
     else:
-        print(f"training the fixture world in {workdir} ...", flush=True)
-        world = fixture_world(workdir)
+        print(f"training a world of {args.customers:,} customers in {workdir} ...", flush=True)
+        world = trained_world(workdir, customers=args.customers,
+                              boost_rounds=args.boost_rounds, lgbm_threads=args.lgbm_threads)
     as_of = args.as_of or world.as_of
 
     from creditrisk.serving.api_keys import generate_api_key, seed_entry

@@ -54,8 +54,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--snapshots", type=int, default=1_000_000)
     parser.add_argument("--seed", type=int, default=5)
+    parser.add_argument("--customers", type=int, default=None,
+                        help="customers to generate (default: enough for --snapshots, "
+                             "at least 1,000); a few hundred is the smoke-test size")
+    parser.add_argument("--boost-rounds", type=int, default=None,
+                        help="cap the default model's boosting rounds (>= 10; smoke-test size)")
+    parser.add_argument("--lgbm-threads", type=int, default=None,
+                        help="LightGBM threads per model (default: the training config's)")
     args = parser.parse_args()
-    customers = max(1_000, args.snapshots // SNAPSHOTS_PER_CUSTOMER)
+    customers = args.customers or max(1_000, args.snapshots // SNAPSHOTS_PER_CUSTOMER)
     end = date(2025, 12, 31)
 
     t0 = time.perf_counter()
@@ -66,7 +73,12 @@ def main() -> None:
                                    horizon_days=365)
     t2 = time.perf_counter()
     rss_before_fit = peak_rss_mb()
-    config = TrainingConfig()
+    default: dict[str, object] = {}
+    if args.boost_rounds is not None:
+        default["num_boost_round"] = args.boost_rounds
+    if args.lgbm_threads is not None:
+        default["lgbm_params"] = {"num_threads": args.lgbm_threads}
+    config = TrainingConfig.model_validate({"default": default})
     fit = fit_default_model(snapshots, config=config.default, model_kind="lightgbm",
                             seed=config.seed, oracle=synthetic.customer_month_truth)
     t3 = time.perf_counter()

@@ -1,0 +1,99 @@
+"""Every script in benchmarks/ runs at a tiny size: exit 0 and a last line of key=value figures.
+
+Each runs as a subprocess (as a user would run it) with ``OMP_NUM_THREADS=1`` (LightGBM's
+OpenMP team is slower than one thread on a few thousand rows on a busy machine). The ones
+that train models or start servers are marked ``slow``. The serving benchmark runs both
+servers, ours and ``mlflow models serve``, for one second each.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+BENCHMARKS = REPO / "benchmarks"
+FIGURES = re.compile(r"^[a-z][a-z0-9_]*=\S+( [a-z][a-z0-9_]*=\S+)*$")
+"""The last line of a benchmark: space-separated key=value pairs, nothing else."""
+SMOKE = ("--customers=300", "--boost-rounds=10", "--lgbm-threads=1")
+"""Training at the smoke-test size: few customers, few boosting rounds, one LightGBM thread."""
+
+
+def run_benchmark(script: str, *args: str, timeout_s: float = 300) -> list[str]:
+    """Run ``benchmarks/<script>`` with ``args``; its stdout lines (fails on a non-zero exit)."""
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "MPLBACKEND": "Agg"}
+    done = subprocess.run(
+        [sys.executable, str(BENCHMARKS / script), *args],
+        cwd=REPO, env=env, capture_output=True, text=True, timeout=timeout_s, check=False,
+    )
+    assert done.returncode == 0, f"{script} exited {done.returncode}:\n{done.stderr[-3000:]}"
+    return done.stdout.strip().splitlines()
+
+
+def figures(lines: list[str]) -> dict[str, str]:
+    """The key=value pairs of the last line; fails when it is anything else."""
+    assert lines, "no output"
+    assert FIGURES.match(lines[-1]), f"last line is not key=value figures: {lines[-1]!r}"
+    return dict(pair.split("=", 1) for pair in lines[-1].split())
+
+
+def test_figures_line_rule_rejects_prose() -> None:
+    """Negative control for the last-line rule: prose or a trailing word does not pass."""
+    assert FIGURES.match("invoices_per_s=10 peak_rss_mb=20")
+    assert not FIGURES.match("speed-up (invoices/s, ours vs reference): 9.0x")
+    assert not FIGURES.match("invoices_per_s=10 done")
+
+
+def test_no_benchmark_imports_the_tests_package() -> None:
+    """Benchmarks use the product's code only, never test fixtures."""
+    offenders = [
+        path.name
+        for path in sorted(BENCHMARKS.glob("*.py"))
+        if re.search(r"^\s*(from|import) tests\b", path.read_text(), flags=re.MULTILINE)
+    ]
+    assert offenders == []
+
+
+def test_generate_benchmark_tiny() -> None:
+    found = figures(run_benchmark("generate.py", "--customers=200", "--partition-size=100"))
+    assert int(found["customers"]) == 200
+    assert int(found["invoices"]) > 0
+
+
+def test_features_benchmark_tiny_agrees_with_its_reference(tmp_path: Path) -> None:
+    """The vectorised features equal the per-customer pandas reference on the sample (the
+    script exits 1 on any disagreement) and the three figures are reported."""
+    lines = run_benchmark(
+        "features.py", "--customers=200", "--sample=25", f"--out={tmp_path}"
+    )
+    assert any("all features equal" in line for line in lines), "\n".join(lines)
+    assert set(figures(lines)) == {"invoices_per_s", "peak_rss_mb", "speedup_vs_reference"}
+
+
+@pytest.mark.slow
+def test_training_benchmark_tiny() -> None:
+    found = figures(run_benchmark("training.py", *SMOKE))
+    assert float(found["fit_seconds"]) > 0
+
+
+@pytest.mark.slow
+def test_quality_benchmark_tiny() -> None:
+    found = figures(run_benchmark(
+        "quality.py", "--skip-ibm", *SMOKE
+    ))
+    assert 0.0 <= float(found["default_auc"]) <= 1.0
+
+
+@pytest.mark.slow
+def test_serving_benchmark_tiny_runs_both_servers() -> None:
+    found = figures(run_benchmark(
+        "serving.py", *SMOKE, "--duration=1", "--warmup=0.5",
+        "--risk-duration=1",
+    ))
+    assert float(found["ours_rps"]) > 0
+    assert float(found["mlflow_rps"]) > 0
