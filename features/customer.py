@@ -62,7 +62,7 @@ def build_features(
     One row per customer onboarded on or before ``as_of`` (in ``ledger.customers`` order),
     indexed by ``customer_id``, columns in catalog order (``feature_names("customer")``).
     Numeric features are ``float64``; ``industry`` and ``country`` are strings (see
-    :mod:`features.categories` for the encoding models use). ``partition_size`` bounds the
+    :mod:`models.spec` for the encoding models use). ``partition_size`` bounds the
     customers processed at once; it does not change the result.
     """
     day = point_in_time.as_of_day(as_of)

@@ -5,8 +5,6 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-import numpy as np
-import pandas as pd
 import pytest
 
 from creditrisk.features.catalog import (
@@ -19,7 +17,6 @@ from creditrisk.features.catalog import (
     feature_names,
     monotone_constraints,
 )
-from creditrisk.features.categories import CategoryError, category_levels, encode_categories
 from creditrisk.features.customer import build_features
 from creditrisk.features.invoice import build_invoice_features
 from tests.features.hand_ledger import AS_OF, hand_ledger
@@ -75,21 +72,6 @@ def test_unknown_level_or_name_is_refused() -> None:
     with pytest.raises(CatalogError, match="no customer feature named 'shoe_size'"):
         feature("shoe_size", "customer")
     assert feature("dso_days", "customer").direction == 1
-
-
-def test_unseen_categories_become_missing() -> None:
-    """A model's vocabulary comes from training; an unseen country is missing, not a code."""
-    train = pd.DataFrame({"country": pd.array(["DE", "FR", "DE"], dtype="string")})
-    vocabulary = category_levels(train, ["country"])
-    assert vocabulary == {"country": ["DE", "FR"]}
-    scored = encode_categories(
-        pd.DataFrame({"country": pd.array(["FR", "XX", None], dtype="string")}), vocabulary
-    )
-    assert isinstance(scored["country"].dtype, pd.CategoricalDtype)
-    assert list(scored["country"].cat.categories) == ["DE", "FR"]
-    assert np.array_equal(scored["country"].cat.codes.to_numpy(), [1, -1, -1])
-    with pytest.raises(CategoryError, match="industry"):
-        encode_categories(train, {"industry": ["retail"]})
 
 
 @pytest.mark.parametrize("level", ["customer", "invoice"])
