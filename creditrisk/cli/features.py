@@ -9,12 +9,14 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from creditrisk.cli import settings
 from creditrisk.features.catalog import catalog_markdown
 from creditrisk.features.customer import build_features
 from creditrisk.ledger.database import ledger_max_date, make_engine, read_ledger
+from creditrisk.ledger.errors import LedgerError
 
 app = typer.Typer(help="Point-in-time payment-history features.", no_args_is_help=True)
 console = Console()
@@ -29,17 +31,28 @@ def build(
     database_url: Annotated[str | None, typer.Option(help="Ledger database URL.")] = None,
 ) -> None:
     """Build one feature row per customer as known at the end of the as-of date."""
+    try:
+        asked = date.fromisoformat(as_of) if as_of else None
+    except ValueError:
+        raise typer.BadParameter(
+            f"{as_of!r} is not a date such as 2025-12-31", param_hint="--as-of"
+        ) from None
     engine = make_engine(settings.database_url(database_url))
-    with console.status("reading the ledger"):
-        ledger = read_ledger(engine)
-    latest = ledger_max_date(ledger)
-    day = date.fromisoformat(as_of) if as_of else latest
-    if day is None:
-        console.print("[red]the ledger is empty: import or generate one first[/red]")
-        raise typer.Exit(1)
-    started = time.perf_counter()
-    with console.status(f"building features as of {day}"):
-        frame = build_features(ledger, as_of=day)
+    try:
+        with console.status("reading the ledger"):
+            ledger = read_ledger(engine)
+        day = asked or ledger_max_date(ledger)
+        if day is None:
+            console.print("[red]the ledger is empty: import or generate one first[/red]")
+            raise typer.Exit(1)
+        started = time.perf_counter()
+        with console.status(f"building features as of {day}"):
+            frame = build_features(ledger, as_of=day)
+    except LedgerError as exc:
+        console.print(f"[red]the ledger breaks its contract:[/red] {escape(str(exc))}")
+        raise typer.Exit(1) from None
+    finally:
+        engine.dispose()
     seconds = time.perf_counter() - started
     table = Table(title=f"Customer features as of {day}")
     table.add_column("figure")
