@@ -223,7 +223,8 @@ def _execute_many(
 def _differs(new: pd.Series, old: pd.Series) -> np.ndarray:
     both_missing = new.isna().to_numpy() & old.isna().to_numpy()
     equal = new.eq(old).astype("boolean").fillna(False).to_numpy(dtype=bool)
-    return ~(equal | both_missing)
+    differs: np.ndarray = ~(equal | both_missing)
+    return differs
 
 
 def upsert_table(

@@ -68,7 +68,7 @@ class ImportReport:
 
     @property
     def ok(self) -> bool:
-        return self.problems.empty
+        return bool(self.problems.empty)
 
     @property
     def has_file_problems(self) -> bool:
