@@ -30,6 +30,7 @@ import json
 import multiprocessing
 import os
 import random
+import shutil
 import socket
 import subprocess
 import sys
@@ -55,8 +56,11 @@ INDUSTRIES = ("manufacturing", "wholesale", "retail", "construction", "transport
 # --------------------------------------------------------------------------- payloads
 
 
-def applicant_rows(n: int, *, seed: int, as_of: date) -> list[dict[str, object]]:
-    """``n`` seeded applicants in the pyfunc's column format (dates as ISO strings)."""
+def applicant_rows(n: int, *, seed: int, as_of: date,
+                   score_range: tuple[float, float] = (5.0, 95.0)) -> list[dict[str, object]]:
+    """``n`` seeded applicants in the pyfunc's column format (dates as ISO strings); bureau
+    scores drawn within ``score_range`` (the service refuses a score outside the range the
+    model was trained on with a 422, which would count as an error)."""
     rng = random.Random(seed)
     rows = []
     for _ in range(n):
@@ -67,7 +71,7 @@ def applicant_rows(n: int, *, seed: int, as_of: date) -> list[dict[str, object]]
             "industry": rng.choice(INDUSTRIES),
             "founded_on": founded.isoformat(),
             "annual_revenue": revenue,
-            "external_score": None if rng.random() < 0.2 else round(rng.uniform(5, 95), 1),
+            "external_score": None if rng.random() < 0.2 else round(rng.uniform(*score_range), 1),
             "payment_terms_days": float(rng.choice((14, 30, 45, 60))),
             "requested_limit": round(revenue * rng.uniform(0.005, 0.2), -2),
             "expected_monthly_sales": None if rng.random() < 0.1
@@ -221,6 +225,8 @@ class World:
     database_url: str
     customer_ids: list[str]
     as_of: date
+    score_range: tuple[float, float] = (5.0, 95.0)
+    """Bureau scores of the payloads: inside the ledger's own (its 5th to 95th percentile)."""
 
 
 def trained_world(workdir: Path, *, customers: int, boost_rounds: int | None,
@@ -264,7 +270,8 @@ def trained_world(workdir: Path, *, customers: int, boost_rounds: int | None,
     tracking.set_alias(result.model_name, tracking.CHAMPION_ALIAS, result.version)
     ids = [str(c) for c in synthetic.ledger.customers["customer_id"]]
     return World(tracking_uri, f"models:/{result.model_name}@{tracking.CHAMPION_ALIAS}",
-                 database_url, ids, WORLD_END)
+                 database_url, ids, WORLD_END,
+                 score_range(synthetic.ledger.customers["external_score"].dropna().tolist()))
 
 
 def existing_world(tracking_uri: str, model_uri: str, database_url: str, as_of: date) -> World:
@@ -277,8 +284,19 @@ def existing_world(tracking_uri: str, model_uri: str, database_url: str, as_of: 
     with engine.connect() as conn:
         table = LEDGER_TABLES["customers"]
         ids = [str(r[0]) for r in conn.execute(select(table.c.customer_id).limit(5000))]
+        scores = [float(r[0]) for r in conn.execute(
+            select(table.c.external_score).where(table.c.external_score.is_not(None)).limit(50_000)
+        )]
     engine.dispose()
-    return World(tracking_uri, model_uri, database_url, ids, as_of)
+    return World(tracking_uri, model_uri, database_url, ids, as_of, score_range(scores))
+
+
+def score_range(scores: Sequence[float]) -> tuple[float, float]:
+    """5th to 95th percentile of the ledger's bureau scores (0-100 without any)."""
+    if not scores:
+        return (0.0, 100.0)
+    low, high = np.percentile(np.asarray(scores, dtype=float), [5, 95])
+    return (float(low), float(high))
 
 
 # --------------------------------------------------------------------------- main
@@ -308,6 +326,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--risk-concurrency", type=int, default=1,
                         help="clients for the customer-risk timing (1 = latency, no queueing)")
     parser.add_argument("--skip-mlflow", action="store_true")
+    parser.add_argument("--keep-workdir", action="store_true",
+                        help="keep the temporary folder (stores, server logs) after a good run")
     parser.add_argument("--customers", type=int, default=1_500,
                         help="synthetic customers of the trained world (without --tracking-uri)")
     parser.add_argument("--boost-rounds", type=int, default=None,
@@ -342,7 +362,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         "CREDITRISK_API_KEYS": seed_entry(key.record),
         "CREDITRISK_RELOAD_POLL_SECONDS": "0",
     }
-    rows = applicant_rows(256, seed=5, as_of=as_of)
+    rows = applicant_rows(256, seed=5, as_of=as_of, score_range=world.score_range)
     auth = {"Authorization": f"Bearer {key.token}"}
     ours_port, mlflow_port = free_port(), free_port()
     ours_requests = [
@@ -409,6 +429,8 @@ def main(argv: Sequence[str] | None = None) -> None:
         f"customer_risk_p50_ms={figures['customer_risk_p50_ms']:.2f} "
         f"customer_risk_p99_ms={figures['customer_risk_p99_ms']:.2f}"
     )
+    if not args.keep_workdir:  # after a failure it stays, with the servers' logs
+        shutil.rmtree(workdir, ignore_errors=True)
 
 
 def report(name: str, result: LoadResult, concurrency: int) -> None:
