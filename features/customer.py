@@ -47,6 +47,7 @@ from creditrisk.features.prepared import (
 from creditrisk.ledger.frame import Ledger
 
 DAYS_PER_YEAR = 365.25
+DAYS_PER_MONTH = DAYS_PER_YEAR / 12  # the one month length: credit need, tenure in months
 PROMISE_GRACE_DAYS = 14
 RECENT_DUE_DAYS = 60
 AGING_EDGES_DAYS = (1, 31, 61, 91)

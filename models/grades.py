@@ -7,6 +7,14 @@ the policy file, so a credit department can move the band edges without touching
 
 Integers rather than letters (``AAA``..``D``) keep grade comparisons (``grade > floor``) plain
 arithmetic in vectorised code; each grade also carries a short name for display.
+
+Grade D (in default) is outside the master scale: a customer in default has no PD band, it
+has defaulted (reported PD 1.0). In arrays it is the integer code
+:attr:`MasterScale.default_grade` ``= N + 1``, so it sorts as the worst and ``grade > floor``
+still holds; shown to people it is :data:`DEFAULT_GRADE_LABEL` ``"D"`` named
+:data:`DEFAULT_GRADE_NAME` ``"in default"`` (:meth:`MasterScale.label`,
+:meth:`MasterScale.grade_labels`, :meth:`MasterScale.grade_name`). Grades on the scale are
+labelled by their number (``"1"``..``"10"``).
 """
 
 from __future__ import annotations
@@ -17,6 +25,9 @@ from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike
+
+DEFAULT_GRADE_LABEL = "D"
+DEFAULT_GRADE_NAME = "in default"
 
 
 class PolicyConfigError(ValueError):
@@ -165,7 +176,37 @@ class MasterScale:
 
     @property
     def worst_grade(self) -> int:
+        """Worst grade on the scale (a PD band); grade D is :attr:`default_grade`."""
         return self.n_grades
+
+    @property
+    def default_grade(self) -> int:
+        """Integer code of grade D (in default): ``n_grades + 1``, worse than every band."""
+        return self.n_grades + 1
+
+    def label(self, grade: int) -> str:
+        """``"1"``..``"N"`` for grades on the scale, ``"D"`` for :attr:`default_grade`."""
+        code = int(grade)
+        if code == self.default_grade:
+            return DEFAULT_GRADE_LABEL
+        if not 1 <= code <= self.n_grades:
+            raise PolicyInputError(f"grade {grade} is neither on the master scale nor D")
+        return str(code)
+
+    def grade_labels(self, grades: ArrayLike) -> np.ndarray:
+        """:meth:`label` of each integer grade code (vectorised, an array of str)."""
+        labels = np.array([str(g) for g in range(self.n_grades + 1)] + [DEFAULT_GRADE_LABEL])
+        codes = np.asarray(grades, dtype=np.int64)
+        if ((codes < 1) | (codes > self.default_grade)).any():
+            raise PolicyInputError(f"grades outside 1..{self.n_grades} and D")
+        result: np.ndarray = labels[codes]
+        return result
+
+    def grade_name(self, grade: int) -> str:
+        """The band's display name, or ``"in default"`` for grade D."""
+        if int(grade) == self.default_grade:
+            return DEFAULT_GRADE_NAME
+        return self.band(int(grade)).name
 
     def grade(self, pd_12m: ArrayLike) -> np.ndarray:
         """Grade of each PD (int64, same shape); a PD on a band edge takes the higher grade."""
@@ -185,7 +226,8 @@ class MasterScale:
         """Middle PD of each grade's band (vectorised over an array of grades)."""
         grades = self.check_grades(grade)
         middles = np.array([band.midpoint for band in self.bands], dtype=np.float64)
-        return middles[grades - 1]
+        result: np.ndarray = middles[grades - 1]
+        return result
 
     def check_grades(self, grade: ArrayLike, *, name: str = "grade") -> np.ndarray:
         """Return grades as int64, raising :class:`PolicyInputError` for one not on the scale."""

@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 import yaml
 
+from creditrisk.features.customer import DAYS_PER_MONTH
 from creditrisk.models.policy import (
     LIMIT_REASON_CODES,
     Policy,
@@ -60,12 +61,14 @@ def configured(**sections: dict[str, Any]) -> dict[str, Any]:
     return config
 
 
-# a grade-1 customer: need = 30,000 sales x 60/30 days x 1.2 = 72,000
+# a grade-1 customer on two months' terms (2 x DAYS_PER_MONTH = 60.875 days, exact in
+# binary): need = 30,000 sales x 2 months x 1.2 = 72,000. Before DAYS_PER_MONTH became
+# 365.25 / 12 (it was 30.0) these rows said 60 days.
 GOOD: dict[str, Any] = {
     "pd_12m": 0.005,
     "expected_monthly_sales": 30_000.0,
-    "payment_terms_days": 60.0,
-    "requested_amount": 50_000.0,
+    "payment_terms_days": 2 * DAYS_PER_MONTH,
+    "requested_limit": 50_000.0,
     "annual_revenue": 5_000_000.0,
     "current_exposure": 0.0,
     "in_default": False,
@@ -158,7 +161,10 @@ def test_approve_when_request_fits_the_need_based_limit(policy: Policy) -> None:
     assert decision.expected_loss_amount == pytest.approx(0.005 * 0.5 * 72_000)  # 180.00
     assert decision.reason_codes == ("LIMIT_COVERS_NEED", "REQUEST_WITHIN_LIMIT")
     assert decision.policy_version == "test-1"
-    assert "30,000 x 60/30 days of terms + 20 % buffer" in decision.reasons[0].text
+    assert (
+        "EUR 30,000.00 x 60.875 days of terms / 30.4375 days a month + 20 % buffer"
+        in decision.reasons[0].text
+    )
 
 
 def test_expected_loss_cap_by_hand(policy: Policy) -> None:
@@ -168,7 +174,7 @@ def test_expected_loss_cap_by_hand(policy: Policy) -> None:
         pd_12m=0.12,
         expected_monthly_sales=100_000.0,
         payment_terms_days=30.0,
-        requested_amount=80_000.0,
+        requested_limit=80_000.0,
         annual_revenue=10_000_000.0,
     )
     assert decision.recommended_limit == 83_000
@@ -180,7 +186,7 @@ def test_expected_loss_cap_by_hand(policy: Policy) -> None:
         "LIMIT_CAPPED_BY_EXPECTED_LOSS",
         "REQUEST_WITHIN_LIMIT",
     )
-    assert "capped at 83,333" in decision.reasons[1].text
+    assert "capped at EUR 83,333.33" in decision.reasons[1].text
 
 
 def test_revenue_cap(policy: Policy) -> None:
@@ -188,7 +194,7 @@ def test_revenue_cap(policy: Policy) -> None:
     assert decision.recommended_limit == 50_000
     assert decision.decision == "approve"
     text = {r.code: r.text for r in decision.reasons}["LIMIT_CAPPED_BY_REVENUE"]
-    assert text == "Limit capped at 10 % of annual revenue 500,000 (50,000)"
+    assert text == "Limit capped at 10 % of annual revenue EUR 500,000.00 (EUR 50,000.00)"
 
 
 def test_absolute_maximum_cap(policy: Policy) -> None:
@@ -198,7 +204,7 @@ def test_absolute_maximum_cap(policy: Policy) -> None:
         expected_monthly_sales=1_000_000.0,
         payment_terms_days=30.0,
         annual_revenue=100_000_000.0,
-        requested_amount=None,
+        requested_limit=None,
     )
     assert decision.recommended_limit == 500_000
     assert "LIMIT_CAPPED_BY_MAXIMUM" in decision.reason_codes
@@ -232,18 +238,20 @@ def test_decline_in_default_whatever_the_grade(policy: Policy) -> None:
 
 
 def test_refer_when_request_is_within_tolerance(policy: Policy) -> None:
-    decision = decide(policy, requested_amount=78_000.0)  # 72,000 x 1.1 = 79,200
+    decision = decide(policy, requested_limit=78_000.0)  # 72,000 x 1.1 = 79,200
     assert decision.decision == "refer"
     assert decision.recommended_limit == 72_000
     assert decision.reason_codes[0] == "REQUEST_ABOVE_LIMIT_WITHIN_TOLERANCE"
-    assert "by 6,000, within the 10 % tolerance" in decision.reasons[0].text
+    assert "by EUR 6,000.00, within the 10 % tolerance" in decision.reasons[0].text
 
 
-def test_decline_with_counter_offer_when_request_is_beyond_tolerance(policy: Policy) -> None:
-    decision = decide(policy, requested_amount=100_000.0)
-    assert decision.decision == "decline"
+def test_counter_offer_when_request_is_beyond_tolerance(policy: Policy) -> None:
+    """A lower limit than requested is offered: counter_offer, and the text names both."""
+    decision = decide(policy, requested_limit=100_000.0)
+    assert decision.decision == "counter_offer"
     assert decision.recommended_limit == 72_000
     assert decision.reason_codes[0] == "REQUEST_ABOVE_LIMIT"
+    assert "EUR 72,000.00 is offered instead of EUR 100,000.00" in decision.reasons[0].text
 
 
 @pytest.mark.parametrize(
@@ -251,10 +259,11 @@ def test_decline_with_counter_offer_when_request_is_beyond_tolerance(policy: Pol
     [
         ({"annual_revenue": None}, "MISSING_ANNUAL_REVENUE", 72_000),
         ({"expected_monthly_sales": None}, "MISSING_EXPECTED_SALES", 50_000),  # need = request
-        ({"payment_terms_days": None}, "MISSING_PAYMENT_TERMS", 36_000),  # 30 days assumed
+        # 30 days assumed: 30,000 x 30 / 30.4375 x 1.2 = 35,482 -> 35,000 (36,000 at 30.0)
+        ({"payment_terms_days": None}, "MISSING_PAYMENT_TERMS", 35_000),
         ({"pd_12m": 0.1}, "GRADE_IN_REFER_BAND", 72_000),
         (
-            {"requested_amount": None, "current_exposure": 90_000.0},
+            {"requested_limit": None, "current_exposure": 90_000.0},
             "CURRENT_EXPOSURE_ABOVE_LIMIT",
             72_000,
         ),
@@ -268,13 +277,13 @@ def test_refer_cases(policy: Policy, changes: dict[str, Any], code: str, limit: 
 
 
 def test_missing_revenue_refers_even_when_the_request_is_too_high(policy: Policy) -> None:
-    decision = decide(policy, annual_revenue=None, requested_amount=1_000_000.0)
+    decision = decide(policy, annual_revenue=None, requested_limit=1_000_000.0)
     assert decision.decision == "refer"
 
 
 def test_limit_below_minimum_is_no_credit(policy: Policy) -> None:
     decision = decide(
-        policy, expected_monthly_sales=1_000.0, payment_terms_days=30.0, requested_amount=None
+        policy, expected_monthly_sales=1_000.0, payment_terms_days=30.0, requested_limit=None
     )  # need 1,200 < 2,000
     assert (decision.decision, decision.recommended_limit) == ("decline", 0.0)
     assert decision.reason_codes == ("LIMIT_BELOW_MINIMUM",)
@@ -289,13 +298,13 @@ def test_cap_below_minimum_names_both_the_cap_and_the_minimum(policy: Policy) ->
 
 
 def test_no_sales_means_no_credit_need(policy: Policy) -> None:
-    decision = decide(policy, expected_monthly_sales=0.0, requested_amount=None)
+    decision = decide(policy, expected_monthly_sales=0.0, requested_limit=None)
     assert (decision.decision, decision.recommended_limit) == ("decline", 0.0)
     assert decision.reason_codes == ("NO_CREDIT_NEED",)
 
 
 def test_rescoring_without_a_request_approves_the_recommended_limit(policy: Policy) -> None:
-    decision = decide(policy, requested_amount=None, current_exposure=40_000.0)
+    decision = decide(policy, requested_limit=None, current_exposure=40_000.0)
     assert (decision.decision, decision.recommended_limit) == ("approve", 72_000)
     assert decision.reason_codes == ("LIMIT_COVERS_NEED",)
 
@@ -313,7 +322,7 @@ def random_applicants(n_rows: int, seed: int) -> dict[str, np.ndarray]:
         "pd_12m": rng.beta(0.6, 12.0, n_rows),
         "expected_monthly_sales": with_gaps(rng.lognormal(10.0, 1.5, n_rows), 0.1),
         "payment_terms_days": with_gaps(rng.choice([14.0, 30.0, 45.0, 60.0, 90.0], n_rows), 0.1),
-        "requested_amount": with_gaps(rng.lognormal(10.5, 1.5, n_rows), 0.2),
+        "requested_limit": with_gaps(rng.lognormal(10.5, 1.5, n_rows), 0.2),
         "annual_revenue": with_gaps(rng.lognormal(14.0, 2.0, n_rows), 0.1),
         "current_exposure": with_gaps(rng.lognormal(9.0, 2.0, n_rows), 0.3),
         "in_default": rng.random(n_rows) < 0.05,
@@ -329,19 +338,23 @@ def test_limit_never_exceeds_any_cap(policy: Policy) -> None:
     assert np.all(limit <= rec.credit_need_amount + 1e-6)
     assert np.all(limit <= revenue_cap + 1e-6)
     assert np.all(limit <= config.max_limit_amount)
-    assert np.all(rec.expected_loss_amount <= config.expected_loss_budget_amount + 0.01)
+    live = ~rows["in_default"]
+    assert np.all(rec.expected_loss_amount[live] <= config.expected_loss_budget_amount + 0.01)
     assert np.all((limit == 0) | (limit >= config.min_limit_amount))
     assert np.all(np.mod(limit, config.rounding_step_amount) == 0)
     assert np.all(limit[rows["in_default"] | (rec.grade > config.floor_grade)] == 0)
-    np.testing.assert_allclose(rec.expected_loss_amount, np.round(rec.pd_12m * 0.5 * limit, 2))
+    # cents, half-up: within half a cent of the exact product (LGD x exposure in default)
+    exposure = np.maximum(rec.current_exposure_amount, 0.0)
+    exact = np.where(live, rec.pd_12m * 0.5 * limit, 0.5 * exposure)
+    assert np.all(np.abs(rec.expected_loss_amount - exact) <= 0.005 + 1e-9)
 
 
 def test_approvals_respect_every_rule(policy: Policy) -> None:
     rows = random_applicants(5_000, seed=12)
     rec = policy.recommend_limits(rows.pop("pd_12m"), **rows)
     approved = rec.decision == "approve"
-    assert set(rec.decision) == {"approve", "refer", "decline"}
-    requested = rows["requested_amount"][approved]
+    assert set(rec.decision) == {"approve", "counter_offer", "refer", "decline"}
+    requested = rows["requested_limit"][approved]
     assert np.all(np.isnan(requested) | (requested <= rec.recommended_limit[approved]))
     assert np.all(rec.grade[approved] < 4)
     assert not rows["in_default"][approved].any()
@@ -389,7 +402,7 @@ def test_scalars_broadcast_over_the_batch(policy: Policy) -> None:
         np.array([0.005, 0.3]),
         expected_monthly_sales=30_000.0,
         payment_terms_days=60,
-        requested_amount=None,
+        requested_limit=None,
         annual_revenue=5_000_000.0,
         current_exposure=None,
         in_default=False,
@@ -400,7 +413,7 @@ def test_scalars_broadcast_over_the_batch(policy: Policy) -> None:
 @pytest.mark.parametrize(
     ("changes", "message"),
     [
-        ({"requested_amount": np.array([1.0, -5.0])}, r"requested_amount: row 1 is negative"),
+        ({"requested_limit": np.array([1.0, -5.0])}, r"requested_limit: row 1 is negative"),
         ({"annual_revenue": np.array([1.0, 2.0, 3.0])}, r"annual_revenue: expected 2 rows"),
         (
             {"expected_monthly_sales": np.array([np.inf, 1.0])},
@@ -419,7 +432,7 @@ def test_bad_inputs_are_rejected_naming_argument_and_row(
         "grade": None,
         "expected_monthly_sales": np.array([1_000.0, 2_000.0]),
         "payment_terms_days": np.array([30.0, 30.0]),
-        "requested_amount": np.array([1_000.0, 2_000.0]),
+        "requested_limit": np.array([1_000.0, 2_000.0]),
         "annual_revenue": np.array([1e6, 1e6]),
         "current_exposure": np.array([0.0, 0.0]),
         "in_default": np.array([False, False]),
@@ -453,7 +466,7 @@ def test_order_within_limit_is_released(policy: Policy) -> None:
     assert decision.limit_excess_amount == 0
     assert decision.expected_loss_amount == pytest.approx(0.02 * 0.5 * 80_000)  # 800.00
     assert decision.policy_version == "test-1"
-    assert "headroom after the order 20,000" in decision.reasons[0].text
+    assert "headroom after the order EUR 20,000.00" in decision.reasons[0].text
 
 
 def test_order_reaching_the_limit_exactly_is_released(policy: Policy) -> None:
@@ -482,8 +495,8 @@ def test_limit_excess_is_stated(policy: Policy) -> None:
     decision = check(policy, order_amount=60_000.0)
     assert decision.limit_excess_amount == 10_000
     assert decision.reasons[0].text == (
-        "New exposure 110,000 (open 50,000 + order 60,000) exceeds the credit limit 100,000 "
-        "by 10,000"
+        "New exposure EUR 110,000.00 (open EUR 50,000.00 + order EUR 60,000.00) exceeds the "
+        "credit limit EUR 100,000.00 by EUR 10,000.00"
     )
 
 
@@ -534,15 +547,39 @@ def test_negative_order_is_rejected(policy: Policy) -> None:
 
 def test_every_public_name_stays_importable_from_models_policy() -> None:
     import creditrisk.models.policy
+
     """The rules moved to models.limits and models.orders; callers keep importing them here."""
 
     names = [
-        "APPROVE", "REFER", "DECLINE", "DECISIONS", "RELEASE", "HOLD", "ORDER_ACTIONS",
-        "DAYS_PER_MONTH", "LIMIT_REASONS", "LIMIT_REASON_CODES", "ORDER_REASONS",
-        "ORDER_REASON_CODES", "ORDER_HOLD_CODES", "POLICY_KEYS", "LimitPolicy", "OrderPolicy",
-        "LimitDecision", "LimitRecommendation", "OrderDecision", "OrderCheck", "Policy",
-        "PolicyConfigError", "PolicyInputError", "MasterScale", "DecisionReason", "check_pd",
-        "join_reason_codes", "recommend_limits", "check_orders",
+        "APPROVE",
+        "REFER",
+        "DECLINE",
+        "DECISIONS",
+        "RELEASE",
+        "HOLD",
+        "ORDER_ACTIONS",
+        "DAYS_PER_MONTH",
+        "LIMIT_REASONS",
+        "LIMIT_REASON_CODES",
+        "ORDER_REASONS",
+        "ORDER_REASON_CODES",
+        "ORDER_HOLD_CODES",
+        "POLICY_KEYS",
+        "LimitPolicy",
+        "OrderPolicy",
+        "LimitDecision",
+        "LimitRecommendation",
+        "OrderDecision",
+        "OrderCheck",
+        "Policy",
+        "PolicyConfigError",
+        "PolicyInputError",
+        "MasterScale",
+        "DecisionReason",
+        "check_pd",
+        "join_reason_codes",
+        "recommend_limits",
+        "check_orders",
     ]
     missing = [name for name in names if not hasattr(creditrisk.models.policy, name)]
     assert missing == []

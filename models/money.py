@@ -1,0 +1,54 @@
+"""Money in the policy: amounts rounded to cents, and amounts and shares written in reasons.
+
+``round_money`` rounds half away from zero on the decimal value a person reads (1.005 ->
+1.01, 2.675 -> 2.68), not on the binary float (where 1.005 is 1.00499...): the amount is
+first taken to 9 significant decimals above the cent, which removes the binary error and
+keeps every real cent. Non-finite amounts and amounts above :data:`MAX_INPUT_AMOUNT` are
+refused with :class:`PolicyInputError` naming the field.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numpy.typing import ArrayLike
+
+from creditrisk.models.grades import PolicyInputError
+from creditrisk.models.policy_inputs import MAX_INPUT_AMOUNT
+
+__all__ = ["days_text", "money_text", "percent_text", "round_money"]
+
+
+def round_money(amount: ArrayLike, *, name: str) -> np.ndarray:
+    """Amounts rounded to cents, half away from zero on the decimal value (float64 array)."""
+    values = np.asarray(amount, dtype=np.float64)
+    bad = ~(np.abs(values) <= MAX_INPUT_AMOUNT)  # NaN and inf fail too
+    if bad.any():
+        flat = values.reshape(-1)
+        row = int(np.flatnonzero(bad.reshape(-1))[0])
+        raise PolicyInputError(
+            f"{name}: row {row} is {flat[row]!r}, not a finite amount within "
+            f"{MAX_INPUT_AMOUNT:,.0f}"
+        )
+    cents = np.abs(values) * 100.0
+    cents = np.round(cents, 6)  # drop the binary error below a millionth of a cent
+    return np.copysign(np.floor(cents + 0.5), values) / 100.0
+
+
+def money_text(amount: float, currency: str) -> str:
+    """An amount in a reason sentence: ``EUR 82,508.48`` (``none`` when unknown)."""
+    if math.isnan(amount):
+        return "none"
+    if math.isinf(amount):
+        return "no limit"
+    return f"{currency} {amount:,.2f}"
+
+
+def percent_text(share: float) -> str:
+    """A share in a reason sentence: ``0.125`` -> ``12.5 %`` (``none`` when unknown)."""
+    return "none" if math.isnan(share) else f"{round(share * 100.0, 2):g} %"
+
+
+def days_text(days: float) -> str:
+    return f"{days:g}"
