@@ -7,15 +7,8 @@ batch of one (:meth:`models.policy.Policy.recommend_limit`). Measured on this ma
 costly numpy helpers were replaced; it now costs ~96 µs per call including the reason
 sentences (the deleted plain-float copy of the rules cost ~23 µs).
 
-Decisions (constants below, told for analysts in ``docs/policy.md``):
-
-* ``approve`` - the requested limit is granted in full (or, with no request, the recommended
-  limit stands);
-* ``counter_offer`` - a lower limit than requested is offered (the reason names both);
-* ``refer`` - an analyst must look (the reasons say why: missing data, refer grade, a request
-  just above the limit, exposure above the limit);
-* ``decline`` - no credit (in default, grade beyond the floor, expected loss rate above
-  budget, or a limit of 0).
+The four decisions and their reason sentences are in :mod:`models.decisions`; the rules in
+words for analysts in ``docs/policy.md``.
 
 With no request (rescoring an existing customer) there is no counter-offer. A customer in
 default is grade D (:attr:`models.grades.MasterScale.default_grade`), PD 1.0, limit 0,
@@ -33,6 +26,15 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from creditrisk.features.customer import DAYS_PER_MONTH
+from creditrisk.models.decisions import (
+    APPROVE,
+    COUNTER_OFFER,
+    DECISIONS,
+    DECLINE,
+    LIMIT_REASON_CODES,
+    LIMIT_REASONS,
+    REFER,
+)
 from creditrisk.models.money import days_text, money_text, percent_text, round_money
 from creditrisk.models.policy_config import LimitPolicy
 from creditrisk.models.policy_inputs import amount_column, flag_column, grade_column, pd_column
@@ -55,65 +57,6 @@ __all__ = [
     "limit_reasons",
     "recommend_limits",
 ]
-
-APPROVE, COUNTER_OFFER, REFER, DECLINE = "approve", "counter_offer", "refer", "decline"
-DECISIONS: tuple[str, ...] = (APPROVE, COUNTER_OFFER, REFER, DECLINE)
-
-# code -> sentence template; the order here is the order reasons are listed in an answer
-LIMIT_REASONS: dict[str, str] = {
-    "IN_DEFAULT": "Customer is in default (90+ days past due, written off or insolvent): no credit",
-    "GRADE_BELOW_FLOOR": (
-        "Risk grade {grade} is worse than grade {floor_grade}, the floor for any credit"
-    ),
-    "EXPECTED_LOSS_RATE_ABOVE_BUDGET": (
-        "Expected loss rate {el_rate} (PD {pd} x LGD {lgd}) is above the budget of "
-        "{el_budget_share} of the limit"
-    ),
-    "MISSING_ANNUAL_REVENUE": (
-        "Annual revenue unknown: the revenue cap could not be applied; an analyst checks it"
-    ),
-    "MISSING_EXPECTED_SALES": (
-        "Expected monthly sales unknown: the credit need is taken from the requested limit "
-        "({requested}); an analyst checks it"
-    ),
-    "MISSING_PAYMENT_TERMS": (
-        "Payment terms unknown: {terms_days} days assumed; an analyst checks them"
-    ),
-    "REQUEST_ABOVE_LIMIT": (
-        "Requested {requested} exceeds the recommended limit {limit} by {request_excess}, "
-        "more than the {tolerance} tolerance: {limit} is offered instead of {requested}"
-    ),
-    "REQUEST_ABOVE_LIMIT_WITHIN_TOLERANCE": (
-        "Requested {requested} exceeds the recommended limit {limit} by {request_excess}, within "
-        "the {tolerance} tolerance: an analyst decides whether to grant it"
-    ),
-    "GRADE_IN_REFER_BAND": (
-        "Risk grade {grade} is in the refer band: an analyst reviews the decision"
-    ),
-    "CURRENT_EXPOSURE_ABOVE_LIMIT": (
-        "Current exposure {exposure} exceeds the recommended limit {limit} by {exposure_excess}"
-    ),
-    "NO_CREDIT_NEED": "No credit need: expected monthly sales x payment terms is zero",
-    "LIMIT_BELOW_MINIMUM": (
-        "Computed limit {computed_limit} is below the minimum limit {min_limit}: no credit line"
-    ),
-    "LIMIT_CAPPED_BY_EXPECTED_LOSS": (
-        "Limit capped at {el_cap} so that the expected loss (PD {pd} x LGD {lgd} x limit) stays "
-        "within {el_budget}"
-    ),
-    "LIMIT_CAPPED_BY_REVENUE": (
-        "Limit capped at {max_revenue_share} of annual revenue {revenue} ({revenue_cap})"
-    ),
-    "LIMIT_CAPPED_BY_MAXIMUM": "Limit capped at the absolute maximum {max_limit}",
-    "LIMIT_COVERS_NEED": (
-        "Limit covers the credit need {need}: expected monthly sales {sales} x {terms_days} "
-        "days of terms / {month_days} days a month + {buffer} buffer"
-    ),
-    "REQUEST_WITHIN_LIMIT": (
-        "Requested {requested} is granted in full (within the recommended limit {limit})"
-    ),
-}
-LIMIT_REASON_CODES: tuple[str, ...] = tuple(LIMIT_REASONS)
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,14 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from numpy.typing import ArrayLike
 
+from creditrisk.models.decisions import (
+    HOLD,
+    ORDER_ACTIONS,
+    ORDER_HOLD_CODES,
+    ORDER_REASON_CODES,
+    ORDER_REASONS,
+    RELEASE,
+)
 from creditrisk.models.money import days_text, money_text, round_money
 from creditrisk.models.policy_config import OrderPolicy
 from creditrisk.models.policy_inputs import amount_column, flag_column, grade_column, pd_column
@@ -32,40 +40,6 @@ __all__ = [
     "check_orders",
     "order_reasons",
 ]
-
-RELEASE, HOLD = "release", "hold"
-ORDER_ACTIONS: tuple[str, ...] = (RELEASE, HOLD)
-
-ORDER_REASONS: dict[str, str] = {
-    "IN_DEFAULT": (
-        "Customer is in default (90+ days past due, written off or insolvent): every order is held"
-    ),
-    "GRADE_BELOW_FLOOR": (
-        "Risk grade {grade} is worse than grade {floor_grade}, the floor for any credit"
-    ),
-    "NO_CREDIT_LIMIT": "No credit limit is set for this customer",
-    "LIMIT_EXCEEDED": (
-        "New exposure {new_exposure} (open {open} + order {order}) exceeds the credit limit "
-        "{limit} by {excess}"
-    ),
-    "OVERDUE_BEYOND_THRESHOLD": (
-        "Invoices are {days_past_due} days past due, beyond the {threshold_days}-day threshold"
-    ),
-    "WITHIN_LIMIT": (
-        "New exposure {new_exposure} (open {open} + order {order}) is within the credit limit "
-        "{limit}; headroom after the order {headroom}"
-    ),
-}
-ORDER_REASON_CODES: tuple[str, ...] = tuple(ORDER_REASONS)
-ORDER_HOLD_CODES = frozenset(
-    {
-        "IN_DEFAULT",
-        "GRADE_BELOW_FLOOR",
-        "NO_CREDIT_LIMIT",
-        "LIMIT_EXCEEDED",
-        "OVERDUE_BEYOND_THRESHOLD",
-    }
-)
 
 
 @dataclass(frozen=True)

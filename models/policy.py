@@ -25,6 +25,21 @@ import numpy as np
 import yaml
 from numpy.typing import ArrayLike
 
+from creditrisk.models.decisions import (
+    APPROVE,
+    COUNTER_OFFER,
+    DECISIONS,
+    DECLINE,
+    HOLD,
+    LIMIT_REASON_CODES,
+    LIMIT_REASONS,
+    ORDER_ACTIONS,
+    ORDER_HOLD_CODES,
+    ORDER_REASON_CODES,
+    ORDER_REASONS,
+    REFER,
+    RELEASE,
+)
 from creditrisk.models.grades import (
     DEFAULT_GRADE_LABEL,
     DEFAULT_GRADE_NAME,
@@ -34,29 +49,12 @@ from creditrisk.models.grades import (
     check_pd,
 )
 from creditrisk.models.limits import (
-    APPROVE,
-    COUNTER_OFFER,
     DAYS_PER_MONTH,
-    DECISIONS,
-    DECLINE,
-    LIMIT_REASON_CODES,
-    LIMIT_REASONS,
-    REFER,
     LimitDecision,
     LimitRecommendation,
     recommend_limits,
 )
-from creditrisk.models.orders import (
-    HOLD,
-    ORDER_ACTIONS,
-    ORDER_HOLD_CODES,
-    ORDER_REASON_CODES,
-    ORDER_REASONS,
-    RELEASE,
-    OrderCheck,
-    OrderDecision,
-    check_orders,
-)
+from creditrisk.models.orders import OrderCheck, OrderDecision, check_orders
 from creditrisk.models.policy_config import (
     LimitPolicy,
     OrderPolicy,
