@@ -293,12 +293,24 @@ def recommend_limits(
     pd_values = pd_column(pd_12m)
     n_rows = pd_values.shape[0]
     grades = grade_column(policy.scale, grade, pd_values)
-    sales = amount_column("expected_monthly_sales", expected_monthly_sales, n_rows, allow_nan=True)
+    ceiling = config.max_input_amount
+    sales = amount_column(
+        "expected_monthly_sales", expected_monthly_sales, n_rows, allow_nan=True, ceiling=ceiling
+    )
     terms = amount_column("payment_terms_days", payment_terms_days, n_rows, allow_nan=True)
-    requested = amount_column("requested_limit", requested_limit, n_rows, allow_nan=True)
-    revenue = amount_column("annual_revenue", annual_revenue, n_rows, allow_nan=True)
+    requested = amount_column(
+        "requested_limit", requested_limit, n_rows, allow_nan=True, ceiling=ceiling
+    )
+    revenue = amount_column(
+        "annual_revenue", annual_revenue, n_rows, allow_nan=True, ceiling=ceiling
+    )
     exposure = amount_column(
-        "current_exposure", current_exposure, n_rows, allow_nan=True, allow_negative=True
+        "current_exposure",
+        current_exposure,
+        n_rows,
+        allow_nan=True,
+        allow_negative=True,
+        ceiling=ceiling,
     )
     exposure = np.where(np.isnan(exposure), 0.0, exposure)
     defaulted = flag_column("in_default", in_default, n_rows)
@@ -346,6 +358,7 @@ def recommend_limits(
     expected_loss = round_money(
         np.where(defaulted, config.lgd * np.maximum(exposure, 0.0), el_rate * limit),
         name="expected_loss_amount",
+        ceiling=ceiling,
     )
 
     over_request = has_request & (request > limit)

@@ -2,8 +2,8 @@
 
 ``round_money`` rounds half away from zero on the decimal value a person reads (1.005 ->
 1.01, 2.675 -> 2.68), not on the binary float (where 1.005 is 1.00499...): the amount is
-first taken to 9 significant decimals above the cent, which removes the binary error and
-keeps every real cent. Non-finite amounts and amounts above :data:`MAX_INPUT_AMOUNT` are
+first rounded to a millionth of a cent, which removes the binary error and keeps every real
+cent. Non-finite amounts and amounts above :data:`MAX_INPUT_AMOUNT` are
 refused with :class:`PolicyInputError` naming the field.
 """
 
@@ -20,16 +20,15 @@ from creditrisk.models.policy_inputs import MAX_INPUT_AMOUNT
 __all__ = ["days_text", "money_text", "percent_text", "round_money"]
 
 
-def round_money(amount: ArrayLike, *, name: str) -> np.ndarray:
+def round_money(amount: ArrayLike, *, name: str, ceiling: float = MAX_INPUT_AMOUNT) -> np.ndarray:
     """Amounts rounded to cents, half away from zero on the decimal value (float64 array)."""
     values = np.asarray(amount, dtype=np.float64)
-    bad = ~(np.abs(values) <= MAX_INPUT_AMOUNT)  # NaN and inf fail too
+    bad = ~(np.abs(values) <= ceiling)  # NaN and inf fail too
     if bad.any():
         flat = values.reshape(-1)
         row = int(np.flatnonzero(bad.reshape(-1))[0])
         raise PolicyInputError(
-            f"{name}: row {row} is {flat[row]!r}, not a finite amount within "
-            f"{MAX_INPUT_AMOUNT:,.0f}"
+            f"{name}: row {row} is {flat[row]!r}, not a finite amount within {ceiling:,.0f}"
         )
     cents = np.abs(values) * 100.0
     cents = np.round(cents, 6)  # drop the binary error below a millionth of a cent

@@ -193,11 +193,17 @@ def check_orders(
     pd_values = pd_column(pd_12m)
     n_rows = pd_values.shape[0]
     grades = grade_column(policy.scale, grade, pd_values)
-    limit = amount_column("credit_limit", credit_limit, n_rows, allow_nan=True)
+    ceiling = policy.limits.max_input_amount
+    limit = amount_column("credit_limit", credit_limit, n_rows, allow_nan=True, ceiling=ceiling)
     open_amount = amount_column(
-        "open_exposure", open_exposure, n_rows, allow_nan=False, allow_negative=True
+        "open_exposure",
+        open_exposure,
+        n_rows,
+        allow_nan=False,
+        allow_negative=True,
+        ceiling=ceiling,
     )
-    order = amount_column("order_amount", order_amount, n_rows, allow_nan=False)
+    order = amount_column("order_amount", order_amount, n_rows, allow_nan=False, ceiling=ceiling)
     days = amount_column(
         "max_days_past_due", max_days_past_due, n_rows, allow_nan=True, allow_negative=True
     )
@@ -236,6 +242,7 @@ def check_orders(
         expected_loss_amount=round_money(
             pd_used * policy.limits.lgd * np.maximum(new_exposure, 0.0),
             name="expected_loss_amount",
+            ceiling=2 * ceiling,  # open exposure + order: each within the ceiling
         ),
         max_days_past_due=days,
         reason_flags=np.stack([flags[code] for code in ORDER_REASON_CODES], axis=1),

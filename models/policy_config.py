@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from creditrisk.models.grades import MasterScale, PolicyConfigError
+from creditrisk.models.policy_inputs import MAX_INPUT_AMOUNT
 
 __all__ = [
     "LimitPolicy",
@@ -113,6 +114,8 @@ class LimitPolicy:
     """A computed limit below this amount becomes 0 (no credit line)."""
     default_payment_terms_days: float
     """Terms assumed when a customer's payment terms are unknown (and the case referred)."""
+    max_input_amount: float = MAX_INPUT_AMOUNT
+    """Largest plausible amount handed to the policy (limits and orders); above it, refused."""
 
     KEYS = frozenset(
         {
@@ -128,6 +131,7 @@ class LimitPolicy:
             "rounding_step_amount",
             "min_limit_amount",
             "default_payment_terms_days",
+            "max_input_amount",
         }
     )
 
@@ -139,7 +143,7 @@ class LimitPolicy:
             section,
             where,
             set(cls.KEYS),
-            {"expected_loss_budget_amount", "expected_loss_budget_share"},
+            {"expected_loss_budget_amount", "expected_loss_budget_share", "max_input_amount"},
         )
         floor_grade = _grade(section, where, "floor_grade", scale)
         refer_raw = section["refer_grades"]
@@ -181,6 +185,13 @@ class LimitPolicy:
             default_payment_terms_days=config_number(
                 section, where, "default_payment_terms_days", minimum=0.0, above_minimum=True
             ),
+            max_input_amount=(
+                MAX_INPUT_AMOUNT
+                if section.get("max_input_amount") is None
+                else config_number(
+                    section, where, "max_input_amount", minimum=0.0, above_minimum=True
+                )
+            ),
         )
         if limits.min_limit_amount > limits.max_limit_amount:
             raise PolicyConfigError(
@@ -203,6 +214,7 @@ class LimitPolicy:
             "rounding_step_amount": self.rounding_step_amount,
             "min_limit_amount": self.min_limit_amount,
             "default_payment_terms_days": self.default_payment_terms_days,
+            "max_input_amount": self.max_input_amount,
         }
 
 

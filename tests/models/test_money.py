@@ -85,3 +85,17 @@ def test_reason_texts_print_money_with_the_currency() -> None:
     )
     texts = " ".join(reason.text for reason in decision.reasons)
     assert "EUR 500,000.00" in texts
+
+
+def test_amount_ceiling_is_configurable_in_the_policy() -> None:
+    """limits.max_input_amount (default 1e12) bounds every amount the policy takes."""
+    assert POLICY.limits.max_input_amount == 1e12
+    raw = copy.deepcopy(POLICY.to_dict())
+    raw["limits"]["max_input_amount"] = 1e6
+    small = Policy.from_dict(raw)
+    order = {"pd_12m": 0.01, "credit_limit": 1e5, "open_exposure": 0.0, "max_days_past_due": None}
+    assert POLICY.check_order(order_amount=2e6, **order).action == "hold"
+    with pytest.raises(PolicyInputError, match="order_amount: row 0 is beyond"):
+        small.check_order(order_amount=2e6, **order)
+    del raw["limits"]["max_input_amount"]
+    assert Policy.from_dict(raw).limits.max_input_amount == 1e12
