@@ -250,4 +250,5 @@ def _no_payment_within_grace(
     base = code.astype(np.int64) << DAY_BITS
     first = np.searchsorted(paid_keys, base | promise_day, side="left")
     last = np.searchsorted(paid_keys, base | (promise_day + PROMISE_GRACE_DAYS), side="right")
-    return last == first
+    kept: np.ndarray = last == first
+    return kept

@@ -41,7 +41,7 @@ def as_of_day(as_of: date | datetime | pd.Timestamp | np.datetime64 | str) -> in
     day = (stamp.normalize().tz_localize(None) - pd.Timestamp(EPOCH)).days
     if not 0 <= day < NO_DAY:
         raise AsOfError(f"as-of date {as_of!r} is outside 1900-01-01..4770-01-01")
-    return day
+    return int(day)
 
 
 def known_at(prepared: PreparedLedger, day: int) -> PreparedLedger:

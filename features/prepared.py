@@ -68,7 +68,8 @@ def day_numbers(values: pd.Series, *, table: str, column: str) -> np.ndarray:
         first = values.iloc[int(np.flatnonzero(bad)[0])]
         raise LedgerError(f"{table}.{column}: date {first!r} is outside 1900-01-01..4770-01-01")
     days[missing] = NO_DAY
-    return days.astype(np.int32)
+    out: np.ndarray = days.astype(np.int32)
+    return out
 
 
 def dates_of(days: np.ndarray) -> np.ndarray:
@@ -102,7 +103,8 @@ def _customer_codes(
         raise LedgerError(
             f"{table}.{column}: {strings[row].as_py()!r} is not a known customer (row {row})"
         )
-    return found.to_numpy().astype(np.int32)
+    codes: np.ndarray = found.to_numpy().astype(np.int32)
+    return codes
 
 
 def _customer_order(codes: np.ndarray) -> np.ndarray | None:

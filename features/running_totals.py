@@ -22,7 +22,8 @@ from creditrisk.features.prepared import DAY_BITS, NO_DAY
 
 def to_cents(amount: np.ndarray) -> np.ndarray:
     """Amounts as whole cents (``int64``); missing amounts count as 0."""
-    return np.round(np.nan_to_num(amount, nan=0.0) * 100.0).astype(np.int64)
+    cents: np.ndarray = np.round(np.nan_to_num(amount, nan=0.0) * 100.0).astype(np.int64)
+    return cents
 
 
 @dataclass(frozen=True)
@@ -60,4 +61,5 @@ class RunningTotals:
     def between(self, name: str, start: np.ndarray, stop: np.ndarray) -> np.ndarray:
         """Sum of value ``name`` over sorted positions ``start <= i < stop``."""
         running = self.running[name]
-        return running[stop] - running[start]
+        total: np.ndarray = running[stop] - running[start]
+        return total

@@ -3,11 +3,8 @@
 from __future__ import annotations
 
 import math
-from typing import Final
 
 from creditrisk.models.policy import Policy
-
-DEFAULT_CURRENCY: Final = "EUR"
 
 
 def cents(amount: float) -> float:
@@ -21,7 +18,6 @@ def optional_cents(amount: float | None) -> float | None:
 
 
 def reporting_currency(policy: Policy) -> str:
-    """The currency every amount of this bundle is in: the policy's ``currency`` (bundles
-    written before the policy carried one are in :data:`DEFAULT_CURRENCY`)."""
-    currency = getattr(policy, "currency", None)
-    return str(currency) if currency else DEFAULT_CURRENCY
+    """The currency every amount of this bundle is in: the policy's ``currency`` (ISO 4217,
+    validated by the policy file; a file without one is in the policy's default)."""
+    return policy.currency

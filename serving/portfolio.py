@@ -35,11 +35,11 @@ from sqlalchemy import Engine
 from creditrisk.features.customer import AGING_BUCKETS, build_features
 from creditrisk.ledger.database import read_ledger
 from creditrisk.ledger.frame import Ledger
+from creditrisk.models.grades import DEFAULT_GRADE_NAME
 from creditrisk.serving.money import reporting_currency
 from creditrisk.serving.open_invoices import predict_open_invoices
 from creditrisk.serving.rating import (
     DEFAULT_GRADE,
-    DEFAULT_GRADE_NAME,
     defaulted_customers,
     grade_labels,
     rated_pd,

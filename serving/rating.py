@@ -32,30 +32,31 @@ from creditrisk.features.customer import build_features
 from creditrisk.features.default_status import customers_in_default
 from creditrisk.ledger.database import read_ledger
 from creditrisk.ledger.frame import Ledger
+from creditrisk.models.grades import DEFAULT_GRADE_LABEL
 from creditrisk.models.policy import DAYS_PER_MONTH, LimitDecision, OrderDecision, Policy
 from creditrisk.models.reasons import Reason
 from creditrisk.serving.errors import CustomerNotFound, CustomerNotOnboarded
 from creditrisk.serving.registry import ServedBundle
 
 TOP_FACTORS: Final = 4
-DEFAULT_GRADE: Final = "D"
-"""The grade of a customer in default: outside the master scale's 1..n."""
-DEFAULT_GRADE_NAME: Final = "in default"
+DEFAULT_GRADE: Final = DEFAULT_GRADE_LABEL
+"""The grade of a customer in default, as answered: the policy's label (models.grades)."""
 DEFAULT_PD: Final = 1.0
 
 
 def grade_labels(policy: Policy, pd_12m: np.ndarray, in_default: np.ndarray) -> np.ndarray:
     """Grade per customer as text: the master scale's ``"1"``..``"n"``, ``"D"`` in default."""
-    numbers = policy.grade(pd_12m) if len(pd_12m) else np.zeros(0, np.int64)
-    labels = np.asarray(numbers, dtype=np.int64).astype(str).astype(object)
-    return np.asarray(np.where(np.asarray(in_default, dtype=bool), DEFAULT_GRADE, labels))
+    if not len(pd_12m):
+        return np.zeros(0, dtype=object)
+    codes = np.where(np.asarray(in_default, dtype=bool), policy.scale.default_grade,
+                     policy.grade(pd_12m))
+    return np.asarray(policy.scale.grade_labels(codes), dtype=object)
 
 
 def grade_name(policy: Policy, grade: str) -> str:
     """The analyst's name of a grade label (``"D"`` -> "in default")."""
-    if grade == DEFAULT_GRADE:
-        return DEFAULT_GRADE_NAME
-    return policy.scale.band(int(grade)).name
+    code = policy.scale.default_grade if grade == DEFAULT_GRADE else int(grade)
+    return policy.scale.grade_name(code)
 
 
 def rated_pd(model_pd_12m: np.ndarray, in_default: np.ndarray) -> np.ndarray:

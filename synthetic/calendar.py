@@ -43,7 +43,8 @@ class MonthGrid:
 
     @property
     def days_in_month(self) -> np.ndarray:
-        return self.last_day - self.first_day + 1
+        days: np.ndarray = self.last_day - self.first_day + 1
+        return days
 
     def month_of(self, days: np.ndarray) -> np.ndarray:
         """Index of the month holding each day number."""

@@ -66,7 +66,8 @@ def existing_distribution(
         dist = np.einsum("ns,nst->nt", dist, P)
     dist = dist.copy()
     dist[:, DEFAULTED] = 0.0
-    return dist / dist.sum(axis=1, keepdims=True)
+    normalised: np.ndarray = dist / dist.sum(axis=1, keepdims=True)
+    return normalised
 
 
 def matrix_powers(P: np.ndarray, max_power: int) -> np.ndarray:

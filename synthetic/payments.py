@@ -44,7 +44,10 @@ class Settlement:
 
     def stop_day(self, default_day: np.ndarray) -> np.ndarray:
         """The day the invoice stops being chased: paid, or the customer defaulted."""
-        return np.minimum(np.where(self.paid_in_full, self.planned_pay_day, NO_DATE), default_day)
+        stop: np.ndarray = np.minimum(
+            np.where(self.paid_in_full, self.planned_pay_day, NO_DATE), default_day
+        )
+        return stop
 
 
 def per_living_state(base: np.ndarray, offsets: tuple[float, ...]) -> np.ndarray:
@@ -62,7 +65,8 @@ def _logit_table(
     logit: tuple[float, float], state_logit: tuple[float, ...], population: Population
 ) -> np.ndarray:
     base = logit[0] + logit[1] * population.z
-    return 1.0 / (1.0 + np.exp(-per_living_state(base, state_logit)))
+    probability: np.ndarray = 1.0 / (1.0 + np.exp(-per_living_state(base, state_logit)))
+    return probability
 
 
 def dispute_probability(population: Population, world: WorldParameters) -> np.ndarray:

@@ -58,7 +58,8 @@ def _month_end_before(grid: MonthGrid, months_back: np.ndarray) -> np.ndarray:
     first_after = (month0 - months_back.astype("timedelta64[M]") + np.timedelta64(1, "M")).astype(
         "datetime64[D]"
     )
-    return first_after.astype(np.int64) - 1
+    index: np.ndarray = first_after.astype(np.int64) - 1
+    return index
 
 
 def draw_population(
@@ -167,4 +168,5 @@ def draw_population(
 
 def _normalised(weights: tuple[float, ...]) -> np.ndarray:
     w = np.asarray(weights, dtype=np.float64)
-    return w / w.sum()
+    shares: np.ndarray = w / w.sum()
+    return shares

@@ -60,7 +60,8 @@ def invoice_late_probability(
     c = invoices.customer
     to_due_state = powers[steps, c, invoices.issue_state, :]
     late = late_probability_by_state(population, world)
-    return np.einsum("ng,ng->n", to_due_state, late[c])
+    p_late: np.ndarray = np.einsum("ng,ng->n", to_due_state, late[c])
+    return p_late
 
 
 @dataclass(frozen=True)

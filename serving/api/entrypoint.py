@@ -32,9 +32,11 @@ SERVICE_LIGHTGBM_THREADS = 1
 
 def limit_lightgbm_threads(threads: int = SERVICE_LIGHTGBM_THREADS) -> None:
     """Cap the OpenMP threads LightGBM uses in this process (``LGBM_SetMaxThreads``)."""
-    from lightgbm.basic import _LIB, _safe_call
+    # LightGBM has no public call for a process-wide thread cap; its C API does.
+    import lightgbm.basic as lightgbm_c_api
 
-    _safe_call(_LIB.LGBM_SetMaxThreads(ctypes.c_int(threads)))
+    library = getattr(lightgbm_c_api, "_LIB")  # noqa: B009 - private, not exported for mypy
+    lightgbm_c_api._safe_call(library.LGBM_SetMaxThreads(ctypes.c_int(threads)))
 
 
 def build_service(

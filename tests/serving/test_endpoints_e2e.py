@@ -28,6 +28,7 @@ from sqlalchemy import func, select
 
 from creditrisk.features.customer import build_features
 from creditrisk.ledger.database import make_engine
+from creditrisk.models.policy import Policy
 from creditrisk.models.pyfunc import save_bundle
 from creditrisk.serving.api.entrypoint import build_service, limit_lightgbm_threads
 from creditrisk.serving.api_keys import IssuedApiKey, generate_api_key
@@ -171,7 +172,7 @@ def test_application_answers_the_bundles_decision_with_versions_and_reasons(
     assert all(f["direction"] in ("increases risk", "decreases risk") for f in factors)
     assert body["model_name"] == "creditrisk"
     assert body["model_version"] == serving_world.champion.version
-    assert body["policy_version"] == "1.0.0"
+    assert body["policy_version"] == Policy.default().version
     assert body["as_of"] == SERVICE_TODAY.isoformat()  # the app clock's today
     assert body["external_reference"] == "CRM-4711"
     assert len(body["decision_id"]) == 32
@@ -358,7 +359,7 @@ def test_model_info_names_version_run_metrics_and_features(
     assert body["model_version"] == serving_world.champion.version
     assert body["run_id"] == serving_world.champion.run_id
     assert body["training_metrics"]["default_test_roc_auc"] == 0.8
-    assert body["policy_version"] == "1.0.0"
+    assert body["policy_version"] == Policy.default().version
     features = {f["name"]: f for f in body["customer_features"]}
     assert features["late_share_365d"]["direction"] == 1
     assert features["late_share_365d"]["description"]
