@@ -230,16 +230,15 @@ class Policy:
         in_default: bool = False,
     ) -> LimitDecision:
         """One customer's limit decision (None means unknown): a batch of one."""
-        return recommend_limits(
+        return self.recommend_limits(
             pd_12m,
-            grade,
+            grade=grade,
             expected_monthly_sales=expected_monthly_sales,
             payment_terms_days=payment_terms_days,
             requested_limit=requested_limit,
             annual_revenue=annual_revenue,
             current_exposure=current_exposure,
             in_default=in_default,
-            policy=self,
         ).row(0)
 
     def check_orders(
