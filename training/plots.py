@@ -45,14 +45,7 @@ def roc_figure(series: Series, *, title: str = "ROC curve") -> Figure:
         fpr, tpr, _ = roc_curve(y, s)
         auc = float(np.trapezoid(tpr, fpr))
         axes.plot(fpr, tpr, label=f"{label} (AUC {auc:.3f})")
-    axes.set_xlabel("false positive rate")
-    axes.set_ylabel("true positive rate")
-    axes.set_xlim(0, 1)
-    axes.set_ylim(0, 1)
-    axes.set_title(title)
-    axes.legend(loc="lower right", fontsize="small")
-    figure.tight_layout()
-    return figure
+    return _unit_square(figure, axes, "false positive rate", "true positive rate", title)
 
 
 def calibration_figure(
@@ -102,14 +95,8 @@ def gains_figure(series: Series, *, title: str = "Cumulative gains") -> Figure:
         captured = np.concatenate([[0.0], np.cumsum(y[order]) / y.sum()])
         reviewed = np.linspace(0.0, 1.0, len(captured))
         axes.plot(reviewed, captured, label=label)
-    axes.set_xlabel("share of rows reviewed, riskiest first")
-    axes.set_ylabel("share of events captured")
-    axes.set_xlim(0, 1)
-    axes.set_ylim(0, 1)
-    axes.set_title(title)
-    axes.legend(loc="lower right", fontsize="small")
-    figure.tight_layout()
-    return figure
+    return _unit_square(figure, axes, "share of rows reviewed, riskiest first",
+                        "share of events captured", title)
 
 
 def score_distribution_figure(
@@ -166,3 +153,15 @@ def figure_png(figure: Figure, *, dpi: int = 100) -> bytes:
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png", dpi=dpi)
     return buffer.getvalue()
+
+
+def _unit_square(figure: Figure, axes: Any, xlabel: str, ylabel: str, title: str) -> Figure:
+    """Finish a curve drawn on [0, 1] x [0, 1] (ROC, gains): labels, limits, legend."""
+    axes.set_xlabel(xlabel)
+    axes.set_ylabel(ylabel)
+    axes.set_xlim(0, 1)
+    axes.set_ylim(0, 1)
+    axes.set_title(title)
+    axes.legend(loc="lower right", fontsize="small")
+    figure.tight_layout()
+    return figure
