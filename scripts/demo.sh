@@ -22,7 +22,7 @@ $BIN/creditrisk ledger generate --customers "$CUSTOMERS" --start "$START" --end 
   --seed 42 --out "$DIR/synthetic"
 
 step "2. import it through the canonical mapping (validated, idempotent)"
-$BIN/creditrisk ledger import --mapping features/ledger/mappings/canonical.yaml \
+$BIN/creditrisk ledger import --mapping ledger/mappings/canonical.yaml \
   --data-dir "$DIR/synthetic"
 
 step "3. point-in-time features as of $END"
@@ -34,9 +34,9 @@ $BIN/creditrisk train --truth "$DIR/synthetic" --run-name lightgbm --run-id-file
 step "5. promote the first champion"
 $BIN/creditrisk promote --actor demo
 
-step "6. train the logistic-regression baseline as challenger"
-$BIN/creditrisk train --model-kind logistic --truth "$DIR/synthetic" --run-name logistic \
-  --run-id-file "$DIR/run_logistic"
+step "6. train the weight-of-evidence scorecard baseline as challenger"
+$BIN/creditrisk train --model-kind scorecard --truth "$DIR/synthetic" --run-name scorecard \
+  --run-id-file "$DIR/run_scorecard"
 
 step "7. promotion gate: the challenger must not be worse on the champion's test set"
 if $BIN/creditrisk promote --actor demo; then
@@ -46,7 +46,7 @@ else
 fi
 
 step "8. compare the two runs"
-$BIN/creditrisk runs compare "$(cat "$DIR/run_lightgbm")" "$(cat "$DIR/run_logistic")" \
+$BIN/creditrisk runs compare "$(cat "$DIR/run_lightgbm")" "$(cat "$DIR/run_scorecard")" \
   --html "$DIR/compare.html"
 
 cat <<INFO
