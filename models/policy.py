@@ -169,7 +169,8 @@ class Policy:
     @classmethod
     def default(cls) -> Policy:
         """The policy shipped with the package (``models/policy.yaml``)."""
-        resource = importlib.resources.files("models").joinpath("policy.yaml")
+        package = __package__ or "creditrisk.models"
+        resource = importlib.resources.files(package).joinpath("policy.yaml")
         raw = yaml.safe_load(resource.read_text(encoding="utf-8"))
         return cls.from_dict(raw)
 

@@ -54,3 +54,19 @@ def test_a_bare_layer_name_is_not_importable_from_the_installed_package() -> Non
     result = subprocess.run([sys.executable, "-c", code], cwd="/", capture_output=True,
                             text=True, timeout=60, check=True)
     assert result.stdout.strip() == "True"
+
+
+def test_packaged_data_files_load_outside_the_repository() -> None:
+    """Data shipped in the package (the default policy, the report template, the mappings)
+    is found through ``creditrisk.*`` even where the repository root is not on sys.path
+    (``make demo`` failed on ``resources.files("models")``)."""
+    code = (
+        "from creditrisk.models.policy import Policy; print(Policy.default().version)\n"
+        "from creditrisk.ledger.mapping import load_mapping; load_mapping('canonical')\n"
+        "from creditrisk.training.comparison import report_template\n"
+        "print('$title' in report_template())\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], cwd="/", capture_output=True,
+                            text=True, timeout=120, check=False)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.split()[-1] == "True"

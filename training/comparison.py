@@ -361,13 +361,17 @@ def report_figures(result: ComparisonResult) -> dict[str, bytes]:
     return pngs
 
 
+def report_template() -> str:
+    """The HTML report's template, shipped inside the package (found from any directory)."""
+    package = __package__ or "creditrisk.training"
+    return resources.files(package).joinpath("report_template.html").read_text("utf-8")
+
+
 def render_html(result: ComparisonResult, *, title: str = "Training runs compared") -> str:
     """The standalone report (tables + PNGs embedded as base64): one file to mail or archive."""
     pngs = report_figures(result)
     figures = "\n".join(_img(png, name) for name, png in pngs.items())
-    template = Template(
-        resources.files("training").joinpath("report_template.html").read_text("utf-8")
-    )
+    template = Template(report_template())
     return template.substitute(
         title=html.escape(title),
         tracking_uri=html.escape(result.tracking_uri),
