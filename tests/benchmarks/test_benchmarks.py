@@ -24,11 +24,22 @@ SMOKE = ("--customers=300", "--boost-rounds=10", "--lgbm-threads=1")
 """Training at the smoke-test size: few customers, few boosting rounds, one LightGBM thread."""
 
 
+TINY_RUNS = (
+    "benchmarks/features.py",
+    "benchmarks/generate.py",
+    "benchmarks/quality.py",
+    "benchmarks/serving.py",
+    "benchmarks/training.py",
+)
+"""Every benchmark script, each run below at a tiny size (a new script must be added here)."""
+
+
 def run_benchmark(script: str, *args: str, timeout_s: float = 300) -> list[str]:
-    """Run ``benchmarks/<script>`` with ``args``; its stdout lines (fails on a non-zero exit)."""
+    """Run ``script`` (a path from the repository root) with ``args``; its stdout lines."""
+    assert script in TINY_RUNS, script
     env = {**os.environ, "OMP_NUM_THREADS": "1", "MPLBACKEND": "Agg"}
     done = subprocess.run(
-        [sys.executable, str(BENCHMARKS / script), *args],
+        [sys.executable, str(REPO / script), *args],
         cwd=REPO, env=env, capture_output=True, text=True, timeout=timeout_s, check=False,
     )
     assert done.returncode == 0, f"{script} exited {done.returncode}:\n{done.stderr[-3000:]}"
@@ -40,6 +51,11 @@ def figures(lines: list[str]) -> dict[str, str]:
     assert lines, "no output"
     assert FIGURES.match(lines[-1]), f"last line is not key=value figures: {lines[-1]!r}"
     return dict(pair.split("=", 1) for pair in lines[-1].split())
+
+
+def test_every_benchmark_script_has_a_tiny_run() -> None:
+    scripts = {f"benchmarks/{p.name}" for p in BENCHMARKS.glob("*.py")}
+    assert scripts == set(TINY_RUNS)
 
 
 def test_figures_line_rule_rejects_prose() -> None:
@@ -60,7 +76,9 @@ def test_no_benchmark_imports_the_tests_package() -> None:
 
 
 def test_generate_benchmark_tiny() -> None:
-    found = figures(run_benchmark("generate.py", "--customers=200", "--partition-size=100"))
+    found = figures(
+        run_benchmark("benchmarks/generate.py", "--customers=200", "--partition-size=100")
+    )
     assert int(found["customers"]) == 200
     assert int(found["invoices"]) > 0
 
@@ -69,7 +87,7 @@ def test_features_benchmark_tiny_agrees_with_its_reference(tmp_path: Path) -> No
     """The vectorised features equal the per-customer pandas reference on the sample (the
     script exits 1 on any disagreement) and the three figures are reported."""
     lines = run_benchmark(
-        "features.py", "--customers=200", "--sample=25", f"--out={tmp_path}"
+        "benchmarks/features.py", "--customers=200", "--sample=25", f"--out={tmp_path}"
     )
     assert any("all features equal" in line for line in lines), "\n".join(lines)
     assert set(figures(lines)) == {"invoices_per_s", "peak_rss_mb", "speedup_vs_reference"}
@@ -77,14 +95,14 @@ def test_features_benchmark_tiny_agrees_with_its_reference(tmp_path: Path) -> No
 
 @pytest.mark.slow
 def test_training_benchmark_tiny() -> None:
-    found = figures(run_benchmark("training.py", *SMOKE))
+    found = figures(run_benchmark("benchmarks/training.py", *SMOKE))
     assert float(found["fit_seconds"]) > 0
 
 
 @pytest.mark.slow
 def test_quality_benchmark_tiny() -> None:
     found = figures(run_benchmark(
-        "quality.py", "--skip-ibm", *SMOKE
+        "benchmarks/quality.py", "--skip-ibm", *SMOKE
     ))
     assert 0.0 <= float(found["default_auc"]) <= 1.0
 
@@ -94,7 +112,7 @@ def test_serving_benchmark_tiny_runs_both_servers() -> None:
     """Ours and ``mlflow models serve`` each answer every seeded applicant with 200 (bureau
     scores are drawn inside the ledger's range, so none is refused)."""
     found = figures(run_benchmark(
-        "serving.py", *SMOKE, "--duration=1", "--warmup=0.5",
+        "benchmarks/serving.py", *SMOKE, "--duration=1", "--warmup=0.5",
         "--risk-duration=1",
     ))
     assert float(found["ours_rps"]) > 0
