@@ -103,20 +103,6 @@ def ibm(work: Path) -> dict[str, float]:
     }
 
 
-def training_config(boost_rounds: int | None, lgbm_threads: int | None) -> TrainingConfig:
-    """The default training config, optionally with every model's boosting rounds and
-    LightGBM threads capped (the smoke-test size; None keeps the config's own)."""
-    models: dict[str, dict[str, object]] = {"default": {}, "late": {}, "open_invoices": {}}
-    for name, part in models.items():
-        if boost_rounds is not None:
-            part["num_boost_round"] = boost_rounds
-            if name != "default":
-                part["quantile_rounds"] = boost_rounds
-        if lgbm_threads is not None:
-            part["lgbm_params"] = {"num_threads": lgbm_threads}
-    return TrainingConfig.model_validate(models)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--customers", type=int, default=10_000)
@@ -131,7 +117,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         tracking.configure(f"sqlite:///{work / 'mlflow.db'}")
-        config = training_config(args.boost_rounds, args.lgbm_threads)
+        config = TrainingConfig.capped(boost_rounds=args.boost_rounds,
+                                       lgbm_threads=args.lgbm_threads)
         figures |= synthetic(work, args.customers, args.seed, config)
         if not args.skip_ibm:
             if IBM_DIR.exists():

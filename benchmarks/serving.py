@@ -254,15 +254,7 @@ def trained_world(workdir: Path, *, customers: int, boost_rounds: int | None,
     engine = make_engine(database_url)
     write_ledger(engine, synthetic.ledger)
     engine.dispose()
-    models: dict[str, dict[str, object]] = {"default": {}, "late": {}, "open_invoices": {}}
-    for name, part in models.items():
-        if boost_rounds is not None:
-            part["num_boost_round"] = boost_rounds
-            if name != "default":
-                part["quantile_rounds"] = boost_rounds
-        if lgbm_threads is not None:
-            part["lgbm_params"] = {"num_threads": lgbm_threads}
-    config = TrainingConfig.model_validate(models)
+    config = TrainingConfig.capped(boost_rounds=boost_rounds, lgbm_threads=lgbm_threads)
     result = run_training(synthetic.ledger, config=config, data_end=pd.Timestamp(WORLD_END),
                           policy=Policy.default(), run_name="serving-benchmark")
     if result.version is None:

@@ -89,6 +89,20 @@ class TrainingConfig(_Strict):
     )
 
     @classmethod
+    def capped(cls, *, boost_rounds: int | None, lgbm_threads: int | None) -> TrainingConfig:
+        """The default config with every model's boosting rounds and LightGBM threads capped
+        (the benchmarks' smoke-test size; None keeps the config's own)."""
+        models: dict[str, dict[str, object]] = {"default": {}, "late": {}, "open_invoices": {}}
+        for name, part in models.items():
+            if boost_rounds is not None:
+                part["num_boost_round"] = boost_rounds
+                if name != "default":
+                    part["quantile_rounds"] = boost_rounds
+            if lgbm_threads is not None:
+                part["lgbm_params"] = {"num_threads": lgbm_threads}
+        return cls.model_validate(models)
+
+    @classmethod
     def from_yaml(cls, path: Path) -> TrainingConfig:
         data = yaml.safe_load(path.read_text()) or {}
         return cls.model_validate(data)
