@@ -58,6 +58,7 @@ from creditrisk.models.orders import OrderCheck, OrderDecision, check_orders
 from creditrisk.models.policy_config import (
     LimitPolicy,
     OrderPolicy,
+    ReviewSchedule,
     check_keys,
     config_mapping,
 )
@@ -93,6 +94,7 @@ __all__ = [
     "Policy",
     "PolicyConfigError",
     "PolicyInputError",
+    "ReviewSchedule",
     "check_orders",
     "check_pd",
     "join_reason_codes",
@@ -103,7 +105,9 @@ __all__ = [
 # --------------------------------------------------------------------------- the policy
 
 
-POLICY_KEYS = {"version", "description", "currency", "master_scale", "limits", "orders"}
+POLICY_KEYS = {
+    "version", "description", "currency", "master_scale", "limits", "orders", "review",
+}
 DEFAULT_CURRENCY = "EUR"
 """Currency of a policy file without a ``currency`` key (files written before it existed)."""
 _CURRENCY_CODE = re.compile(r"[A-Z]{3}")
@@ -130,12 +134,15 @@ class Policy:
     description: str = ""
     currency: str = DEFAULT_CURRENCY
     """ISO 4217 code of every amount the policy reads and writes."""
+    review: ReviewSchedule | None = None
+    """Months to the next review by grade after a rescoring (None: the schedule's default,
+    :meth:`review_schedule`; files and bundles written before it existed)."""
 
     @classmethod
     def from_dict(cls, raw: Any) -> Policy:
         """Build and validate from the parsed policy file (the shape :meth:`to_dict` returns)."""
         section = config_mapping(raw, "policy")
-        check_keys(section, "policy", POLICY_KEYS, {"description", "currency"})
+        check_keys(section, "policy", POLICY_KEYS, {"description", "currency", "review"})
         version = section["version"]
         if not isinstance(version, str) or not version.strip():
             raise PolicyConfigError(f"policy.version: must be a non-empty string, got {version!r}")
@@ -151,6 +158,10 @@ class Policy:
             orders=orders,
             description=str(section.get("description") or ""),
             currency=_currency(section.get("currency")),
+            review=(
+                None if section.get("review") is None
+                else ReviewSchedule.from_config(section["review"], scale)
+            ),
         )
 
     @classmethod
@@ -183,7 +194,12 @@ class Policy:
             "master_scale": self.scale.to_config(),
             "limits": self.limits.to_config(),
             "orders": self.orders.to_config(),
+            **({"review": self.review.to_config()} if self.review is not None else {}),
         }
+
+    def review_schedule(self) -> ReviewSchedule:
+        """The review schedule: the file's ``review`` section or the default split."""
+        return self.review if self.review is not None else ReviewSchedule.default_for(self.scale)
 
     def digest(self) -> str:
         """SHA-256 of the canonical settings: two policies with one version must share it."""

@@ -7,6 +7,7 @@ reads the file and calls the rules). Nothing here imports a rule module.
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -19,6 +20,7 @@ __all__ = [
     "LimitPolicy",
     "OrderPolicy",
     "PolicyConfigError",
+    "ReviewSchedule",
     "check_keys",
     "config_mapping",
     "config_number",
@@ -256,4 +258,61 @@ class OrderPolicy:
             "overdue_threshold_days": self.overdue_threshold_days,
             "limit_tolerance_share": self.limit_tolerance_share,
             "floor_grade": self.floor_grade,
+        }
+
+
+@dataclass(frozen=True)
+class ReviewSchedule:
+    """How many months after a rescoring a customer is reviewed again, by grade: riskier
+    grades sooner (the months never grow with the grade; grade D is reviewed soonest)."""
+
+    months_by_grade: tuple[int, ...]
+    """Months for grades 1..N of the master scale, in order."""
+    in_default_months: int
+    """Months for grade D (in default)."""
+
+    KEYS = frozenset({"months_by_grade", "in_default_months"})
+    DEFAULT_MONTHS = (12, 6, 3, 1)
+    """Without a ``review`` section: the scale split in four, 12 / 6 / 3 / 1 months."""
+
+    @classmethod
+    def default_for(cls, scale: MasterScale) -> ReviewSchedule:
+        n = scale.n_grades
+        months = tuple(cls.DEFAULT_MONTHS[min(3, (g * 4) // n)] for g in range(n))
+        return cls(months_by_grade=months, in_default_months=1)
+
+    @classmethod
+    def from_config(cls, raw: Any, scale: MasterScale) -> ReviewSchedule:
+        where = "review"
+        section = config_mapping(raw, where)
+        check_keys(section, where, set(cls.KEYS), set())
+        months = section["months_by_grade"]
+        if not isinstance(months, list) or len(months) != scale.n_grades:
+            raise PolicyConfigError(
+                f"{where}.months_by_grade: must list {scale.n_grades} month counts (grades "
+                f"1..{scale.n_grades}), got {months!r}"
+            )
+        values = [*months, section["in_default_months"]]
+        for position, value in enumerate(values):
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                name = "in_default_months" if position == len(months) else (
+                    f"months_by_grade[{position}]")
+                raise PolicyConfigError(f"{where}.{name}: must be a whole number of months "
+                                        f">= 1, got {value!r}")
+        if any(later > earlier for earlier, later in itertools.pairwise(values)):
+            raise PolicyConfigError(
+                f"{where}: a riskier grade must never be reviewed later than a safer one, got "
+                f"{values} (grades 1..{scale.n_grades}, then D)"
+            )
+        return cls(months_by_grade=tuple(months), in_default_months=int(values[-1]))
+
+    def months(self, grade_codes: Any) -> list[int]:
+        """Months until the next review per integer grade code (grade D = N + 1)."""
+        table = [*self.months_by_grade, self.in_default_months]
+        return [table[int(code) - 1] for code in grade_codes]
+
+    def to_config(self) -> dict[str, Any]:
+        return {
+            "months_by_grade": list(self.months_by_grade),
+            "in_default_months": self.in_default_months,
         }

@@ -184,18 +184,14 @@ COLUMNS: Final = (
 )
 
 
-def build_worklist(
-    customers: pd.DataFrame,
-    invoices: pd.DataFrame,
-    facts: pd.DataFrame,
-    *,
-    as_of: date,
-    stages: DunningStages,
-    horizon_days: int = HORIZON_DAYS,
-) -> Worklist:
-    """The worklist from rated customers (index customer_id; ``pd_12m``, ``grade``,
-    ``in_default``), open-invoice predictions (``open_invoices.INVOICE_PREDICTION_COLUMNS``)
-    and :func:`collection_facts`."""
+def invoice_outlook(
+    invoices: pd.DataFrame, *, as_of: date, horizon_days: int = HORIZON_DAYS
+) -> pd.DataFrame:
+    """Per open invoice (open-invoice predictions, ``open_invoices.INVOICE_PREDICTION_COLUMNS``):
+    customer_id, open, overdue and soon-due amounts, days past due when overdue, expected
+    overdue in the next ``horizon_days`` (the module docstring's definition) and the expected
+    payment date (p50). The worklist and the batch rescoring both sum it per customer.
+    """
     stamp = pd.Timestamp(as_of)
     due = pd.to_datetime(invoices["due_date"])
     open_amount = invoices["open_amount"].to_numpy(np.float64)
@@ -206,7 +202,7 @@ def build_worklist(
         & ~overdue
     )
     p_late = invoices["p_late"].to_numpy(np.float64)
-    per_invoice = pd.DataFrame(
+    return pd.DataFrame(
         {
             "customer_id": invoices["customer_id"].astype(str).to_numpy(),
             "open_amount": open_amount,
@@ -221,6 +217,21 @@ def build_worklist(
             "next_expected_payment": pd.to_datetime(invoices["expected_payment_p50"]).to_numpy(),
         }
     )
+
+
+def build_worklist(
+    customers: pd.DataFrame,
+    invoices: pd.DataFrame,
+    facts: pd.DataFrame,
+    *,
+    as_of: date,
+    stages: DunningStages,
+    horizon_days: int = HORIZON_DAYS,
+) -> Worklist:
+    """The worklist from rated customers (index customer_id; ``pd_12m``, ``grade``,
+    ``in_default``), open-invoice predictions (``open_invoices.INVOICE_PREDICTION_COLUMNS``)
+    and :func:`collection_facts`."""
+    per_invoice = invoice_outlook(invoices, as_of=as_of, horizon_days=horizon_days)
     sums = per_invoice.groupby("customer_id").agg(
         open_amount=("open_amount", "sum"),
         overdue_amount=("overdue_amount", "sum"),

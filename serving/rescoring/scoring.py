@@ -1,0 +1,157 @@
+"""One chunk of the book rated as of a date: the rows a rescoring writes to ``scores``.
+
+:func:`score_customers` is a pure function of a (sub-)ledger, a date and the served bundle:
+no database, no global state, deterministic. It calls the service's own rating code
+(:mod:`creditrisk.serving.rating` for default status, grade, rated PD and expected monthly
+sales; :mod:`creditrisk.serving.open_invoices` and :func:`creditrisk.serving.worklist.
+invoice_outlook` for the expected overdue; the policy's vectorised limit rule, of which the
+service's one customer is a batch of one), so a customer gets the same grade, PD, limit,
+decision and reasons from the batch as from ``GET /v1/customers/{id}/risk``. Features are per
+customer, so a ledger restricted to one bucket gives the same rows for its customers as the
+whole ledger (the local runner and Spark both rely on it).
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import date
+
+import numpy as np
+import pandas as pd
+
+from creditrisk.features.customer import build_features
+from creditrisk.ledger.frame import Ledger
+from creditrisk.models.decisions import LIMIT_REASON_CODES
+from creditrisk.models.reasons import join_reason_codes
+from creditrisk.serving.open_invoices import predict_open_invoices
+from creditrisk.serving.rating import (
+    TOP_FACTORS,
+    defaulted_customers,
+    expected_monthly_sales,
+    grade_labels,
+    rated_pd,
+)
+from creditrisk.serving.registry import ServedBundle
+from creditrisk.serving.rescoring.columns import (
+    LIST_SEPARATOR,
+    conform_scores,
+    empty_scores,
+)
+from creditrisk.serving.rescoring.partitions import DEFAULT_BUCKETS, customer_bucket
+from creditrisk.serving.worklist import HORIZON_DAYS, invoice_outlook
+
+
+def limit_actions(current_limit: np.ndarray, recommended_limit: np.ndarray) -> np.ndarray:
+    """``raise`` / ``lower`` / ``keep`` per customer; no limit on file counts as 0."""
+    current = np.nan_to_num(np.asarray(current_limit, dtype=np.float64), nan=0.0)
+    recommended = np.asarray(recommended_limit, dtype=np.float64)
+    return np.where(
+        recommended > current, "raise", np.where(recommended < current, "lower", "keep")
+    ).astype(object)
+
+
+def next_review_dates(served: ServedBundle, grade_codes: np.ndarray, *, as_of: date) -> np.ndarray:
+    """``as_of`` + the policy's review interval (calendar months) for each grade code."""
+    schedule = served.bundle.policy.review_schedule()
+    codes = np.asarray(grade_codes, dtype=np.int64)
+    out = np.empty(len(codes), dtype="datetime64[ns]")
+    stamp = pd.Timestamp(as_of)
+    for code in np.unique(codes).tolist():
+        months = schedule.months([code])[0]
+        out[codes == code] = (stamp + pd.DateOffset(months=months)).to_datetime64()
+    return out
+
+
+def money_cents(values: np.ndarray) -> np.ndarray:
+    """Amounts rounded to cents exactly as the service rounds one (Python's ``round``);
+    NaN passes through."""
+    return np.asarray(
+        [round(v, 2) if math.isfinite(v) else v for v in np.asarray(values, np.float64).tolist()],
+        dtype=np.float64,
+    )
+
+
+def expected_overdue_amounts(
+    served: ServedBundle, ledger: Ledger, customer_ids: pd.Index, *, as_of: date
+) -> np.ndarray:
+    """Per customer: expected overdue in the next 30 days (the worklist's definition)."""
+    invoices = predict_open_invoices(served, ledger, as_of=as_of)
+    if invoices.empty:
+        return np.zeros(len(customer_ids))
+    outlook = invoice_outlook(invoices, as_of=as_of, horizon_days=HORIZON_DAYS)
+    sums = outlook.groupby("customer_id", sort=False)["expected_overdue_30d"].sum()
+    return np.asarray(
+        sums.reindex(customer_ids.astype(str)).to_numpy(np.float64, na_value=0.0)
+    )
+
+
+def score_customers(
+    ledger: Ledger,
+    *,
+    as_of: date,
+    served: ServedBundle,
+    run_id: str | None = None,
+    buckets: int = DEFAULT_BUCKETS,
+) -> pd.DataFrame:
+    """Every customer of ``ledger`` onboarded by ``as_of``, rated: exactly
+    :data:`~creditrisk.serving.rescoring.columns.SCORE_COLUMNS`, in ledger order.
+
+    ``buckets`` is the run's bucket count (the ``bucket`` column); ``run_id`` is written as is.
+    """
+    features = build_features(ledger, as_of=as_of)
+    if features.empty:
+        return empty_scores()
+    bundle = served.bundle
+    policy = bundle.policy
+    ids = features.index
+    model_pd = bundle.predict_pd_12m(features)
+    in_default = defaulted_customers(served, ledger, ids, as_of=as_of).to_numpy(bool)
+    pd_12m = rated_pd(model_pd, in_default)
+    exposure = features["open_balance"].to_numpy(np.float64)
+    limits = policy.recommend_limits(
+        pd_12m,
+        expected_monthly_sales=expected_monthly_sales(features),
+        payment_terms_days=features["payment_terms_days"],
+        requested_limit=None,
+        annual_revenue=features["annual_revenue"],
+        current_exposure=exposure,
+        in_default=in_default,
+    )
+    grade_codes = np.where(in_default, policy.scale.default_grade, policy.grade(model_pd))
+    current_limit = features["credit_limit"].to_numpy(np.float64)
+    recommended = limits.recommended_limit.astype(np.float64)
+    factor_names = bundle.top_factor_names(features, top_n=TOP_FACTORS)
+    top_factors = [LIST_SEPARATOR.join(n for n in row if n) for row in factor_names.tolist()]
+    lgd = policy.limits.lgd
+    frame = pd.DataFrame(
+        {
+            "as_of": pd.Timestamp(as_of),
+            "customer_id": ids.astype(str).to_numpy(),
+            "model_version": served.model_version,
+            "model_name": served.model_name,
+            "policy_version": policy.version,
+            "run_id": run_id,
+            "bucket": customer_bucket(pd.Series(ids.astype(str)), buckets).to_numpy(),
+            "pd_12m": pd_12m,
+            "model_pd_12m": model_pd,
+            "grade": grade_labels(policy, model_pd, in_default),
+            "in_default": in_default,
+            "exposure": money_cents(exposure),
+            "overdue_amount": money_cents(features["overdue_balance"].to_numpy(np.float64)),
+            "worst_days_past_due": features["worst_days_past_due"].to_numpy(np.float64),
+            "expected_overdue_30d": money_cents(
+                expected_overdue_amounts(served, ledger, ids, as_of=as_of)
+            ),
+            "expected_loss": money_cents(
+                pd_12m * lgd * np.maximum(np.nan_to_num(exposure, nan=0.0), 0.0)
+            ),
+            "current_limit": money_cents(current_limit),
+            "recommended_limit": money_cents(recommended),
+            "limit_action": limit_actions(current_limit, recommended),
+            "decision": limits.decision.astype(object),
+            "reason_codes": join_reason_codes(limits.reason_flags, LIMIT_REASON_CODES),
+            "top_factors": top_factors,
+            "next_review_date": next_review_dates(served, grade_codes, as_of=as_of),
+        }
+    )
+    return conform_scores(frame)
