@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import partial
 from pathlib import Path
 from typing import Annotated
 
@@ -19,6 +20,8 @@ from creditrisk.ledger.errors import ImportRejected, LedgerError, MappingError
 from creditrisk.ledger.frame import TABLE_COLUMNS
 from creditrisk.ledger.importer import ImportResult, import_ledger
 from creditrisk.ledger.mapping import load_mapping
+from creditrisk.ledger.parquet import export_database_ledger
+from creditrisk.serving.rescoring.partitions import DEFAULT_BUCKETS, customer_bucket
 
 app = typer.Typer(
     help="The receivables ledger: schema, import, synthetic data.", no_args_is_help=True
@@ -203,3 +206,51 @@ def import_command(
             f"[yellow]skipped {result.n_rejected:,} bad row(s)[/yellow]; "
             f"written to {escape(where)} with a reject_reason column."
         )
+
+
+@app.command("export")
+def export_command(
+    out: Annotated[Path, typer.Argument(help="Folder to create (one sub-folder per table).")],
+    format_name: Annotated[
+        str, typer.Option("--format", help="Output format (parquet: bucketed by customer).")
+    ] = "parquet",
+    buckets: Annotated[
+        int, typer.Option("--buckets", min=1, help="Customer buckets (Hive partitions).")
+    ] = DEFAULT_BUCKETS,
+    database_url: DatabaseOption = None,
+    overwrite: Annotated[
+        bool, typer.Option("--overwrite", help="Replace OUT when it exists.")
+    ] = False,
+) -> None:
+    """Export the ledger as Parquet, one folder per table partitioned by customer bucket.
+
+    Spark (`creditrisk rescore --engine spark --ledger OUT`) and `--ledger OUT` options read
+    it. The folder appears only when complete (its ledger.json is written last).
+    """
+    err = _stderr()
+    if format_name != "parquet":
+        err.print(f"[red]--format {escape(format_name)}:[/red] only parquet is supported")
+        raise typer.Exit(EXIT_USAGE)
+    engine = make_engine(settings.database_url(database_url))
+    try:
+        with Progress(
+            TextColumn("exporting customers"), BarColumn(), MofNCompleteColumn(),
+            console=err, transient=False,
+        ) as progress:
+            task = progress.add_task("export", total=None)
+            rows = export_database_ledger(
+                engine, out, buckets=buckets,
+                bucket_of=partial(customer_bucket, buckets=buckets),
+                overwrite=overwrite,
+                progress=lambda done, total: progress.update(task, completed=done, total=total),
+            )
+    except (LedgerError, SQLAlchemyError, OSError) as exc:
+        err.print(
+            "[red]export failed, nothing was written:[/red] "
+            f"{escape(str(exc).splitlines()[0] if str(exc) else type(exc).__name__)}"
+        )
+        raise typer.Exit(EXIT_REJECTED) from None
+    finally:
+        engine.dispose()
+    counts = ", ".join(f"{table} {n:,}" for table, n in rows.items())
+    Console().print(f"wrote {escape(str(out))} ({buckets} buckets): {counts}")
