@@ -34,6 +34,7 @@ from sqlalchemy import Engine, event
 
 from creditrisk.ledger.database import make_engine, upgrade_database
 from creditrisk.serving.api.body_limit import BodySizeLimitMiddleware
+from creditrisk.serving.api.docs import install_offline_docs
 from creditrisk.serving.api.errors import install_error_handlers
 from creditrisk.serving.api.observability import ObservabilityMiddleware, ServiceMetrics
 from creditrisk.serving.api.routers import (
@@ -202,6 +203,8 @@ def create_app(
         summary="Trade-credit risk decisions: scores, limits, order checks, worklists.",
         version=_package_version(),
         lifespan=_lifespan,
+        docs_url=None,  # served offline by install_offline_docs below
+        redoc_url=None,
     )
     app.state.settings = settings
     app.state.metrics = metrics
@@ -212,6 +215,7 @@ def create_app(
     app.state.clock = clock
 
     install_error_handlers(app)
+    install_offline_docs(app)
     app.add_middleware(BodySizeLimitMiddleware, max_body_bytes=settings.max_body_bytes)
     app.add_middleware(ObservabilityMiddleware, metrics=metrics, access_log=settings.access_log)
     for router in (*infrastructure_routers(), *service_routers(), *extra_routers):

@@ -30,6 +30,7 @@ from creditrisk.serving.api.dependencies import (
     ServedDep,
     TodayDep,
 )
+from creditrisk.serving.api.error_responses import ROUTE_ERRORS, error_responses
 from creditrisk.serving.api.schemas import (
     ApplicationIn,
     ApplicationOut,
@@ -42,7 +43,11 @@ from creditrisk.serving.money import reporting_currency
 router = APIRouter(prefix="/v1", tags=["decisions"])
 
 
-@router.post("/applications", response_model=ApplicationOut)
+@router.post(
+    "/applications",
+    response_model=ApplicationOut,
+    responses=error_responses(*ROUTE_ERRORS, 413, 422),
+)
 async def score_application(
     caller: ScoreCaller,
     body: ApplicationIn,

@@ -32,6 +32,7 @@ from creditrisk.serving.api.dependencies import (
     ServedDep,
     TodayDep,
 )
+from creditrisk.serving.api.error_responses import ROUTE_ERRORS, error_responses
 from creditrisk.serving.api.schemas import (
     CustomerRiskOut,
     DecisionReasonOut,
@@ -46,7 +47,11 @@ from creditrisk.serving.money import cents, optional_cents, reporting_currency
 router = APIRouter(prefix="/v1/customers", tags=["customers"])
 
 
-@router.get("/{customer_id}/risk", response_model=CustomerRiskOut)
+@router.get(
+    "/{customer_id}/risk",
+    response_model=CustomerRiskOut,
+    responses=error_responses(*ROUTE_ERRORS, 404, 422),
+)
 def customer_risk_of(
     caller: ReadCaller,
     customer_id: CustomerIdPath,
@@ -107,7 +112,11 @@ def customer_risk_of(
     )
 
 
-@router.post("/{customer_id}/orders/check", response_model=OrderCheckOut)
+@router.post(
+    "/{customer_id}/orders/check",
+    response_model=OrderCheckOut,
+    responses=error_responses(*ROUTE_ERRORS, 404, 413, 422),
+)
 def check_order(
     caller: ScoreCaller,
     customer_id: CustomerIdPath,
@@ -159,7 +168,11 @@ def check_order(
     )
 
 
-@router.get("/{customer_id}/invoices/predictions", response_model=InvoicePredictionsOut)
+@router.get(
+    "/{customer_id}/invoices/predictions",
+    response_model=InvoicePredictionsOut,
+    responses=error_responses(*ROUTE_ERRORS, 404, 422),
+)
 def predict_invoices(
     caller: ReadCaller,
     customer_id: CustomerIdPath,

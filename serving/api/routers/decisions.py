@@ -7,13 +7,18 @@ from typing import Annotated
 from fastapi import APIRouter, Path
 
 from creditrisk.serving.api.dependencies import DecisionLogDep, ReadCaller
+from creditrisk.serving.api.error_responses import ROUTE_ERRORS, error_responses
 from creditrisk.serving.api.schemas import DecisionOut
 from creditrisk.serving.decision_log import DECISION_ID_PATTERN
 
 router = APIRouter(prefix="/v1/decisions", tags=["decisions"])
 
 
-@router.get("/{decision_id}", response_model=DecisionOut)
+@router.get(
+    "/{decision_id}",
+    response_model=DecisionOut,
+    responses=error_responses(*ROUTE_ERRORS, 404, 422),
+)
 def read_decision(
     decision_id: Annotated[str, Path(pattern=DECISION_ID_PATTERN, description="32 hex chars")],
     caller: ReadCaller,

@@ -41,7 +41,12 @@ async def healthz() -> HealthOut:
     return HealthOut(status="ok")
 
 
-@router.get("/readyz", response_model=ReadinessOut)
+@router.get(
+    "/readyz",
+    response_model=ReadinessOut,
+    responses={503: {"model": ReadinessOut, "description": "Not ready: which check failed.",
+                     "headers": {"Retry-After": {"schema": {"type": "string"}}}}},
+)
 def readyz(request: Request, response: Response, holder: HolderDep) -> ReadinessOut:
     """Ready to serve: a model is loaded and the database answers."""
     engine: Engine | None = getattr(request.app.state, "engine", None)

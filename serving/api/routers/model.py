@@ -24,6 +24,7 @@ from creditrisk.serving.api.dependencies import (
     ReadCaller,
     ServedDep,
 )
+from creditrisk.serving.api.error_responses import ROUTE_ERRORS, error_responses
 from creditrisk.serving.api.schemas import (
     ApplicantInputOut,
     DefaultDefinitionOut,
@@ -75,7 +76,7 @@ def json_safe(metadata: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
-@router.get("/model", response_model=ModelOut)
+@router.get("/model", response_model=ModelOut, responses=error_responses(*ROUTE_ERRORS))
 async def model_info(caller: ReadCaller, model: ModelDep, served: ServedDep) -> ModelOut:
     """Model name and version, training run and metrics, policy version, features."""
     bundle = served.bundle
@@ -97,7 +98,12 @@ async def model_info(caller: ReadCaller, model: ModelDep, served: ServedDep) -> 
     )
 
 
-@router.post("/admin/reload", response_model=ReloadOut, tags=["admin"])
+@router.post(
+    "/admin/reload",
+    response_model=ReloadOut,
+    tags=["admin"],
+    responses=error_responses(*ROUTE_ERRORS, 422),
+)
 async def reload_model(
     caller: AdminCaller,
     holder: HolderDep,

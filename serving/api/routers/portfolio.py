@@ -25,6 +25,7 @@ from creditrisk.serving.api.dependencies import (
     SettingsDep,
     TodayDep,
 )
+from creditrisk.serving.api.error_responses import ROUTE_ERRORS, error_responses
 from creditrisk.serving.api.schemas import (
     AgingBucketOut,
     GradeMixOut,
@@ -51,7 +52,9 @@ def scored_book(
     return cache.get((model.version, day), lambda: portfolio.load_portfolio(served, db, as_of=day))
 
 
-@router.get("/worklist", response_model=WorklistOut)
+@router.get(
+    "/worklist", response_model=WorklistOut, responses=error_responses(*ROUTE_ERRORS, 422)
+)
 def collections_worklist(
     caller: ReadCaller,
     model: ModelDep,
@@ -84,7 +87,9 @@ def collections_worklist(
     )
 
 
-@router.get("/portfolio", response_model=PortfolioOut)
+@router.get(
+    "/portfolio", response_model=PortfolioOut, responses=error_responses(*ROUTE_ERRORS, 422)
+)
 def portfolio_summary(
     caller: ReadCaller,
     model: ModelDep,
