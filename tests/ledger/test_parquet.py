@@ -77,7 +77,7 @@ def test_a_failed_export_publishes_nothing(ledger: Ledger, tmp_path: Path) -> No
     def broken(ids: pd.Series) -> pd.Series:
         return customer_bucket(ids, BUCKETS) + BUCKETS  # outside 0..BUCKETS-1
 
-    with pytest.raises(ValueError, match="outside 0..3"):
+    with pytest.raises(ValueError, match=r"outside 0\.\.3"):
         export_parquet_ledger(ledger, tmp_path / "lake", buckets=BUCKETS, bucket_of=broken)
     assert list(tmp_path.iterdir()) == []
 
@@ -105,7 +105,7 @@ def test_reader_names_what_is_wrong(ledger: Ledger, tmp_path: Path) -> None:
     with pytest.raises(ParquetLedgerError, match="neither a Parquet ledger folder"):
         read_ledger_at("creditrisk.db")
     export(ledger, tmp_path / "lake")
-    with pytest.raises(ParquetLedgerError, match="bucket 9 outside 0..3"):
+    with pytest.raises(ParquetLedgerError, match=r"bucket 9 outside 0\.\.3"):
         read_parquet_ledger(tmp_path / "lake", buckets=[9])
     (tmp_path / "lake" / MANIFEST_FILE).write_text('{"format": "other"}')
     with pytest.raises(ParquetLedgerError, match="not a creditrisk-ledger-parquet manifest"):

@@ -92,7 +92,8 @@ def test_spark_and_local_engines_give_identical_scores(
     finally:
         engine.dispose()
     assert local.run.status == COMPLETE
-    assert {"D"} < set(local_rows["grade"]) and local_rows["reason_codes"].str.len().gt(0).any()
+    assert {"D"} < set(local_rows["grade"])
+    assert local_rows["reason_codes"].str.len().gt(0).any()
 
     out = tmp_path / "scores-lake"
     summary = rescore_on_spark(spark, ledger=lake, out=str(out), as_of=AS_OF, served=champion)
@@ -104,7 +105,8 @@ def test_spark_and_local_engines_give_identical_scores(
     status = read_status(spark, run_folder(str(out), "score_runs", as_of=AS_OF,
                                            model_version=champion.model_version))
     assert status is not None
-    assert status["status"] == COMPLETE and status["customers"] == len(local_rows)
+    assert status["status"] == COMPLETE
+    assert status["customers"] == len(local_rows)
 
     # the database destination: the local engine's run life cycle, written by the executors
     target = f"sqlite:///{tmp_path / 'scores.db'}"
@@ -113,7 +115,9 @@ def test_spark_and_local_engines_give_identical_scores(
     db = make_engine(target)
     try:
         run = get_run(db, into_db.run_id)
-        assert run is not None and run.status == COMPLETE and run.buckets_done == BUCKETS
+        assert run is not None
+        assert run.status == COMPLETE
+        assert run.buckets_done == BUCKETS
         assert set(run.monitoring["counts"]) == set(local.run.monitoring["counts"])
         assert run.monitoring["counts"] == local.run.monitoring["counts"]
         assert_same_scores(read_run_scores(db, run), local_rows)
@@ -144,6 +148,7 @@ def test_a_failing_bucket_fails_the_run_and_writes_no_status(
     try:
         key = RunKey(AS_OF, champion.model_name, champion.model_version)
         run = get_run(db, key.run_id)
-        assert run is not None and run.status == FAILED
+        assert run is not None
+        assert run.status == FAILED
     finally:
         db.dispose()
