@@ -1,4 +1,4 @@
-"""The in-memory ledger: four DataFrames with one fixed set of columns and dtypes.
+"""The in-memory ledger: five DataFrames with one fixed set of columns and dtypes.
 
 Every path into the feature code (SQL, Parquet, the synthetic generator) ends in
 :func:`normalize_ledger`, so dtypes are settled once at this boundary:
@@ -16,7 +16,7 @@ An invoice with a negative amount is a credit note.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -61,6 +61,11 @@ INVOICE_COLUMNS: dict[str, str] = {
     "currency": "str",
     "disputed": "bool",
     "settled_date": "date",
+    "company_code": "str",
+    "gl_account": "str",
+    "terms_code": "str",
+    "segment": "str",
+    "quality_flags": "str",
 }
 PAYMENT_COLUMNS: dict[str, str] = {
     "payment_id": "id",
@@ -77,17 +82,37 @@ CREDIT_EVENT_COLUMNS: dict[str, str] = {
     "invoice_id": "id",
 }
 
+CUSTOMER_ATTRIBUTE_COLUMNS: dict[str, str] = {
+    "attribute_id": "id",
+    "customer_id": "id",
+    "attribute": "str",
+    "valid_from": "date",
+    "value": "str",
+}
+"""Time-varying customer attributes (a rating and the date from which it holds): history,
+read point in time (:func:`creditrisk.features.attributes.value_at`), never overwritten."""
+
+INVOICE_DIMENSIONS: tuple[str, ...] = ("company_code", "gl_account", "terms_code", "segment")
+"""Optional invoice-level text columns kept as they come (categorical features of the late
+model); ``segment`` takes any other named string column of the export."""
+
+QUALITY_FLAGS: tuple[str, ...] = ("due_date_repaired", "prepaid", "zero_amount")
+"""Values of ``invoices.quality_flags`` (comma-separated): what a data-quality rule of the
+mapping did to the row (see docs/import.md)."""
+
 TABLE_COLUMNS: dict[str, dict[str, str]] = {
     "customers": CUSTOMER_COLUMNS,
     "invoices": INVOICE_COLUMNS,
     "payments": PAYMENT_COLUMNS,
     "credit_events": CREDIT_EVENT_COLUMNS,
+    "customer_attributes": CUSTOMER_ATTRIBUTE_COLUMNS,
 }
 TABLE_KEYS: dict[str, str] = {
     "customers": "customer_id",
     "invoices": "invoice_id",
     "payments": "payment_id",
     "credit_events": "event_id",
+    "customer_attributes": "attribute_id",
 }
 
 
@@ -99,6 +124,20 @@ class Ledger:
     invoices: pd.DataFrame
     payments: pd.DataFrame
     credit_events: pd.DataFrame
+    customer_attributes: pd.DataFrame = field(
+        default_factory=lambda: empty_table("customer_attributes")
+    )
+
+    def __post_init__(self) -> None:
+        # frames built without the optional columns added later to the contract (invoice
+        # dimensions, quality flags) get them, empty and typed, so every reader finds them
+        for table, frame in self.tables().items():
+            missing = [c for c in TABLE_COLUMNS[table] if c not in frame.columns]
+            if missing:
+                filled = frame.assign(
+                    **{c: empty_table(table)[c].reindex(frame.index) for c in missing}
+                )
+                object.__setattr__(self, table, filled)
 
     def tables(self) -> dict[str, pd.DataFrame]:
         return {
@@ -106,6 +145,7 @@ class Ledger:
             "invoices": self.invoices,
             "payments": self.payments,
             "credit_events": self.credit_events,
+            "customer_attributes": self.customer_attributes,
         }
 
     @property
@@ -192,6 +232,7 @@ def normalize_ledger(tables: Mapping[str, pd.DataFrame | None]) -> Ledger:
         invoices=invoices.reset_index(drop=True),
         payments=frames["payments"].reset_index(drop=True),
         credit_events=events.reset_index(drop=True),
+        customer_attributes=frames["customer_attributes"].reset_index(drop=True),
     )
 
 

@@ -125,7 +125,7 @@ def _write_tables(
     conn: Connection, ledger: Ledger, validated: ValidatedImport, progress: ImportProgress
 ) -> dict[str, TableCounts]:
     counts = {"customers": _write_customers(conn, ledger, validated, progress)}
-    for table in ("invoices", "payments", "credit_events"):
+    for table in ("invoices", "payments", "credit_events", "customer_attributes"):
         part = validated.tables.get(table)
         if part is None:
             counts[table] = TableCounts()
@@ -181,7 +181,9 @@ def _normalised(validated: ValidatedImport) -> Ledger:
     invoices = invoices.assign(
         settled_date=invoices["settled_date"].where(invoices["settled_date"].notna(), derived)
     )
-    return Ledger(ledger.customers, invoices, paid, ledger.credit_events)
+    return Ledger(
+        ledger.customers, invoices, paid, ledger.credit_events, ledger.customer_attributes
+    )
 
 
 def reject_file_paths(

@@ -17,6 +17,8 @@ from sqlalchemy import (
     MetaData,
     String,
     Table,
+    UniqueConstraint,
+    false,
 )
 
 metadata = MetaData()
@@ -53,8 +55,15 @@ invoices = Table(
     Column("due_date", Date, nullable=False),
     Column("amount", Float, nullable=False),
     Column("currency", String(3)),
-    Column("disputed", Boolean, nullable=False, default=False),
+    # server_default, not default=: an import leaving `disputed` unmapped compiles an INSERT
+    # without it (a Python-side default would demand a bind parameter it never gets)
+    Column("disputed", Boolean, nullable=False, server_default=false()),
     Column("settled_date", Date),
+    Column("company_code", String(64)),
+    Column("gl_account", String(64)),
+    Column("terms_code", String(64)),
+    Column("segment", String(64)),
+    Column("quality_flags", String(64)),
     CheckConstraint("due_date >= issue_date", name="ck_invoices_due_after_issue"),
     CheckConstraint(
         "settled_date IS NULL OR settled_date >= issue_date", name="ck_invoices_settled"
@@ -90,10 +99,24 @@ credit_events = Table(
     Index("ix_credit_events_customer_date", "customer_id", "event_date"),
 )
 
+customer_attributes = Table(
+    "customer_attributes",
+    metadata,
+    Column("attribute_id", ID, primary_key=True),
+    Column("customer_id", ID, ForeignKey("customers.customer_id"), nullable=False),
+    Column("attribute", String(64), nullable=False),
+    Column("valid_from", Date, nullable=False),
+    Column("value", String(64)),
+    UniqueConstraint("customer_id", "attribute", "valid_from", name="uq_customer_attributes"),
+    Index("ix_customer_attributes_customer", "customer_id", "attribute", "valid_from"),
+)
+"""Time-varying customer attributes (for example a rating and its valid-from date)."""
+
 LEDGER_TABLES: dict[str, Table] = {
     "customers": customers,
     "invoices": invoices,
     "payments": payments,
     "credit_events": credit_events,
+    "customer_attributes": customer_attributes,
 }
 """In foreign-key order: parents before children."""

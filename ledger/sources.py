@@ -12,7 +12,7 @@ from typing import Protocol
 import numpy as np
 import pandas as pd
 
-from creditrisk.ledger.mapping import LedgerMapping, TableMapping
+from creditrisk.ledger.mapping import LedgerMapping, TableMapping, as_text
 from creditrisk.ledger.validation import SourceFrame
 
 DELIMITER_CANDIDATES = (",", ";", "\t", "|")
@@ -104,8 +104,35 @@ def _mapped_source_columns(mapping: LedgerMapping, source_table: str) -> set[str
     for table, table_mapping in mapping.tables.items():
         reads = table if table_mapping.from_ is None else "invoices"
         if reads == source_table:
-            columns |= {s.column for s in table_mapping.columns.values() if s.column is not None}
+            for spec in table_mapping.columns.values():
+                columns |= set(spec.source_columns())
+            columns |= table_mapping.filter_columns()
     return columns
+
+
+def _select_rows(
+    mapping: TableMapping, raw: pd.DataFrame, row_numbers: np.ndarray
+) -> tuple[pd.DataFrame, np.ndarray, dict[str, int], list[str]]:
+    """The rows the mapping keeps: its filters (every one must hold), then exact duplicates
+    dropped (``drop_duplicates``: the first of identical rows stays). Returns the rows, their
+    numbers, rows left out per reason and the filter columns missing from the file."""
+    dropped: dict[str, int] = {}
+    missing = sorted({f.column for f in mapping.filters} - set(raw.columns))
+    if missing:
+        return raw, row_numbers, dropped, missing
+    keep = np.ones(len(raw), dtype=bool)
+    for row_filter in mapping.filters:
+        keep &= row_filter.keeps(as_text(raw[row_filter.column])).to_numpy(dtype=bool)
+    if mapping.filters:
+        dropped["filtered_out"] = int((~keep).sum())
+    if mapping.drop_duplicates:
+        duplicate = raw.duplicated(keep="first").to_numpy() & keep
+        dropped["exact_duplicates"] = int(duplicate.sum())
+        keep &= ~duplicate
+    if not keep.all():
+        raw = raw[keep].reset_index(drop=True)
+        row_numbers = row_numbers[keep]
+    return raw, row_numbers, dropped, []
 
 
 def read_source(
@@ -151,9 +178,18 @@ def read_source(
         if blank.any():  # blank lines: dropped, line numbers kept
             raw = raw[~blank].reset_index(drop=True)
             row_numbers = row_numbers[~blank]
+    raw, row_numbers, dropped, missing = _select_rows(table_mapping, raw, row_numbers)
+    if missing:
+        return None, [
+            (table, path, column, "", f"column {column!r} is missing from the file "
+             f"(the mapping's filters on {table} need it)")
+            for column in missing
+        ]
     if raw.empty:
         if table_mapping.optional:
             return None, []
+        if dropped.get("filtered_out"):
+            return None, problem("the mapping's filters leave no rows of the file")
         return None, problem("the file has no data rows")
     source = SourceFrame(
         table=table,
@@ -163,6 +199,7 @@ def read_source(
         row_numbers=row_numbers,
         delimiter=table_mapping.delimiter,
         encoding=table_mapping.encoding,
+        dropped=dropped,
     )
     return source, []
 

@@ -84,6 +84,7 @@ def _parse_distinct_dates(text: pd.Series, fmt: str) -> pd.Series:
         unit, origin = {
             "epoch_s": ("s", "unix"),
             "epoch_ms": ("ms", "unix"),
+            "epoch_us": ("us", "unix"),
             "epoch_days": ("D", "unix"),
             "excel_days": ("D", "1899-12-30"),
         }[fmt]
@@ -111,12 +112,15 @@ _SPECIAL_WORDS = {
     "yyyymmdd_number": "a number such as 20190102",
     "epoch_s": "seconds since 1970",
     "epoch_ms": "milliseconds since 1970",
+    "epoch_us": "microseconds since 1970",
     "epoch_days": "days since 1970",
     "excel_days": "spreadsheet day number",
 }
 
 
-_NUMERIC_DATE_FORMATS = ("yyyymmdd_number", "epoch_s", "epoch_ms", "epoch_days", "excel_days")
+_NUMERIC_DATE_FORMATS = (
+    "yyyymmdd_number", "epoch_s", "epoch_ms", "epoch_us", "epoch_days", "excel_days"
+)
 
 
 def _holds_dates(values: pd.Series) -> bool:
@@ -156,14 +160,43 @@ def _parse_number(values: pd.Series, table_mapping: TableMapping, blank: pd.Seri
         numbers = values.astype("float64")
     else:
         text = as_text(values)
+        ambiguous = _ambiguous_separator(text, table_mapping)
         if table_mapping.thousands is not None:
             text = text.str.replace(table_mapping.thousands, "", regex=False)
         if table_mapping.decimal != ".":
             text = text.str.replace(table_mapping.decimal, ".", regex=False)
         numbers = pd.to_numeric(text, errors="coerce").astype("float64")
+        if ambiguous is not None:
+            mask, words = ambiguous
+            numbers = numbers.mask(mask).where(np.isfinite(numbers))
+            problem = pd.Series("not a number", index=values.index, dtype=object)
+            problem[mask.to_numpy()] = words
+            invalid = numbers.isna().to_numpy() & ~blank.to_numpy()
+            return ParsedColumn(values=numbers, invalid=invalid, problem=problem)
     numbers = numbers.where(np.isfinite(numbers))
     invalid = numbers.isna().to_numpy() & ~blank.to_numpy()
     return ParsedColumn(values=numbers, invalid=invalid, problem="not a number")
+
+
+def _ambiguous_separator(
+    text: pd.Series, table_mapping: TableMapping
+) -> tuple[pd.Series, str] | None:
+    """Rows holding the other separator when the mapping declares no thousands separator:
+    ``1.234`` with ``decimal: ","`` is 1234 in a German export, never 1.234; refuse it."""
+    if table_mapping.thousands is not None:
+        return None
+    other = "," if table_mapping.decimal == "." else "."
+    if other == table_mapping.decimal:  # pragma: no cover - decimal is one character
+        return None
+    mask = text.str.contains(other, regex=False).fillna(False).astype(bool)
+    if not mask.any():
+        return None
+    words = (
+        f"ambiguous number: {other!r} is not the declared decimal mark "
+        f"{table_mapping.decimal!r} and the mapping declares no thousands separator; set "
+        f"thousands: {other!r} (or decimal: {other!r}) on this table"
+    )
+    return mask, words
 
 
 def _parse_yes_no(values: pd.Series, blank: pd.Series) -> ParsedColumn:
@@ -194,7 +227,27 @@ def _typed(
 def parse_column(
     source: pd.Series, kind: str, spec: ColumnSpec, table_mapping: TableMapping
 ) -> ParsedColumn:
-    """Read one ledger column from its source column following ``spec`` (vectorised)."""
+    """Read one ledger column from its source column following ``spec`` (vectorised).
+
+    With a ``default``, a blank source value (and, with ``values``, one not in the map) takes
+    the default instead of being missing or rejected.
+    """
+    parsed = _parse_source(source, kind, spec, table_mapping)
+    if not spec.has_default or spec.default is None:
+        return parsed
+    text = as_text(source)
+    use_default = text.isna().to_numpy()
+    if spec.values is not None:
+        use_default |= ~text.isin(list(spec.values)).to_numpy()
+    fill = constant_column(spec.default, kind, len(source), source.index)
+    values = parsed.values.where(~use_default, fill)
+    invalid = parsed.invalid & ~use_default
+    return ParsedColumn(values=values, invalid=invalid, problem=parsed.problem)
+
+
+def _parse_source(
+    source: pd.Series, kind: str, spec: ColumnSpec, table_mapping: TableMapping
+) -> ParsedColumn:
     text = as_text(source)
     blank = text.isna()
     if spec.values is None:

@@ -32,6 +32,7 @@ SPECIAL_DATE_FORMATS: dict[str, str] = {
     "yyyymmdd_number": "a number or text such as 20190102 or 20190102.0",
     "epoch_s": "seconds since 1970-01-01",
     "epoch_ms": "milliseconds since 1970-01-01",
+    "epoch_us": "microseconds since 1970-01-01",
     "epoch_days": "days since 1970-01-01",
     "excel_days": "spreadsheet serial day numbers (1900 date system, 43467 = 2019-01-02)",
 }
@@ -42,8 +43,10 @@ REQUIRED_COLUMNS: dict[str, frozenset[str]] = {
     "invoices": frozenset({"invoice_id", "customer_id", "issue_date", "due_date", "amount"}),
     "payments": frozenset({"payment_id", "customer_id", "paid_on", "amount"}),
     "credit_events": frozenset({"customer_id", "event_date", "event_type"}),
+    "customer_attributes": frozenset({"customer_id", "attribute", "valid_from"}),
 }
-"""Ledger columns every row must have (``event_id`` is derived when it is not mapped)."""
+"""Ledger columns every row must have (``event_id`` and ``attribute_id`` are derived when
+they are not mapped)."""
 
 
 def _nearest(word: str, choices: list[str]) -> str:
@@ -52,11 +55,14 @@ def _nearest(word: str, choices: list[str]) -> str:
 
 
 class ColumnSpec(BaseModel):
-    """Where one ledger column comes from: a source column, or a constant.
+    """Where one ledger column comes from: a source column, a constant, or a generated id.
 
     YAML accepts a bare source column name (``amount: InvoiceAmount``) or a mapping with
-    ``column`` plus optional ``format`` (dates), ``values`` (value map) and ``required``, or
-    ``constant``.
+    ``column`` plus optional ``format`` (dates), ``values`` (value map), ``default`` (used
+    when the source value is blank or, with ``values``, not in the map) and ``required``; or
+    ``constant``; or, for a table's id, ``row_number: true`` (the row's line or record
+    number in its file) or ``key: [col, ...]`` (several source columns joined by ``|``), both
+    with an optional ``prefix``.
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -64,8 +70,12 @@ class ColumnSpec(BaseModel):
     column: str | None = None
     format: str | None = None
     values: dict[str, Any] | None = None
+    default: Any = None
     constant: Any = None
     required: bool | None = None
+    row_number: bool = False
+    key: tuple[str, ...] | None = None
+    prefix: str = ""
 
     @model_validator(mode="before")
     @classmethod
@@ -74,8 +84,8 @@ class ColumnSpec(BaseModel):
             return {"column": data}
         if isinstance(data, bool) or not isinstance(data, dict):
             raise ValueError(
-                f"expected a source column name or a mapping with 'column' or 'constant', "
-                f"got {data!r}"
+                f"expected a source column name or a mapping with 'column', 'constant', "
+                f"'row_number' or 'key', got {data!r}"
             )
         return data
 
@@ -104,18 +114,144 @@ class ColumnSpec(BaseModel):
             f"{', '.join(SPECIAL_DATE_FORMATS)}"
         )
 
+    @field_validator("key")
+    @classmethod
+    def _key_columns(cls, key: tuple[str, ...] | None) -> tuple[str, ...] | None:
+        if key is not None and (not key or len(set(key)) != len(key)):
+            raise ValueError("key: list one or more distinct source columns")
+        return key
+
     @model_validator(mode="after")
-    def _column_or_constant(self) -> ColumnSpec:
-        has_constant = "constant" in self.model_fields_set
-        if has_constant == (self.column is not None):
-            raise ValueError("give exactly one of 'column' (a source column) or 'constant'")
-        if has_constant and (self.format is not None or self.values is not None):
-            raise ValueError("a 'constant' takes no 'format' or 'values'")
+    def _one_source(self) -> ColumnSpec:
+        sources = [
+            self.column is not None,
+            "constant" in self.model_fields_set,
+            self.row_number,
+            self.key is not None,
+        ]
+        if sum(sources) != 1:
+            raise ValueError(
+                "give exactly one of 'column' (a source column), 'constant', "
+                "'row_number: true' or 'key: [columns]'"
+            )
+        if self.column is None and (
+            self.format is not None or self.values is not None or "default" in self.model_fields_set
+        ):
+            raise ValueError("'format', 'values' and 'default' go with a source 'column'")
+        if self.prefix and not self.is_generated:
+            raise ValueError("'prefix' goes with 'row_number' or 'key'")
         return self
 
     @property
     def is_constant(self) -> bool:
         return "constant" in self.model_fields_set
+
+    @property
+    def is_generated(self) -> bool:
+        """An id generated from the row number or from several source columns."""
+        return self.row_number or self.key is not None
+
+    @property
+    def has_default(self) -> bool:
+        return "default" in self.model_fields_set
+
+    def source_columns(self) -> tuple[str, ...]:
+        """The source columns this spec reads."""
+        if self.column is not None:
+            return (self.column,)
+        return self.key or ()
+
+
+class RowFilter(BaseModel):
+    """Keep only rows whose source ``column`` equals a value, is in a list, or is not in it.
+
+    Values compare as trimmed text (``"0001"`` and ``1`` differ; quote codes in YAML).
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
+
+    column: str
+    equals: str | None = None
+    in_: tuple[str, ...] | None = Field(default=None, alias="in")
+    not_in: tuple[str, ...] | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _values_as_text(cls, data: Any) -> Any:
+        if not isinstance(data, dict):
+            raise ValueError(f"a filter is a mapping with 'column' and one of equals/in/not_in, "
+                             f"got {data!r}")
+        out = dict(data)
+        for name in ("equals", "in", "in_", "not_in"):
+            value = out.get(name)
+            if isinstance(value, list | tuple):
+                out[name] = [_as_text(v, name) for v in value]
+            elif value is not None:
+                out[name] = _as_text(value, name)
+        return out
+
+    @model_validator(mode="after")
+    def _one_test(self) -> RowFilter:
+        if sum(v is not None for v in (self.equals, self.in_, self.not_in)) != 1:
+            raise ValueError("give exactly one of 'equals', 'in' or 'not_in'")
+        return self
+
+    def keeps(self, text: pd.Series) -> pd.Series:
+        """Which rows pass, given the column as trimmed text (missing never equals or is in)."""
+        values = text.astype(object).where(text.notna(), None)
+        if self.equals is not None:
+            return values.eq(self.equals).fillna(False).astype(bool)
+        if self.in_ is not None:
+            return values.isin(self.in_).astype(bool)
+        assert self.not_in is not None
+        return ~values.isin(self.not_in).astype(bool)
+
+    def describe(self) -> str:
+        if self.equals is not None:
+            return f"{self.column} = {self.equals!r}"
+        if self.in_ is not None:
+            return f"{self.column} in {list(self.in_)}"
+        return f"{self.column} not in {list(self.not_in or ())}"
+
+
+def _as_text(value: Any, where: str) -> str:
+    if isinstance(value, bool) or value is None or isinstance(value, dict | list):
+        raise ValueError(f"{where}: {value!r} is not a text or number value (quote it in YAML)")
+    return str(value)
+
+
+class AmountSign(BaseModel):
+    """The sign of an invoice's amount from a source column (a posting type): ``values`` maps
+    each source value to ``1`` (invoice) or ``-1`` (credit note); the amount is then
+    ``sign x |amount|``. A value not in the map rejects the row."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    column: str
+    values: dict[str, Literal[1, -1]]
+
+    @field_validator("values", mode="before")
+    @classmethod
+    def _keys_as_text(cls, values: Any) -> Any:
+        if isinstance(values, dict):
+            return {_as_text(k, "amount_sign.values"): v for k, v in values.items()}
+        return values
+
+
+QualityAction = Literal["reject", "repair", "flag"]
+
+QUALITY_RULES: dict[str, dict[str, tuple[str, ...]]] = {
+    "invoices": {
+        "due_before_issue": ("reject", "repair"),
+        "settled_before_issue": ("reject", "repair"),
+        "zero_amount": ("reject", "flag"),
+    },
+}
+"""Data-quality rules a mapping chooses per table, and the actions each allows (reject is
+the default). ``due_before_issue: repair`` sets the due date to the issue date (flag
+``due_date_repaired``); ``settled_before_issue: repair`` keeps the invoice as a prepayment
+settled at issue (flag ``prepaid``); ``zero_amount: flag`` keeps a zero invoice (flag
+``zero_amount``). The ledger itself never holds a due or settlement date before issue."""
 
 
 class TableMapping(BaseModel):
@@ -133,6 +269,10 @@ class TableMapping(BaseModel):
     na_values: tuple[str, ...] = ("",)
     optional: bool = False
     allow_negative_amounts: bool = False
+    drop_duplicates: bool = False
+    filters: tuple[RowFilter, ...] = ()
+    amount_sign: AmountSign | None = None
+    quality: dict[str, QualityAction] = Field(default_factory=dict)
     columns: dict[str, ColumnSpec]
 
     @field_validator("delimiter", "decimal")
@@ -151,6 +291,16 @@ class TableMapping(BaseModel):
             raise ValueError(f"unknown encoding {value!r} (try utf-8, cp1252 or latin-1)") from None
         return value
 
+    def action(self, rule: str) -> QualityAction:
+        """What the mapping does with rows breaking ``rule`` (default: reject)."""
+        return self.quality.get(rule, "reject")
+
+    def filter_columns(self) -> set[str]:
+        columns = {f.column for f in self.filters}
+        if self.amount_sign is not None:
+            columns.add(self.amount_sign.column)
+        return columns
+
     def is_required(self, table: str, column: str) -> bool:
         """Whether an empty value in ``column`` rejects the row."""
         if column in REQUIRED_COLUMNS[table]:
@@ -159,8 +309,10 @@ class TableMapping(BaseModel):
         return bool(spec is not None and spec.required)
 
 
-def _check_constant(table: str, column: str, kind: str, value: Any) -> None:
-    where = f"tables.{table}.columns.{column}.constant"
+def _check_constant(
+    table: str, column: str, kind: str, value: Any, field: str = "constant"
+) -> None:
+    where = f"tables.{table}.columns.{column}.{field}"
     if value is None:
         return
     if kind == "date":
@@ -212,6 +364,25 @@ def _check_table(table: str, mapping: TableMapping, tables: Mapping[str, TableMa
         raise ValueError(
             f"{where}.allow_negative_amounts: only invoices may be negative (credit notes)"
         )
+    if mapping.amount_sign is not None and table != "invoices":
+        raise ValueError(f"{where}.amount_sign: only invoices take a sign (credit notes)")
+    if mapping.from_ is not None and (mapping.filters or mapping.drop_duplicates):
+        raise ValueError(
+            f"{where}: filters and drop_duplicates belong to the invoices table it is taken from"
+        )
+    rules = QUALITY_RULES.get(table, {})
+    for rule, action in mapping.quality.items():
+        if rule not in rules:
+            known = ", ".join(rules) or "none"
+            raise ValueError(
+                f"{where}.quality.{rule}: not a data-quality rule of {table}"
+                f"{_nearest(rule, list(rules))} (rules: {known})"
+            )
+        if action not in rules[rule]:
+            raise ValueError(
+                f"{where}.quality.{rule}: {action!r} is not possible here; choose one of "
+                f"{', '.join(rules[rule])}"
+            )
     for column, spec in mapping.columns.items():
         if column not in kinds:
             raise ValueError(
@@ -227,8 +398,15 @@ def _check_table(table: str, mapping: TableMapping, tables: Mapping[str, TableMa
             _check_constant(table, column, kind, spec.constant)
             if column == TABLE_KEYS[table]:
                 raise ValueError(f"{where}.columns.{column}: an id cannot be a constant")
+        if spec.is_generated and column != TABLE_KEYS[table]:
+            raise ValueError(
+                f"{where}.columns.{column}: only the table's id ({TABLE_KEYS[table]}) can be "
+                f"generated from row_number or key"
+            )
         if spec.values is not None:
             _check_value_map(table, column, kind, spec.values)
+        if spec.has_default:
+            _check_constant(table, column, kind, spec.default, "default")
     missing = sorted(REQUIRED_COLUMNS[table] - set(mapping.columns))
     if missing:
         raise ValueError(

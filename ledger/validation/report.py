@@ -41,6 +41,9 @@ class SourceFrame:
     row_numbers: np.ndarray
     delimiter: str = ","
     encoding: str = "utf-8"
+    dropped: Mapping[str, int] = field(default_factory=dict)
+    """Rows left out before validation, by reason: ``filtered_out`` (the mapping's filters)
+    and ``exact_duplicates`` (``drop_duplicates``: same values in every column)."""
 
     @property
     def row_kind(self) -> RowKind:
@@ -61,6 +64,10 @@ class ImportReport:
 
     problems: pd.DataFrame
     rejected_rows: Mapping[str, int] = field(default_factory=dict)
+    rule_rows: Mapping[str, Mapping[str, int]] = field(default_factory=dict)
+    """Per source table, rows per mapping rule: ``filtered_out``, ``exact_duplicates``,
+    ``<rule>_rejected`` / ``<rule>_repaired`` / ``<rule>_flagged`` for the data-quality rules
+    (``due_before_issue``, ``settled_before_issue``, ``zero_amount``)."""
 
     @property
     def count(self) -> int:
@@ -92,6 +99,15 @@ class ImportReport:
             text += f" in {rows} row{'s' * (rows != 1)}"
         return text + f" of {files} file{'s' * (files != 1)}"
 
+    def rules_summary(self) -> str:
+        """One line per table with what the mapping's rules did (empty when nothing)."""
+        lines = []
+        for table, counts in self.rule_rows.items():
+            shown = ", ".join(f"{rule} {n:,}" for rule, n in counts.items() if n)
+            if shown:
+                lines.append(f"{table}: {shown}")
+        return "\n".join(lines)
+
 
 
 class ProblemLog:
@@ -105,6 +121,15 @@ class ProblemLog:
         self._bad: dict[str, np.ndarray] = {
             name: np.zeros(src.n_rows, dtype=bool) for name, src in sources.items()
         }
+        self._rule_rows: dict[str, dict[str, int]] = {
+            name: dict(src.dropped) for name, src in sources.items() if src.dropped
+        }
+
+    def count_rule(self, source: str, rule: str, n_rows: int) -> None:
+        """Count rows a mapping rule acted on (``due_before_issue_repaired``, ...)."""
+        if n_rows:
+            counts = self._rule_rows.setdefault(source, {})
+            counts[rule] = counts.get(rule, 0) + int(n_rows)
 
     def add_rows(
         self,
@@ -192,7 +217,9 @@ class ProblemLog:
         problems = problems.drop_duplicates(["_source", "_pos", "column", "problem"])
         rejected = {name: int(mask.sum()) for name, mask in self._bad.items() if mask.any()}
         return ImportReport(
-            problems=problems.drop(columns="_order").reset_index(drop=True), rejected_rows=rejected
+            problems=problems.drop(columns="_order").reset_index(drop=True),
+            rejected_rows=rejected,
+            rule_rows={name: dict(counts) for name, counts in self._rule_rows.items()},
         )
 
 

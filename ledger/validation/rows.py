@@ -15,7 +15,13 @@ import numpy as np
 import pandas as pd
 
 from creditrisk.ledger.frame import CREDIT_EVENT_TYPES, ID_DTYPE, TABLE_COLUMNS, TABLE_KEYS
-from creditrisk.ledger.mapping import TableMapping, constant_column, parse_column
+from creditrisk.ledger.mapping import (
+    ColumnSpec,
+    TableMapping,
+    as_text,
+    constant_column,
+    parse_column,
+)
 from creditrisk.ledger.schema import LEDGER_TABLES
 from creditrisk.ledger.validation.report import ProblemLog, SourceFrame
 
@@ -37,11 +43,19 @@ def parse_table(
     index = src.raw.index
     out: dict[str, pd.Series] = {}
     origin: dict[str, str] = {}
-    missing = [
-        spec.column
-        for spec in table_mapping.columns.values()
-        if spec.column is not None and spec.column not in src.raw.columns
-    ]
+    missing = sorted(
+        {
+            name
+            for spec in table_mapping.columns.values()
+            for name in spec.source_columns()
+            if name not in src.raw.columns
+        }
+        | {
+            name
+            for name in table_mapping.filter_columns()
+            if name not in src.raw.columns and table_mapping.from_ is None
+        }
+    )
     for column in missing:
         log.add_file(
             src.table,
@@ -55,25 +69,80 @@ def parse_table(
             out[column] = constant_column(spec.constant, kind, len(index), index)
             origin[column] = column
             continue
-        assert spec.column is not None
-        if spec.column not in src.raw.columns:
-            continue
-        origin[column] = spec.column
-        parsed = parse_column(src.raw[spec.column], kind, spec, table_mapping)
-        log.add_rows(src.table, parsed.invalid, spec.column, parsed.problem, about=column)
-        values = parsed.values
-        if table_mapping.is_required(table, column):
+        if spec.is_generated:
+            if any(name not in src.raw.columns for name in spec.source_columns()):
+                continue
+            values = generated_ids(spec, src)
+            origin[column] = spec.key[0] if spec.key else column
+            if spec.key:
+                empty = values.isna().to_numpy()
+                log.add_rows(
+                    src.table, empty, spec.key[0],
+                    f"a key column is empty ({', '.join(spec.key)} -> {column})",
+                    values=generated_key_text(spec.key, src),
+                )
+        else:
+            assert spec.column is not None
+            if spec.column not in src.raw.columns:
+                continue
+            origin[column] = spec.column
+            parsed = parse_column(src.raw[spec.column], kind, spec, table_mapping)
+            log.add_rows(src.table, parsed.invalid, spec.column, parsed.problem, about=column)
+            values = parsed.values
+            if column == "amount" and table_mapping.amount_sign is not None:
+                values = _signed(values, table_mapping, src, log)
+        if table_mapping.is_required(table, column) and spec.column is not None:
             empty = values.isna().to_numpy() & ~parsed.invalid
             log.add_rows(src.table, empty, spec.column, f"missing value ({column})")
         length = _max_length(table, column)
         if length is not None and kind in ("id", "str") and column != "event_type":
             too_long = (values.str.len() > length).fillna(False).to_numpy()
             log.add_rows(
-                src.table, too_long, spec.column, f"longer than {length} characters ({column})"
+                src.table, too_long, origin[column], f"longer than {length} characters ({column})",
+                values=values if spec.is_generated else None,
             )
             values = values.where(~too_long)
         out[column] = values
     return pd.DataFrame(out, index=index), origin
+
+
+def generated_key_text(key: tuple[str, ...], src: SourceFrame) -> pd.Series:
+    """The key columns' values joined by ``|`` (missing when any part is empty)."""
+    parts = [as_text(src.raw[name]) for name in key]
+    joined = parts[0]
+    for part in parts[1:]:
+        joined = joined + "|" + part
+    return joined.astype(ID_DTYPE)
+
+
+def generated_ids(spec: ColumnSpec, src: SourceFrame) -> pd.Series:
+    """Ids the mapping generates: ``prefix`` + the row's number in its file (CSV line number,
+    Parquet record) or + its key columns joined by ``|``; both the same on every re-import of
+    the same file (row numbers only while the file's rows keep their order)."""
+    if spec.row_number:
+        numbers = pd.Series(src.row_numbers, index=src.raw.index).astype("string")
+        return (spec.prefix + numbers).astype(ID_DTYPE)
+    assert spec.key is not None
+    return (spec.prefix + generated_key_text(spec.key, src)).astype(ID_DTYPE)
+
+
+def _signed(
+    amount: pd.Series, table_mapping: TableMapping, src: SourceFrame, log: ProblemLog
+) -> pd.Series:
+    """``sign x |amount|`` with the sign mapped from a source column (posting type)."""
+    rule = table_mapping.amount_sign
+    assert rule is not None
+    if rule.column not in src.raw.columns:
+        return amount
+    text = as_text(src.raw[rule.column])
+    sign = text.astype(object).map(rule.values).astype("float64")
+    unknown = sign.isna().to_numpy()
+    log.add_rows(
+        src.table, unknown, rule.column,
+        "no sign for this value in amount_sign.values (" + ", ".join(rule.values) + ")",
+        about="amount",
+    )
+    return amount.abs() * sign
 
 
 def log_rule(
@@ -103,41 +172,89 @@ def check_rules(
     origin: Mapping[str, str],
     log: ProblemLog,
 ) -> None:
-    """Ledger rules within one table: signs of amounts, date order, event types, limits."""
-    if "amount" in frame:
-        amount = frame["amount"]
-        if table == "invoices" and table_mapping.allow_negative_amounts:
-            log_rule(log, src, origin, "amount", amount == 0, "amount is zero", frame)
-        elif table == "invoices":
-            log_rule(
-                log,
-                src,
-                origin,
-                "amount",
-                amount <= 0,
-                "must be positive (for credit notes set allow_negative_amounts: true on invoices)",
-                frame,
-            )
-        elif table == "payments":
-            log_rule(log, src, origin, "amount", amount <= 0, "a payment must be positive", frame)
+    """Ledger rules within one table: signs of amounts, date order, event types, limits.
+
+    Invoices follow the mapping's data-quality rules (``quality``): a row breaking one is
+    rejected (default), repaired, or kept with a flag in ``quality_flags``; each rule's rows
+    are counted in the report.
+    """
+    if table == "invoices":
+        _check_invoice_rules(table_mapping, frame, src, origin, log)
+    if "amount" in frame and table == "payments":
+        log_rule(log, src, origin, "amount", frame["amount"] <= 0, "a payment must be positive",
+                 frame)
     if table == "customers":
         for column in ("credit_limit", "payment_terms_days", "annual_revenue"):
             if column in frame:
                 log_rule(log, src, origin, column, frame[column] < 0, "must not be negative", frame)
-    if table == "invoices" and {"issue_date", "due_date"} <= set(frame):
-        before = frame["due_date"] < frame["issue_date"]
-        words = "due date is before the issue date " + _iso(frame.loc[before, "issue_date"])
-        log_rule(log, src, origin, "due_date", before, words, frame)
-    if table == "invoices" and {"issue_date", "settled_date"} <= set(frame):
-        before = frame["settled_date"] < frame["issue_date"]
-        words = "settled before the issue date " + _iso(frame.loc[before, "issue_date"])
-        log_rule(log, src, origin, "settled_date", before, words, frame)
     if table == "credit_events" and "event_type" in frame:
         event_type = frame["event_type"].str.strip().str.lower()
         frame["event_type"] = event_type
         unknown = event_type.notna() & ~event_type.isin(CREDIT_EVENT_TYPES)
         words = "unknown event type (expected one of " + ", ".join(CREDIT_EVENT_TYPES) + ")"
         log_rule(log, src, origin, "event_type", unknown, words, frame)
+
+
+def _add_flag(flags: pd.Series, mask: pd.Series, flag: str) -> pd.Series:
+    mask = mask.fillna(False).astype(bool)
+    joined = flags.where(flags.isna(), flags + "," + flag).fillna(flag)
+    return flags.where(~mask, joined).astype(ID_DTYPE)
+
+
+def _check_invoice_rules(
+    table_mapping: TableMapping,
+    frame: pd.DataFrame,
+    src: SourceFrame,
+    origin: Mapping[str, str],
+    log: ProblemLog,
+) -> None:
+    """Amount sign and date order of invoices, per the mapping's data-quality rules; sets
+    ``frame["quality_flags"]`` (missing when no rule acted on the row)."""
+    flags = pd.Series(pd.NA, index=frame.index, dtype=ID_DTYPE)
+    if "amount" in frame:
+        amount = frame["amount"]
+        negatives = table_mapping.allow_negative_amounts or table_mapping.amount_sign is not None
+        zero = (amount == 0).fillna(False)
+        if table_mapping.action("zero_amount") == "flag":
+            flags = _add_flag(flags, zero, "zero_amount")
+            log.count_rule(src.table, "zero_amount_flagged", int(zero.sum()))
+            zero = pd.Series(False, index=frame.index)
+        else:
+            log.count_rule(src.table, "zero_amount_rejected", int(zero.sum()))
+        if negatives:
+            log_rule(log, src, origin, "amount", zero, "amount is zero (quality.zero_amount: "
+                     "flag keeps it)", frame)
+        else:
+            log_rule(
+                log, src, origin, "amount", zero | (amount < 0),
+                "must be positive (for credit notes set allow_negative_amounts: true or "
+                "amount_sign on invoices; quality.zero_amount: flag keeps zero amounts)",
+                frame,
+            )
+    if {"issue_date", "due_date"} <= set(frame):
+        before = (frame["due_date"] < frame["issue_date"]).fillna(False)
+        if table_mapping.action("due_before_issue") == "repair":
+            frame["due_date"] = frame["due_date"].where(~before, frame["issue_date"])
+            flags = _add_flag(flags, before, "due_date_repaired")
+            log.count_rule(src.table, "due_before_issue_repaired", int(before.sum()))
+        else:
+            log.count_rule(src.table, "due_before_issue_rejected", int(before.sum()))
+            words = "due date is before the issue date " + _iso(frame.loc[before, "issue_date"])
+            log_rule(log, src, origin, "due_date", before, words + " (quality.due_before_issue: "
+                     "repair sets it to the issue date)", frame)
+    if {"issue_date", "settled_date"} <= set(frame):
+        before = (frame["settled_date"] < frame["issue_date"]).fillna(False)
+        if table_mapping.action("settled_before_issue") == "repair":
+            frame["settled_date"] = frame["settled_date"].where(~before, frame["issue_date"])
+            flags = _add_flag(flags, before, "prepaid")
+            log.count_rule(src.table, "settled_before_issue_repaired", int(before.sum()))
+        else:
+            log.count_rule(src.table, "settled_before_issue_rejected", int(before.sum()))
+            words = "settled before the issue date " + _iso(frame.loc[before, "issue_date"])
+            log_rule(log, src, origin, "settled_date", before, words + " (quality."
+                     "settled_before_issue: repair keeps it as a prepayment settled at issue)",
+                     frame)
+    frame["quality_flags"] = flags
 
 
 def derive_event_ids(events: pd.DataFrame) -> pd.Series:
@@ -156,11 +273,28 @@ def derive_event_ids(events: pd.DataFrame) -> pd.Series:
         + "|"
         + invoice.astype("string").fillna("")
     )
+    return _hashed_ids("ev_", key)
+
+
+def derive_attribute_ids(attributes: pd.DataFrame) -> pd.Series:
+    """A deterministic id per customer attribute value from customer, attribute and
+    valid-from date: re-importing the history updates values, never duplicates them."""
+    key = (
+        attributes["customer_id"].astype("string")
+        + "|"
+        + attributes["attribute"].astype("string")
+        + "|"
+        + attributes["valid_from"].dt.strftime("%Y-%m-%d").astype("string")
+    )
+    return _hashed_ids("at_", key)
+
+
+def _hashed_ids(prefix: str, key: pd.Series) -> pd.Series:
     hashed = [
-        None if pd.isna(text) else "ev_" + hashlib.sha256(text.encode()).hexdigest()[:24]
+        None if pd.isna(text) else prefix + hashlib.sha256(text.encode()).hexdigest()[:24]
         for text in key.to_numpy(dtype=object, na_value=None)
     ]
-    return pd.Series(hashed, index=events.index, dtype=ID_DTYPE)
+    return pd.Series(hashed, index=key.index, dtype=ID_DTYPE)
 
 
 def check_duplicates(
@@ -178,6 +312,8 @@ def check_duplicates(
     where = f"{src.row_kind} " + first.astype("Int64").astype("string")
     if key in origin:
         words = "duplicate id, first on " + where
+    elif table == "customer_attributes":
+        words = "same customer, attribute and valid-from date as " + where
     else:
         words = "same customer, date, type and invoice as " + where
     log_rule(log, src, origin, key, duplicate, words, frame)

@@ -26,6 +26,7 @@ from creditrisk.ledger.validation.report import ImportReport, ProblemLog, Source
 from creditrisk.ledger.validation.rows import (
     check_duplicates,
     check_rules,
+    derive_attribute_ids,
     derive_event_ids,
     log_rule,
     parse_table,
@@ -92,6 +93,12 @@ def validate_import(
         ):
             frame["event_type"] = frame["event_type"].str.strip().str.lower()
             frame["event_id"] = derive_event_ids(frame)
+        if (
+            table == "customer_attributes"
+            and "attribute_id" not in table_mapping.columns
+            and {"customer_id", "attribute", "valid_from"} <= set(frame)
+        ):
+            frame["attribute_id"] = derive_attribute_ids(frame)
         check_rules(table, table_mapping, frame, src, origin, log)
         if table_mapping.from_ is None:
             check_duplicates(table, frame, src, origin, log)
@@ -143,7 +150,7 @@ def validate_import(
     # references into a file that could not be read are not checked (it is reported already)
     invoices_known = "invoices" not in log.unusable
     customers_known = invoices_known and "customers" not in log.unusable
-    for table in ("payments", "credit_events"):
+    for table in ("payments", "credit_events", "customer_attributes"):
         if table not in frames:
             continue
         check_references(

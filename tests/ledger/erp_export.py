@@ -15,7 +15,13 @@ from creditrisk.ledger.importer import ImportResult, import_ledger
 from creditrisk.ledger.mapping import LedgerMapping, load_mapping
 from creditrisk.ledger.schema import LEDGER_TABLES
 
-EMPTY = {"customers": 0, "invoices": 0, "payments": 0, "credit_events": 0}
+EMPTY = {
+    "customers": 0,
+    "invoices": 0,
+    "payments": 0,
+    "credit_events": 0,
+    "customer_attributes": 0,
+}
 
 # A small ERP export with renamed columns and several formats: day-first dates, yyyymmdd
 # numbers, epoch seconds, Y/N flags, a partial payment and an event to normalise.

@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import Engine
 
 from creditrisk.ledger.database import make_engine, read_ledger
+from creditrisk.ledger.frame import TABLE_KEYS
 from creditrisk.ledger.importer import ImportRejected, import_ledger
 from creditrisk.ledger.mapping import load_mapping
 from creditrisk.ledger.store import count_rows
@@ -33,6 +34,7 @@ def test_ibm_file_imports_with_zero_rejects(ibm_csv: Path, engine: Engine) -> No
         "invoices": 2466,
         "payments": 0,
         "credit_events": 0,
+        "customer_attributes": 0,
     }
     ledger = read_ledger(engine)
     source = pd.read_csv(ibm_csv)
@@ -67,7 +69,13 @@ def test_reimporting_the_ibm_file_changes_nothing(ibm_csv: Path, engine: Engine)
 def test_small_export_imports_every_format(tmp_path: Path, engine: Engine) -> None:
     result = run_import(write_export(tmp_path), engine)
     assert result.report.ok
-    assert count_rows(engine) == {"customers": 3, "invoices": 4, "payments": 2, "credit_events": 1}
+    assert count_rows(engine) == {
+        "customers": 3,
+        "invoices": 4,
+        "payments": 2,
+        "credit_events": 1,
+        "customer_attributes": 0,
+    }
     ledger = stored(engine)
     customers = ledger.customers.set_index("customer_id")
     assert customers.loc["C1", "onboarded_on"] == pd.Timestamp("2023-01-01")
@@ -160,7 +168,13 @@ def test_skip_bad_rows_writes_good_rows_and_a_reject_file(tmp_path: Path, engine
     reject = tmp_path / "out" / "rejects.csv"
     result = run_import(mapping, engine, skip_bad_rows=True, reject_path=reject)
     assert result.rejected_rows == {"invoices": 1, "payments": 1, "credit_events": 1}
-    assert count_rows(engine) == {"customers": 3, "invoices": 3, "payments": 1, "credit_events": 0}
+    assert count_rows(engine) == {
+        "customers": 3,
+        "invoices": 3,
+        "payments": 1,
+        "credit_events": 0,
+        "customer_attributes": 0,
+    }
     files = {p.name: p for p in result.reject_files}
     assert set(files) == {
         "rejects.invoices.csv",
@@ -212,14 +226,8 @@ def test_import_is_idempotent_and_atomic_on_each_database(
 
 def _sorted_ledger(engine: Engine) -> dict[str, pd.DataFrame]:
     ledger = stored(engine)
-    keys = {
-        "customers": "customer_id",
-        "invoices": "invoice_id",
-        "payments": "payment_id",
-        "credit_events": "event_id",
-    }
     return {
-        name: frame.sort_values(keys[name], kind="stable").reset_index(drop=True)
+        name: frame.sort_values(TABLE_KEYS[name], kind="stable").reset_index(drop=True)
         for name, frame in ledger.tables().items()
     }
 

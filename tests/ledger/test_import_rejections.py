@@ -53,13 +53,15 @@ REJECTIONS: dict[str, tuple[dict[str, tuple[str, str]], str, str, str]] = {
         {"invoices.csv": ("01.03.2024,31.03.2024", "01.03.2024,01.02.2024")},
         "invoices.csv",
         "line 5",
-        "due date is before the issue date 2024-03-01 (due_date)",
+        "due date is before the issue date 2024-03-01 (quality.due_before_issue: repair sets "
+        "it to the issue date) (due_date)",
     ),
     "settled before issue": (
         {"invoices.csv": ("01.03.2024\n", "01.01.2024\n")},
         "invoices.csv",
         "line 3",
-        "settled before the issue date 2024-02-05 (settled_date)",
+        "settled before the issue date 2024-02-05 (quality.settled_before_issue: repair keeps "
+        "it as a prepayment settled at issue) (settled_date)",
     ),
     "duplicate id": (
         {"invoices.csv": ("I4,C3", "I3,C3")},

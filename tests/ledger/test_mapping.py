@@ -117,7 +117,8 @@ def test_canonical_mapping_is_the_identity_of_the_ledger_contract() -> None:
                     "currency": {"column": "C", "constant": "EUR"},
                 }
             },
-            "give exactly one of 'column' (a source column) or 'constant'",
+            "give exactly one of 'column' (a source column), 'constant', 'row_number: true' or "
+            "'key: [columns]'",
         ),
         (
             {

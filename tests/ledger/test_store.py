@@ -84,6 +84,7 @@ def test_write_ledger_inserts_then_is_a_noop(engine: Engine) -> None:
         "invoices": TableCounts(inserted=3),
         "payments": TableCounts(inserted=1),
         "credit_events": TableCounts(inserted=1),
+        "customer_attributes": TableCounts(),
     }
     second = write_ledger(engine, ledger)
     assert second == {
@@ -91,8 +92,15 @@ def test_write_ledger_inserts_then_is_a_noop(engine: Engine) -> None:
         "invoices": TableCounts(unchanged=3),
         "payments": TableCounts(unchanged=1),
         "credit_events": TableCounts(unchanged=1),
+        "customer_attributes": TableCounts(),
     }
-    assert count_rows(engine) == {"customers": 2, "invoices": 3, "payments": 1, "credit_events": 1}
+    assert count_rows(engine) == {
+        "customers": 2,
+        "invoices": 3,
+        "payments": 1,
+        "credit_events": 1,
+        "customer_attributes": 0,
+    }
     engine.dispose()
 
 
