@@ -7,6 +7,7 @@ import typer
 from creditrisk.cli import features as features_commands
 from creditrisk.cli import keys as keys_commands
 from creditrisk.cli import ledger as ledger_commands
+from creditrisk.cli import rescore as rescore_commands
 from creditrisk.cli import runs as runs_commands
 from creditrisk.cli import serve as serve_command
 from creditrisk.cli import synthetic as synthetic_command
@@ -29,6 +30,7 @@ app.command("promote")(
 )
 app.add_typer(keys_commands.app, name="keys")
 app.command("serve")(serve_command.serve)
+app.add_typer(rescore_commands.app, name="rescore")
 
 
 def main() -> None:

@@ -54,7 +54,7 @@ SCORE_COLUMNS: Final[tuple[ScoreColumn, ...]] = (
     ScoreColumn("in_default", "bool"),
     ScoreColumn("exposure", "float"),
     ScoreColumn("overdue_amount", "float"),
-    ScoreColumn("worst_days_past_due", "float"),
+    ScoreColumn("worst_days_past_due", "float", nullable=True),
     ScoreColumn("expected_overdue_30d", "float"),
     ScoreColumn("expected_loss", "float"),
     ScoreColumn("current_limit", "float", nullable=True),

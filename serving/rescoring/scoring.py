@@ -14,6 +14,8 @@ whole ledger (the local runner and Spark both rely on it).
 from __future__ import annotations
 
 import math
+import time
+from dataclasses import dataclass
 from datetime import date
 
 import numpy as np
@@ -85,6 +87,14 @@ def expected_overdue_amounts(
     )
 
 
+@dataclass(frozen=True)
+class RatedChunk:
+    """A chunk's score rows and the feature rows they were computed from (same order)."""
+
+    scores: pd.DataFrame
+    features: pd.DataFrame
+
+
 def score_customers(
     ledger: Ledger,
     *,
@@ -98,9 +108,25 @@ def score_customers(
 
     ``buckets`` is the run's bucket count (the ``bucket`` column); ``run_id`` is written as is.
     """
+    return rate_chunk(ledger, as_of=as_of, served=served, run_id=run_id, buckets=buckets).scores
+
+
+def rate_chunk(
+    ledger: Ledger,
+    *,
+    as_of: date,
+    served: ServedBundle,
+    run_id: str | None = None,
+    buckets: int = DEFAULT_BUCKETS,
+    timings: dict[str, float] | None = None,
+) -> RatedChunk:
+    """:func:`score_customers` that also hands back the features (for monitoring) and adds
+    seconds per stage (features, scoring, reasons) to ``timings`` when given."""
+    clock = _Stopwatch(timings)
     features = build_features(ledger, as_of=as_of)
+    clock.lap("features")
     if features.empty:
-        return empty_scores()
+        return RatedChunk(empty_scores(), features)
     bundle = served.bundle
     policy = bundle.policy
     ids = features.index
@@ -120,8 +146,12 @@ def score_customers(
     grade_codes = np.where(in_default, policy.scale.default_grade, policy.grade(model_pd))
     current_limit = features["credit_limit"].to_numpy(np.float64)
     recommended = limits.recommended_limit.astype(np.float64)
+    clock.lap("scoring")
     factor_names = bundle.top_factor_names(features, top_n=TOP_FACTORS)
     top_factors = [LIST_SEPARATOR.join(n for n in row if n) for row in factor_names.tolist()]
+    clock.lap("reasons")
+    expected_overdue = expected_overdue_amounts(served, ledger, ids, as_of=as_of)
+    clock.lap("scoring")
     lgd = policy.limits.lgd
     frame = pd.DataFrame(
         {
@@ -139,9 +169,7 @@ def score_customers(
             "exposure": money_cents(exposure),
             "overdue_amount": money_cents(features["overdue_balance"].to_numpy(np.float64)),
             "worst_days_past_due": features["worst_days_past_due"].to_numpy(np.float64),
-            "expected_overdue_30d": money_cents(
-                expected_overdue_amounts(served, ledger, ids, as_of=as_of)
-            ),
+            "expected_overdue_30d": money_cents(expected_overdue),
             "expected_loss": money_cents(
                 pd_12m * lgd * np.maximum(np.nan_to_num(exposure, nan=0.0), 0.0)
             ),
@@ -154,4 +182,20 @@ def score_customers(
             "next_review_date": next_review_dates(served, grade_codes, as_of=as_of),
         }
     )
-    return conform_scores(frame)
+    out = RatedChunk(conform_scores(frame), features)
+    clock.lap("scoring")
+    return out
+
+
+class _Stopwatch:
+    """Adds the seconds since the last lap to ``timings[stage]`` (no-op without timings)."""
+
+    def __init__(self, timings: dict[str, float] | None) -> None:
+        self._timings = timings
+        self._last = time.perf_counter()
+
+    def lap(self, stage: str) -> None:
+        now = time.perf_counter()
+        if self._timings is not None:
+            self._timings[stage] = self._timings.get(stage, 0.0) + now - self._last
+        self._last = now
