@@ -318,3 +318,35 @@ def _rescore_into_database(
         )
     finally:
         engine.dispose()
+
+
+def run_spark_rescoring(
+    *,
+    master: str | None,
+    ledger: str,
+    out: str,
+    as_of: date,
+    served: ServedBundle,
+    force: bool = False,
+    config: Mapping[str, str] | None = None,
+) -> SparkRunSummary:
+    """What ``creditrisk rescore --engine spark`` runs: a session on ``master`` (None under
+    ``spark-submit``), :func:`rescore_on_spark`, the session stopped (unless it was open
+    before). Raises
+    :class:`SparkRescoringError` for a failed run, :class:`~creditrisk.ledger.errors.
+    LedgerError` for a ledger folder that is not an export, ``ValueError`` for a bad ``out``."""
+    from creditrisk.serving.rescoring.spark.session import spark_session, stop_session
+
+    database_url(out)  # an unsupported JDBC URL fails before Spark starts
+    started_here = SparkSession.getActiveSession() is None
+    spark = spark_session(master, config=config)
+    try:
+        try:
+            return rescore_on_spark(spark, ledger=ledger, out=out, as_of=as_of,
+                                    served=served, force=force)
+        except PySparkException as exc:  # reading the ledger folder or its manifest
+            raise SparkRescoringError(f"rescoring as of {as_of} failed: "
+                                      f"{failure_message(exc)}") from None
+    finally:
+        if started_here:  # a session the caller had open stays open
+            stop_session(spark)

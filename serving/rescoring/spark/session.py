@@ -18,21 +18,24 @@ APP_NAME = "creditrisk-rescore"
 
 
 def spark_session(
-    master: str = DEFAULT_MASTER,
+    master: str | None = DEFAULT_MASTER,
     *,
     app_name: str = APP_NAME,
     shuffle_partitions: int | None = None,
     config: Mapping[str, str] | None = None,
 ) -> SparkSession:
-    """Get or create the session for ``master`` (``local[*]``, ``local[2]``, ``spark://...``).
+    """Get or create the session for ``master`` (``local[*]``, ``local[2]``, ``spark://...``;
+    None: the master ``spark-submit`` was given).
 
     ``shuffle_partitions`` sets ``spark.sql.shuffle.partitions`` (the number of tasks the
     bucket groups are spread over); ``config`` adds any other Spark setting.
     """
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+    builder = SparkSession.builder
+    if master is not None:
+        builder = builder.master(master)
     builder = (
-        SparkSession.builder.master(master)
-        .appName(app_name)
+        builder.appName(app_name)
         .config("spark.sql.execution.arrow.pyspark.enabled", "true")
         .config("spark.sql.session.timeZone", "UTC")
         .config("spark.ui.showConsoleProgress", "true")
@@ -42,3 +45,8 @@ def spark_session(
     for key, value in (config or {}).items():
         builder = builder.config(key, value)
     return builder.getOrCreate()
+
+
+def stop_session(spark: SparkSession) -> None:
+    """Stop ``spark`` (its JVM-side context; a later :func:`spark_session` starts anew)."""
+    spark.stop()

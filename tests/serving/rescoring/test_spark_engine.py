@@ -6,6 +6,7 @@ a failing bucket fails the Spark run loudly and leaves it without a complete sta
 from __future__ import annotations
 
 import os
+import re
 from functools import partial
 from pathlib import Path
 
@@ -16,7 +17,9 @@ import pytest
 pytest.importorskip("pyspark", reason="the spark extra is not installed (creditrisk[spark])")
 
 from pyspark.sql import SparkSession
+from typer.testing import CliRunner
 
+from creditrisk.cli import app
 from creditrisk.ledger.database import make_engine
 from creditrisk.ledger.parquet import export_database_ledger
 from creditrisk.serving.registry import ServedBundle
@@ -33,6 +36,7 @@ from creditrisk.serving.rescoring.store import (
     get_run,
     read_run_scores,
 )
+from tests.serving.bundle_fixture import ServingWorld
 from tests.serving.rescoring.conftest import AS_OF
 
 pytestmark = pytest.mark.slow
@@ -128,18 +132,27 @@ def test_spark_and_local_engines_give_identical_scores(
 
 
 def test_a_failing_bucket_fails_the_run_and_writes_no_status(
-    spark: SparkSession, champion: ServedBundle, ledger_copy: str, tmp_path: Path
+    spark: SparkSession, champion: ServedBundle, serving_world: ServingWorld, ledger_copy: str,
+    tmp_path: Path,
 ) -> None:
     def shifted(ids: pd.Series) -> pd.Series:  # customers filed under the wrong bucket
         return (customer_bucket(ids, BUCKETS) + 1) % BUCKETS
 
     lake = export(ledger_copy, tmp_path / "lake", bucket_of=shifted)
     out = tmp_path / "scores-lake"
-    with pytest.raises(SparkRescoringError, match=r"bucket \d: customer .* belongs to bucket"):
-        rescore_on_spark(spark, ledger=lake, out=str(out), as_of=AS_OF, served=champion)
+    result = CliRunner().invoke(app, [
+        "rescore", "--engine", "spark", "--master", "local[2]", "--as-of", AS_OF.isoformat(),
+        "--model", serving_world.model_uri, "--tracking-uri", serving_world.tracking_uri,
+        "--ledger", lake, "--out", str(out),
+    ], env={"COLUMNS": "300"})
+    assert result.exit_code == 1, result.output
+    assert "Spark rescoring failed, the run is not complete" in result.output
+    assert re.search(r"bucket \d: customer \S+ belongs to bucket \d of 4", result.output)
+    assert "Traceback" not in result.output
     status_dir = run_folder(str(out), "score_runs", as_of=AS_OF,
                             model_version=champion.model_version)
     assert read_status(spark, status_dir) is None
+    assert not spark.sparkContext._jsc.sc().isStopped()  # the CLI left the test's session open
 
     target = f"sqlite:///{tmp_path / 'scores.db'}"
     with pytest.raises(SparkRescoringError, match="run not complete"):
@@ -152,3 +165,15 @@ def test_a_failing_bucket_fails_the_run_and_writes_no_status(
         assert run.status == FAILED
     finally:
         db.dispose()
+
+
+def test_spark_engine_needs_a_ledger_folder_and_a_destination(
+    serving_world: ServingWorld,
+) -> None:
+    result = CliRunner().invoke(app, [
+        "rescore", "--engine", "spark", "--as-of", AS_OF.isoformat(),
+        "--model", serving_world.model_uri, "--tracking-uri", serving_world.tracking_uri,
+    ], env={"COLUMNS": "300"})
+    assert result.exit_code == 2
+    assert "--ledger PARQUET_DIR" in result.output
+    assert "Traceback" not in result.output
