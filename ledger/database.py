@@ -20,17 +20,34 @@ from creditrisk.ledger.schema import LEDGER_TABLES
 DEFAULT_DATABASE_URL = "sqlite:///creditrisk.db"
 
 
-def _enable_sqlite_foreign_keys(dbapi_connection: Any, _record: Any) -> None:
-    cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.close()
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+"""How long an SQLite connection waits for the write lock before "database is locked": longer
+than the write transaction of a large import (SQLite has one writer at a time; see
+docs/service.md "SQLite: one writer at a time")."""
 
 
-def make_engine(url: str) -> Engine:
-    """An engine for ``url``; SQLite gets foreign keys enforced, like PostgreSQL."""
-    engine = create_engine(url, future=True, pool_pre_ping=True)
+def _sqlite_on_connect(busy_timeout_ms: int) -> Any:
+    def on_connect(dbapi_connection: Any, _record: Any) -> None:
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        # WAL: readers never block the writer nor the writer the readers; NORMAL fsyncs at
+        # checkpoints only (safe in WAL); wait for the write lock instead of failing at once
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
+        cursor.close()
+
+    return on_connect
+
+
+def make_engine(url: str, *, sqlite_busy_timeout_ms: int = SQLITE_BUSY_TIMEOUT_MS) -> Engine:
+    """An engine for ``url``. Statement parameters never appear in its error messages
+    (``hide_parameters``: they carry customer data). SQLite gets foreign keys enforced, like
+    PostgreSQL, the WAL journal and a busy timeout, so a decision written while an import
+    runs waits for the lock instead of failing."""
+    engine = create_engine(url, future=True, pool_pre_ping=True, hide_parameters=True)
     if engine.dialect.name == "sqlite":
-        event.listen(engine, "connect", _enable_sqlite_foreign_keys)
+        event.listen(engine, "connect", _sqlite_on_connect(sqlite_busy_timeout_ms))
     return engine
 
 

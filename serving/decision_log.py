@@ -24,6 +24,7 @@ import anyio.to_thread
 import orjson
 from pydantic import BaseModel
 from sqlalchemy import Engine, insert, select
+from sqlalchemy.exc import OperationalError
 
 from creditrisk.serving.errors import DecisionNotFound
 from creditrisk.serving.tables import decision_log
@@ -137,6 +138,41 @@ def record_decision(engine: Engine, record: DecisionRecord, *, created_at: datet
     with engine.begin() as conn:
         conn.execute(insert(decision_log), row)
     return decision_id
+
+
+READINESS_PROBE_BUSY_TIMEOUT_MS: Final = 500
+
+
+def probe_writable(engine: Engine) -> None:
+    """Raise the database's error when a decision could not be written now: an insert into
+    the decision log in a transaction that is rolled back (nothing is kept). A read-only
+    database (a failover replica) fails here although ``SELECT 1`` succeeds. On SQLite a
+    write lock held by an import is not a failure (decisions wait for it)."""
+    row = {
+        "decision_id": "0" * 32, "created_at": datetime(2000, 1, 1, tzinfo=UTC),
+        "kind": "readiness_probe", "customer_id": None, "api_key_id": "-", "model_name": "-",
+        "model_version": "-", "policy_version": "-", "request_json": "{}",
+        "features_json": None, "outputs_json": "{}", "reasons_json": None,
+    }
+    sqlite = engine.dialect.name == "sqlite"
+    with engine.connect() as conn:
+        if sqlite:  # answer the probe in time even while an import holds the write lock
+            kept = conn.exec_driver_sql("PRAGMA busy_timeout").scalar()
+            conn.exec_driver_sql(f"PRAGMA busy_timeout={READINESS_PROBE_BUSY_TIMEOUT_MS}")
+            conn.rollback()  # end the transaction the pragmas began
+        try:
+            try:
+                conn.execute(insert(decision_log), row)
+            finally:
+                conn.rollback()
+        except OperationalError as exc:
+            busy = getattr(exc.orig, "sqlite_errorname", "") in ("SQLITE_BUSY", "SQLITE_LOCKED")
+            if not (sqlite and busy):
+                raise
+        finally:
+            if sqlite:
+                conn.exec_driver_sql(f"PRAGMA busy_timeout={int(kept or 0)}")
+                conn.rollback()
 
 
 def get_decision(engine: Engine, decision_id: str) -> StoredDecision:

@@ -9,7 +9,8 @@ stop the poller, dispose of the engine. Everything lives on ``app.state``:
 
 Middleware, outermost first: Starlette's error middleware (catch-all 500 handler from
 :mod:`creditrisk.serving.api.errors`), ``ObservabilityMiddleware`` (request id, metrics,
-access log), ``BodySizeLimitMiddleware`` (413), then FastAPI's exception handlers and the
+access log), ``BodySizeLimitMiddleware`` (413), ``UnexpectedErrorMiddleware`` (any error no
+handler took: 500, never re-raised to uvicorn), then FastAPI's exception handlers and the
 routes.
 
 Adding an endpoint: write an ``APIRouter`` module under ``serving/api/routers/`` whose
@@ -24,18 +25,16 @@ from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from importlib.metadata import PackageNotFoundError, version
-from typing import Any
 
 import anyio
 import anyio.to_thread
 from anyio.abc import TaskGroup
 from fastapi import APIRouter, FastAPI
-from sqlalchemy import Engine, event
 
 from creditrisk.ledger.database import make_engine, upgrade_database
 from creditrisk.serving.api.body_limit import BodySizeLimitMiddleware
 from creditrisk.serving.api.docs import install_offline_docs
-from creditrisk.serving.api.errors import install_error_handlers
+from creditrisk.serving.api.errors import UnexpectedErrorMiddleware, install_error_handlers
 from creditrisk.serving.api.observability import ObservabilityMiddleware, ServiceMetrics
 from creditrisk.serving.api.routers import (
     applications,
@@ -88,22 +87,6 @@ def _package_version() -> str:
         return "0"
 
 
-def _tune_sqlite(engine: Engine) -> None:
-    """WAL journal (readers never block the writer), fsync at checkpoints only, and wait
-    instead of failing when another connection holds the write lock."""
-    if engine.dialect.name != "sqlite":
-        return
-
-    def on_connect(dbapi_connection: Any, _record: Any) -> None:
-        cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA synchronous=NORMAL")
-        cursor.execute("PRAGMA busy_timeout=5000")
-        cursor.close()
-
-    event.listen(engine, "connect", on_connect)
-
-
 def _seeded_records(settings: Settings) -> list[ApiKeyRecord]:
     return [
         ApiKeyRecord(
@@ -147,7 +130,6 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     if settings.run_migrations:
         await anyio.to_thread.run_sync(upgrade_database, settings.database_url)
     engine = make_engine(settings.database_url)
-    _tune_sqlite(engine)
     app.state.engine = engine
     app.state.api_key_store = ApiKeyStore(
         engine, seeded=_seeded_records(settings), cache_seconds=settings.api_key_cache_seconds
@@ -215,6 +197,7 @@ def create_app(
     app.state.clock = clock
 
     install_error_handlers(app)
+    app.add_middleware(UnexpectedErrorMiddleware)
     install_offline_docs(app)
     app.add_middleware(BodySizeLimitMiddleware, max_body_bytes=settings.max_body_bytes)
     app.add_middleware(ObservabilityMiddleware, metrics=metrics, access_log=settings.access_log)

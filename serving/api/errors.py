@@ -8,7 +8,15 @@ has the same shape::
 
 ``details`` is present for 422 only (one entry per bad field: ``loc``, ``msg``, ``type``).
 No stack trace, exception text of an unexpected error, or echo of the submitted values ever
-reaches a client; unexpected errors are logged server-side with the request id.
+reaches a client; unexpected errors are logged server-side with the request id, as exception
+classes and code locations only (:func:`creditrisk.serving.outages.scrubbed_traceback`: an
+exception's text can quote customer data).
+
+An unavailable or read-only database (:func:`creditrisk.serving.outages.is_database_outage`)
+is 503 ``database_unavailable`` with ``Retry-After`` and one warning line without traceback.
+A 500 answer says ``Connection: close`` and the connection is then closed (the server's
+state for it is unknown); no exception reaches uvicorn (:class:`UnexpectedErrorMiddleware`),
+so a keep-alive connection is never dropped without saying so.
 """
 
 from __future__ import annotations
@@ -20,8 +28,10 @@ from typing import Any, Final
 import orjson
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from sqlalchemy import exc as sa_exc
 from starlette.exceptions import HTTPException
 from starlette.responses import Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from creditrisk.serving.api.observability import request_id_of, route_template
 from creditrisk.serving.errors import (
@@ -38,11 +48,13 @@ from creditrisk.serving.errors import (
     NotFound,
     ServingError,
 )
+from creditrisk.serving.outages import failure_summary, is_database_outage, scrubbed_traceback
 
 logger = logging.getLogger("creditrisk.errors")
 
 JSON_MEDIA_TYPE: Final = "application/json"
 RETRY_AFTER_SECONDS: Final = "5"
+CLOSE_CONNECTION: Final = {"Connection": "close"}
 
 ERROR_STATUS: Final[dict[type[ServingError], tuple[int, str]]] = {
     ServingError: (500, "service_error"),
@@ -176,21 +188,79 @@ async def _http_error(request: Request, exc: Exception) -> Response:
     )
 
 
-async def _unexpected_error(request: Request, exc: Exception) -> Response:
-    request_id = request_id_of(request.scope)
+def database_unavailable_response(scope: Scope, exc: BaseException) -> Response:
+    """503 for a database outage: one log line (classes and SQLSTATE, no traceback)."""
+    request_id = request_id_of(scope)
+    logger.warning(
+        "database unavailable on %s (request_id=%s): %s",
+        route_template(scope), request_id, failure_summary(exc),
+    )
+    return error_response(
+        503,
+        "database_unavailable",
+        "the database is unavailable or read-only; retry later",
+        request_id=request_id,
+        headers={"Retry-After": RETRY_AFTER_SECONDS},
+    )
+
+
+def internal_error_response(scope: Scope, exc: BaseException) -> Response:
+    """500 for a bug: logged with a scrubbed traceback; the connection is closed."""
+    request_id = request_id_of(scope)
     logger.error(
-        "unhandled %s on %s (request_id=%s)",
-        type(exc).__name__,
-        route_template(request.scope),
-        request_id,
-        exc_info=exc,
+        "unhandled %s on %s (request_id=%s)\n%s",
+        type(exc).__name__, route_template(scope), request_id, scrubbed_traceback(exc),
     )
     return error_response(
         500,
         "internal_error",
         "internal server error; quote the request id when reporting it",
         request_id=request_id,
+        headers=CLOSE_CONNECTION,
     )
+
+
+async def _database_error(request: Request, exc: Exception) -> Response:
+    if is_database_outage(exc):
+        return database_unavailable_response(request.scope, exc)
+    return internal_error_response(request.scope, exc)
+
+
+async def _unexpected_error(request: Request, exc: Exception) -> Response:
+    return internal_error_response(request.scope, exc)
+
+
+class UnexpectedErrorMiddleware:
+    """Pure ASGI, inside the app's middleware: any exception no handler took becomes the
+    500 answer here and goes no further (Starlette's error middleware would answer and then
+    re-raise it to uvicorn, which logs the full text and drops the keep-alive connection
+    without ``Connection: close``)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, receive, tracking_send)
+        except Exception as exc:
+            if started:  # half an answer is out: only closing the connection is left
+                raise
+            if is_database_outage(exc):
+                response = database_unavailable_response(scope, exc)
+            else:
+                response = internal_error_response(scope, exc)
+            await response(scope, receive, send)
 
 
 def install_error_handlers(app: FastAPI) -> None:
@@ -198,4 +268,5 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(ServingError, _serving_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(HTTPException, _http_error)
+    app.add_exception_handler(sa_exc.SQLAlchemyError, _database_error)
     app.add_exception_handler(Exception, _unexpected_error)

@@ -1,9 +1,9 @@
 """Operations: liveness, readiness and Prometheus metrics (unauthenticated, no personal data).
 
 - ``GET /healthz``: the process answers (200 always).
-- ``GET /readyz``: 200 only when a model bundle is loaded AND the database answers
-  ``SELECT 1``; otherwise 503 with which check failed. Load balancers send traffic only to
-  ready instances.
+- ``GET /readyz``: 200 only when a model bundle is loaded AND the database answers and takes
+  a decision-log write (rolled back; a read-only database is not ready); otherwise 503 with
+  which check failed. Load balancers send traffic only to ready instances.
 - ``GET /metrics``: Prometheus scrape endpoint (expose it on the internal network only).
 """
 
@@ -18,6 +18,8 @@ from starlette.responses import Response
 
 from creditrisk.serving.api.dependencies import HolderDep, MetricsDep
 from creditrisk.serving.api.schemas import HealthOut, ReadinessOut
+from creditrisk.serving.decision_log import probe_writable
+from creditrisk.serving.outages import failure_summary
 
 logger = logging.getLogger("creditrisk.health")
 
@@ -25,12 +27,14 @@ router = APIRouter(tags=["health"])
 
 
 def database_answers(engine: Engine) -> bool:
-    """True when a trivial query succeeds (blocking)."""
+    """True when the database answers AND takes a decision-log write (an insert rolled back:
+    a read-only database is not ready); blocking. A failure is one log line, no text."""
     try:
         with engine.connect() as conn:
             conn.execute(text("SELECT 1"))
+        probe_writable(engine)
     except Exception as exc:
-        logger.warning("readiness: database check failed: %s", type(exc).__name__)
+        logger.warning("readiness: database check failed: %s", failure_summary(exc))
         return False
     return True
 
