@@ -17,6 +17,9 @@ caller's ``bucket_of`` (the serving layer owns the one definition,
 a customer, in every table, lands in the customer's bucket, so one bucket is a complete
 sub-ledger.
 
+The manifest carries an ``export_id`` (new on every export: a resumed run uses it to tell
+that the ledger it started on is still the one it reads).
+
 A folder is complete when its manifest exists: the writer fills a temporary sibling folder and
 renames it into place only after the last file and the manifest are written, so a failed or
 killed export leaves no folder that a reader would take for a ledger.
@@ -55,6 +58,7 @@ _ARROW_TYPES: Final[dict[str, pa.DataType]] = {
     "str": pa.string(),
     "date": pa.date32(),
     "float": pa.float64(),
+    "int": pa.int64(),
     "bool": pa.bool_(),
 }
 
@@ -83,14 +87,6 @@ def _arrow_table(frame: pd.DataFrame, table: str) -> pa.Table:
     return pa.table(columns, schema=table_schema(table))
 
 
-def _customer_buckets(ledger: Ledger, bucket_of: BucketOf, buckets: int) -> dict[str, int]:
-    ids = pd.Series(ledger.customers["customer_id"].astype(str).unique())
-    numbers = bucket_of(ids).to_numpy()
-    if len(numbers) and (numbers.min() < 0 or numbers.max() >= buckets):
-        raise ValueError(f"bucket_of gave a bucket outside 0..{buckets - 1}")
-    return dict(zip(ids.tolist(), numbers.tolist(), strict=True))
-
-
 class ParquetLedgerWriter:
     """Writes ledgers (whole, or partition after partition) into one bucketed folder.
 
@@ -105,7 +101,7 @@ class ParquetLedgerWriter:
         if buckets < 1:
             raise ValueError(f"buckets must be at least 1, got {buckets}")
         if out_dir.exists() and not overwrite:
-            raise ParquetLedgerError(f"{out_dir} already exists (pass overwrite to replace it)")
+            raise ParquetLedgerError(f"{out_dir} already exists (--overwrite replaces it)")
         self.out_dir = out_dir
         self.buckets = buckets
         self._bucket_of = bucket_of
@@ -121,38 +117,50 @@ class ParquetLedgerWriter:
 
     def write(self, ledger: Ledger) -> None:
         """Append ``ledger``'s rows (its customers must not be in an earlier call's ledger)."""
-        if self._parts == 0:
-            self._staging.mkdir(parents=True)
-        bucket_by_id = _customer_buckets(ledger, self._bucket_of, self.buckets)
         for table, frame in ledger.tables().items():
-            if frame.empty:
-                continue
-            bucket = frame["customer_id"].astype(str).map(bucket_by_id)
-            if bucket.isna().any():
-                raise LedgerError(f"{table}: rows of customers missing from the customers table")
-            data = _arrow_table(frame, table)
-            data = data.append_column(BUCKET_COLUMN, pa.array(bucket.to_numpy("int64")))
-            pq.write_to_dataset(
-                data,
-                root_path=str(self._staging / table),
-                partition_cols=[BUCKET_COLUMN],
-                basename_template=f"part-{self._parts:05d}-{{i}}.parquet",
-                existing_data_behavior="overwrite_or_ignore",
-                compression="zstd",
-            )
-            self._rows[table] += len(frame)
+            self.write_table(table, frame)
+
+    def write_table(self, table: str, frame: pd.DataFrame) -> None:
+        """Append rows of one table (the contract's columns and dtypes, e.g. a table of
+        :func:`~creditrisk.ledger.frame.normalize_ledger`): a large ledger streams in
+        batches, table by table, since a row's bucket depends on its customer id only."""
+        if not self._staging.exists():
+            self._staging.mkdir(parents=True)
         self._parts += 1
+        if frame.empty:
+            return
+        missing = frame["customer_id"].isna().to_numpy()
+        if missing.any():
+            raise LedgerError(f"{table}: row {int(missing.argmax())} has no customer_id")
+        bucket = self._bucket_of(frame["customer_id"].astype(str)).to_numpy("int64")
+        if bucket.min() < 0 or bucket.max() >= self.buckets:
+            raise ValueError(f"bucket_of gave a bucket outside 0..{self.buckets - 1}")
+        data = _arrow_table(frame, table).append_column(BUCKET_COLUMN, pa.array(bucket))
+        pq.write_to_dataset(
+            data,
+            root_path=str(self._staging / table),
+            partition_cols=[BUCKET_COLUMN],
+            basename_template=f"part-{self._parts:05d}-{{i}}.parquet",
+            existing_data_behavior="overwrite_or_ignore",
+            compression="zstd",
+        )
+        self._rows[table] += len(frame)
 
     def commit(self) -> Path:
-        """Write the manifest and move the folder into place; returns ``out_dir``."""
-        if self._parts == 0:
-            self._staging.mkdir(parents=True)
+        """Write the manifest and move the folder into place; returns ``out_dir``.
+
+        Every table gets its folder, empty or not (a reader given a schema finds no rows
+        rather than a missing path)."""
+        self._staging.mkdir(parents=True, exist_ok=True)
+        for table in TABLE_COLUMNS:
+            (self._staging / table).mkdir(exist_ok=True)
         manifest = {
             "format": FORMAT_NAME,
             "version": FORMAT_VERSION,
             "buckets": self.buckets,
             "bucket_column": BUCKET_COLUMN,
             "rows": self._rows,
+            "export_id": uuid.uuid4().hex,
         }
         (self._staging / MANIFEST_FILE).write_text(json.dumps(manifest, indent=2) + "\n")
         if self.out_dir.exists():
@@ -236,8 +244,19 @@ def read_manifest(folder: Path) -> dict[str, Any]:
             "(write one with `creditrisk ledger export --format parquet`)"
         )
     try:
-        manifest = json.loads(path.read_text())
-    except (OSError, ValueError) as exc:
+        text = path.read_text()
+    except OSError as exc:
+        raise ParquetLedgerError(f"{path}: unreadable manifest: {exc}") from exc
+    return parse_manifest(text, where=str(path))
+
+
+def parse_manifest(text: str, *, where: str) -> dict[str, Any]:
+    """A manifest's content, checked (format, version, bucket count); ``where`` names it in
+    errors (a local path, or an object-storage URL that Spark read)."""
+    path = where
+    try:
+        manifest = json.loads(text)
+    except ValueError as exc:
         raise ParquetLedgerError(f"{path}: unreadable manifest: {exc}") from exc
     if not isinstance(manifest, dict) or manifest.get("format") != FORMAT_NAME:
         raise ParquetLedgerError(f"{path}: not a {FORMAT_NAME} manifest")
@@ -265,7 +284,7 @@ def is_parquet_ledger(location: str | Path) -> bool:
 def _read_table(folder: Path, table: str, buckets: Collection[int] | None) -> pd.DataFrame:
     root = folder / table
     schema = table_schema(table)
-    if not root.is_dir():
+    if not root.is_dir() or not any(root.rglob("*.parquet")):
         return schema.empty_table().to_pandas()
     partitioning = ds.partitioning(pa.schema([(BUCKET_COLUMN, pa.int64())]), flavor="hive")
     try:

@@ -132,8 +132,9 @@ def test_cli_exports_the_database_and_both_locations_read_alike(
     assert_same_ledger(read_ledger_at(out), stored)
     assert_same_ledger(read_ledger_at(sqlite_url), stored)
     again = CliRunner().invoke(
-        app, ["ledger", "export", str(out), "--database-url", sqlite_url]
+        app, ["ledger", "export", str(out), "--database-url", sqlite_url],
+        env={"COLUMNS": "300"},
     )
     assert again.exit_code == 1
-    assert "already exists" in again.output
+    assert "already exists (--overwrite replaces it)" in again.output
     assert "Traceback" not in again.output

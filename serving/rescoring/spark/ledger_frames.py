@@ -32,6 +32,7 @@ _SPARK_TYPES: Final[dict[str, st.DataType]] = {
     "str": st.StringType(),
     "date": st.DateType(),
     "float": st.DoubleType(),
+    "int": st.LongType(),
     "bool": st.BooleanType(),
 }
 
