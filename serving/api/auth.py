@@ -50,13 +50,34 @@ BearerCredentials = Annotated[HTTPAuthorizationCredentials | None, Depends(beare
 HeaderKey = Annotated[str | None, Depends(header_scheme)]
 
 
-def presented_key(bearer: HTTPAuthorizationCredentials | None, header: str | None) -> str | None:
-    """The key the caller sent: the bearer token first, else the ``X-API-Key`` header."""
-    if bearer is not None and bearer.credentials.strip():
-        return bearer.credentials.strip()
-    if header is not None and header.strip():
-        return header.strip()
-    return None
+MALFORMED_AUTHORIZATION_MESSAGE: Final = (
+    "the Authorization header is not 'Bearer <key>'; send the key as a bearer token or in "
+    "X-API-Key"
+)
+CONFLICTING_KEYS_MESSAGE: Final = (
+    "two different API keys: 'Authorization: Bearer' and 'X-API-Key' disagree; send one"
+)
+
+
+def presented_key(
+    bearer: HTTPAuthorizationCredentials | None,
+    header: str | None,
+    *,
+    authorization_sent: bool = False,
+) -> str | None:
+    """The key the caller sent, in either header (the same key in both is fine).
+
+    Ambiguous credentials are refused, never resolved by picking one: an ``Authorization``
+    header that is not a bearer token (``authorization_sent`` without ``bearer``), or two
+    different keys, raise :class:`AuthenticationError`.
+    """
+    from_bearer = bearer.credentials.strip() if bearer is not None else ""
+    from_header = header.strip() if header is not None else ""
+    if authorization_sent and not from_bearer:
+        raise AuthenticationError(MALFORMED_AUTHORIZATION_MESSAGE, key_presented=True)
+    if from_bearer and from_header and from_bearer != from_header:
+        raise AuthenticationError(CONFLICTING_KEYS_MESSAGE, key_presented=True)
+    return from_bearer or from_header or None
 
 
 def require_scope(scope: ApiScope) -> Callable[..., Awaitable[ApiKeyIdentity]]:
@@ -72,7 +93,9 @@ def require_scope(scope: ApiScope) -> Callable[..., Awaitable[ApiKeyIdentity]]:
     async def authenticated_caller(
         request: Request, bearer: BearerCredentials, header: HeaderKey
     ) -> ApiKeyIdentity:
-        token = presented_key(bearer, header)
+        token = presented_key(
+            bearer, header, authorization_sent="authorization" in request.headers
+        )
         if token is None:
             raise AuthenticationError(MISSING_KEY_MESSAGE, key_presented=False)
         store: ApiKeyStore = request.app.state.api_key_store

@@ -54,6 +54,7 @@ _WWW_AUTHENTICATE: Final = {
 }
 
 ERROR_STATUSES: Final[dict[int, tuple[str, dict[str, Any]]]] = {
+    400: ("The request body could not be parsed (not JSON, or not UTF-8).", {}),
     401: ("No API key, or an unknown, malformed or revoked one.", _WWW_AUTHENTICATE),
     403: ("The API key is valid but lacks the scope this route needs.", {}),
     404: ("The customer or decision does not exist.", {}),

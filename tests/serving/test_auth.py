@@ -242,6 +242,23 @@ def test_scoped_key_gets_through_by_either_header(
     assert basic.json()["error"] == "unauthenticated"
 
 
+def test_ambiguous_credentials_are_refused_not_resolved(
+    client: TestClient, keys: dict[str, tuple[str, ApiKeyRecord]]
+) -> None:
+    """A valid X-API-Key next to a non-bearer Authorization header, or next to another key,
+    is 401: the service never picks one of two credentials. The same key twice is fine."""
+    token, _ = keys["score"]
+    other, _ = keys["read"]
+    for headers in ({"Authorization": f"Basic {token}", "X-API-Key": token},
+                    {"Authorization": f"Bearer {other}", "X-API-Key": token}):
+        response = client.post("/test/score", json={"amount": 1}, headers=headers)
+        assert response.status_code == 401, headers
+        assert response.json()["error"] == "unauthenticated"
+    same = client.post("/test/score", json={"amount": 1},
+                       headers={"Authorization": f"Bearer {token}", "X-API-Key": token})
+    assert same.status_code == 200
+
+
 def test_openapi_declares_both_key_schemes_on_protected_routes_only(client: TestClient) -> None:
     """fastapi.security gives the OpenAPI security schemes (the /docs Authorize button)."""
     schema = client.get("/openapi.json").json()

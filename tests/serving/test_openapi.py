@@ -72,6 +72,7 @@ def test_every_v1_route_documents_its_errors_with_the_error_body(
         has_parameters = bool(operation.get("parameters")) or "requestBody" in operation
         assert ("422" in responses) == has_parameters, (method, path)
         assert ("413" in responses) == ("requestBody" in operation), (method, path)
+        assert ("400" in responses) == ("requestBody" in operation), (method, path)
         assert ("404" in responses) == ("{" in path), (method, path)
         for status, answer in responses.items():
             if status.startswith(("4", "5")):

@@ -46,7 +46,7 @@ router = APIRouter(prefix="/v1", tags=["decisions"])
 @router.post(
     "/applications",
     response_model=ApplicationOut,
-    responses=error_responses(*ROUTE_ERRORS, 413, 422),
+    responses=error_responses(*ROUTE_ERRORS, 400, 413, 422),
 )
 async def score_application(
     caller: ScoreCaller,

@@ -37,12 +37,14 @@ from creditrisk.serving.api.schemas import (
     CustomerRiskOut,
     DecisionReasonOut,
     FactorOut,
+    GradeHistoryOut,
     InvoicePredictionOut,
     InvoicePredictionsOut,
     OrderCheckIn,
     OrderCheckOut,
 )
 from creditrisk.serving.money import cents, optional_cents, reporting_currency
+from creditrisk.serving.rescoring import readers
 
 router = APIRouter(prefix="/v1/customers", tags=["customers"])
 
@@ -109,13 +111,15 @@ def customer_risk_of(
         customer_id=customer_id,
         reasons=[DecisionReasonOut(**reason) for reason in reasons],
         top_factors=[FactorOut(**factor) for factor in factor_dicts],
+        grade_history=[GradeHistoryOut(**row)
+                       for row in readers.customer_grade_history(db, customer_id)],
     )
 
 
 @router.post(
     "/{customer_id}/orders/check",
     response_model=OrderCheckOut,
-    responses=error_responses(*ROUTE_ERRORS, 404, 413, 422),
+    responses=error_responses(*ROUTE_ERRORS, 400, 404, 413, 422),
 )
 def check_order(
     caller: ScoreCaller,
