@@ -49,6 +49,7 @@ from creditrisk.serving.worklist import (
     HORIZON_DAYS,
     DunningStages,
     Worklist,
+    assemble_worklist,
     build_worklist,
     collection_facts,
 )
@@ -78,6 +79,11 @@ class PortfolioScores:
     """Open invoices (``open_invoices.INVOICE_PREDICTION_COLUMNS``), ledger order."""
     collections: pd.DataFrame
     """Per customer: disputes, promises, reminders (:func:`worklist.collection_facts`)."""
+    outlook: pd.DataFrame | None = None
+    """Per customer worklist sums (:func:`worklist.customer_outlook`) when read from a
+    rescoring run, which keeps no invoice rows (``invoices`` is then empty)."""
+    run_id: str | None = None
+    """The complete rescoring run these scores were read from (None: scored live)."""
 
 
 def score_portfolio(served: ServedBundle, ledger: Ledger, *, as_of: date) -> PortfolioScores:
@@ -243,6 +249,9 @@ def collections_worklist(
     scores: PortfolioScores, *, stages: DunningStages, horizon_days: int = HORIZON_DAYS
 ) -> Worklist:
     """The collections worklist of the scored book (:mod:`creditrisk.serving.worklist`)."""
+    if scores.outlook is not None:
+        return assemble_worklist(scores.outlook, scores.customers, scores.collections,
+                                 as_of=scores.as_of, stages=stages)
     return build_worklist(
         scores.customers,
         scores.invoices,

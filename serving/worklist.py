@@ -231,8 +231,23 @@ def build_worklist(
     """The worklist from rated customers (index customer_id; ``pd_12m``, ``grade``,
     ``in_default``), open-invoice predictions (``open_invoices.INVOICE_PREDICTION_COLUMNS``)
     and :func:`collection_facts`."""
+    sums = customer_outlook(invoices, as_of=as_of, horizon_days=horizon_days)
+    return assemble_worklist(sums, customers, facts, as_of=as_of, stages=stages)
+
+
+OUTLOOK_COLUMNS: Final = (
+    "open_amount", "overdue_amount", "oldest_days_past_due", "soon_due_amount",
+    "expected_overdue_30d", "next_expected_payment",
+)
+
+
+def customer_outlook(
+    invoices: pd.DataFrame, *, as_of: date, horizon_days: int = HORIZON_DAYS
+) -> pd.DataFrame:
+    """Per customer with open invoices (index customer_id): :data:`OUTLOOK_COLUMNS`, the
+    sums of :func:`invoice_outlook` (the batch rescoring stores them per customer)."""
     per_invoice = invoice_outlook(invoices, as_of=as_of, horizon_days=horizon_days)
-    sums = per_invoice.groupby("customer_id").agg(
+    return per_invoice.groupby("customer_id").agg(
         open_amount=("open_amount", "sum"),
         overdue_amount=("overdue_amount", "sum"),
         oldest_days_past_due=("oldest_days_past_due", "max"),
@@ -240,6 +255,18 @@ def build_worklist(
         expected_overdue_30d=("expected_overdue_30d", "sum"),
         next_expected_payment=("next_expected_payment", "min"),
     )
+
+
+def assemble_worklist(
+    sums: pd.DataFrame,
+    customers: pd.DataFrame,
+    facts: pd.DataFrame,
+    *,
+    as_of: date,
+    stages: DunningStages,
+) -> Worklist:
+    """The worklist from per-customer outlook sums (:func:`customer_outlook`, or a rescoring
+    run's stored ones), rated customers and collection facts."""
     rated = customers.copy()
     rated.index = rated.index.astype(str)
     rows = sums.join(rated[["grade", "pd_12m", "in_default"]], how="inner")

@@ -142,6 +142,20 @@ class ApplicationOut(ModelVersions, Money):
 # --------------------------------------------------------------------------- customers
 
 
+class GradeHistoryOut(BaseModel):
+    """The customer in one complete rescoring run (``creditrisk rescore``)."""
+
+    model_config = ConfigDict(protected_namespaces=())
+
+    as_of: date
+    model_name: str
+    model_version: str
+    grade: Grade
+    pd_12m: Probability
+    recommended_limit: float
+    decision: Decision
+
+
 class CustomerRiskOut(ModelVersions, Money):
     """An existing customer re-rated from its live ledger."""
 
@@ -181,6 +195,11 @@ class CustomerRiskOut(ModelVersions, Money):
     )
     reasons: list[DecisionReasonOut]
     top_factors: list[FactorOut]
+    grade_history: list[GradeHistoryOut] = Field(
+        default_factory=list,
+        description="The customer's grade in the complete rescoring runs, latest first "
+        "(empty before the first `creditrisk rescore`).",
+    )
 
 
 class OrderCheckIn(RequestModel):
@@ -280,6 +299,11 @@ class WorklistOut(ModelVersions, Money):
     customer_count: int = Field(description="Customers in the main list (before the limit).")
     items: list[WorklistItemOut]
     in_default: list[WorklistItemOut]
+    run_id: str | None = Field(
+        default=None,
+        description="The complete rescoring run this answer was read from (its as_of and model "
+        "version are the answer's); null when the book was scored live.",
+    )
 
 
 # --------------------------------------------------------------------------- portfolio
@@ -316,6 +340,11 @@ class PortfolioOut(ModelVersions, Money):
     exposure_in_default: float
     aging: list[AgingBucketOut]
     grade_mix: list[GradeMixOut]
+    run_id: str | None = Field(
+        default=None,
+        description="The complete rescoring run this answer was read from (its as_of and model "
+        "version are the answer's); null when the book was scored live.",
+    )
 
 
 # --------------------------------------------------------------------------- model

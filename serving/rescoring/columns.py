@@ -17,7 +17,11 @@ Business meaning (money in the policy's currency, cents):
 * ``reason_codes`` the policy's decision reason codes, ``top_factors`` the model's top factor
   features, both comma-separated in the service's order;
 * ``next_review_date`` ``as_of`` + the policy's review interval for the grade;
-* ``bucket`` the customer's partition (:func:`.partitions.customer_bucket`) in this run.
+* ``bucket`` the customer's partition (:func:`.partitions.customer_bucket`) in this run;
+* then what the service's portfolio summary and collections worklist read from a run instead
+  of rescoring the book per request: invoiced amount in 90 days, aging amounts, the worklist's
+  per-customer sums of its open invoices and the collection facts (disputes, promises,
+  reminders, default event), unrounded as the service sums them.
 """
 
 from __future__ import annotations
@@ -64,7 +68,32 @@ SCORE_COLUMNS: Final[tuple[ScoreColumn, ...]] = (
     ScoreColumn("reason_codes", "str"),
     ScoreColumn("top_factors", "str"),
     ScoreColumn("next_review_date", "date"),
+    # the portfolio summary's inputs (serving.portfolio.CUSTOMER_COLUMNS)
+    ScoreColumn("invoiced_amount_90d", "float", nullable=True),
+    ScoreColumn("aging_current_amount", "float", nullable=True),
+    ScoreColumn("aging_1_30_amount", "float", nullable=True),
+    ScoreColumn("aging_31_60_amount", "float", nullable=True),
+    ScoreColumn("aging_61_90_amount", "float", nullable=True),
+    ScoreColumn("aging_over_90_amount", "float", nullable=True),
+    # the collections worklist's inputs (serving.worklist.OUTLOOK_COLUMNS and FACT_COLUMNS)
+    ScoreColumn("open_invoice_amount", "float"),
+    ScoreColumn("overdue_invoice_amount", "float"),
+    ScoreColumn("oldest_days_past_due", "float"),
+    ScoreColumn("soon_due_amount", "float"),
+    ScoreColumn("next_expected_payment", "date", nullable=True),
+    ScoreColumn("open_disputes", "int"),
+    ScoreColumn("promises_365d", "int"),
+    ScoreColumn("promises_kept", "int"),
+    ScoreColumn("promises_broken", "int"),
+    ScoreColumn("promises_pending", "int"),
+    ScoreColumn("last_promise_date", "date", nullable=True),
+    ScoreColumn("last_reminder_date", "date", nullable=True),
+    ScoreColumn("default_event", "bool"),
 )
+WORKLIST_RENAMES: Final = {"open_invoice_amount": "open_amount",
+                           "overdue_invoice_amount": "overdue_amount"}
+"""Stored name -> the worklist's own name (``overdue_amount`` of a score row is the feature
+``overdue_balance``; the worklist sums its open invoices' overdue amounts separately)."""
 KEY_COLUMNS: Final = ("as_of", "customer_id", "model_version")
 SCORE_COLUMN_NAMES: Final = tuple(column.name for column in SCORE_COLUMNS)
 LIMIT_ACTIONS: Final = ("raise", "lower", "keep")

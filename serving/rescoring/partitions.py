@@ -47,9 +47,4 @@ def restrict_ledger(ledger: Ledger, customer_ids: pd.Series) -> Ledger:
         mask = frame["customer_id"].astype(str).isin(wanted).to_numpy()
         return frame.loc[mask].reset_index(drop=True)
 
-    return Ledger(
-        customers=pick(ledger.customers),
-        invoices=pick(ledger.invoices),
-        payments=pick(ledger.payments),
-        credit_events=pick(ledger.credit_events),
-    )
+    return Ledger(**{name: pick(frame) for name, frame in ledger.tables().items()})

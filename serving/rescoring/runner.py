@@ -114,6 +114,10 @@ def rescore(
     """Rate every customer as of ``as_of`` with ``served`` into ``scores`` (see the module
     docstring). ``on_open(opened, customers)`` and ``on_bucket(progress)`` report progress."""
     started = time.perf_counter()
+    if getattr(served.bundle, "default_model", None) is None:
+        raise RescoringError(
+            f"model {served.model_name} version {served.model_version} has no default model "
+            "(a late-only bundle): it cannot rate customers; train one with a default model")
     key = RunKey(as_of, served.model_name, served.model_version)
     opened = open_run(
         engine, key, model_uri=model_uri, policy_version=served.bundle.policy.version,

@@ -3,12 +3,13 @@
 :func:`score_customers` is a pure function of a (sub-)ledger, a date and the served bundle:
 no database, no global state, deterministic. It calls the service's own rating code
 (:mod:`creditrisk.serving.rating` for default status, grade, rated PD and expected monthly
-sales; :mod:`creditrisk.serving.open_invoices` and :func:`creditrisk.serving.worklist.
-invoice_outlook` for the expected overdue; the policy's vectorised limit rule, of which the
-service's one customer is a batch of one), so a customer gets the same grade, PD, limit,
-decision and reasons from the batch as from ``GET /v1/customers/{id}/risk``. Features are per
-customer, so a ledger restricted to one bucket gives the same rows for its customers as the
-whole ledger (the local runner and Spark both rely on it).
+sales; :mod:`creditrisk.serving.open_invoices` and :mod:`creditrisk.serving.worklist`'s
+``customer_outlook`` and ``collection_facts`` for the worklist's inputs; the policy's
+vectorised limit rule, of which the service's one customer is a batch of one), so a customer
+gets the same grade, PD, limit, decision and reasons from the batch as from
+``GET /v1/customers/{id}/risk``. Features are per customer, so a ledger restricted to one
+bucket gives the same rows for its customers as the whole ledger (the local runner and Spark
+both rely on it).
 """
 
 from __future__ import annotations
@@ -36,11 +37,24 @@ from creditrisk.serving.rating import (
 from creditrisk.serving.registry import ServedBundle
 from creditrisk.serving.rescoring.columns import (
     LIST_SEPARATOR,
+    WORKLIST_RENAMES,
     conform_scores,
     empty_scores,
 )
 from creditrisk.serving.rescoring.partitions import DEFAULT_BUCKETS, customer_bucket
-from creditrisk.serving.worklist import HORIZON_DAYS, invoice_outlook
+from creditrisk.serving.worklist import (
+    FACT_COLUMNS,
+    HORIZON_DAYS,
+    OUTLOOK_COLUMNS,
+    collection_facts,
+    customer_outlook,
+)
+
+PORTFOLIO_COLUMNS = (
+    "invoiced_amount_90d", "aging_current_amount", "aging_1_30_amount", "aging_31_60_amount",
+    "aging_61_90_amount", "aging_over_90_amount",
+)
+"""Feature columns the portfolio summary sums (serving.portfolio.CUSTOMER_COLUMNS)."""
 
 
 def limit_actions(current_limit: np.ndarray, recommended_limit: np.ndarray) -> np.ndarray:
@@ -73,18 +87,35 @@ def money_cents(values: np.ndarray) -> np.ndarray:
     )
 
 
-def expected_overdue_amounts(
+def worklist_inputs(
     served: ServedBundle, ledger: Ledger, customer_ids: pd.Index, *, as_of: date
-) -> np.ndarray:
-    """Per customer: expected overdue in the next 30 days (the worklist's definition)."""
+) -> pd.DataFrame:
+    """Per customer (in ``customer_ids`` order): the worklist's outlook sums over its open
+    invoices (zero without any) and its collection facts, stored names."""
+    ids = customer_ids.astype(str)
     invoices = predict_open_invoices(served, ledger, as_of=as_of)
     if invoices.empty:
-        return np.zeros(len(customer_ids))
-    outlook = invoice_outlook(invoices, as_of=as_of, horizon_days=HORIZON_DAYS)
-    sums = outlook.groupby("customer_id", sort=False)["expected_overdue_30d"].sum()
-    return np.asarray(
-        sums.reindex(customer_ids.astype(str)).to_numpy(np.float64, na_value=0.0)
-    )
+        outlook = pd.DataFrame(columns=list(OUTLOOK_COLUMNS), index=pd.Index([], dtype=str))
+    else:
+        outlook = customer_outlook(invoices, as_of=as_of, horizon_days=HORIZON_DAYS)
+    outlook.index = outlook.index.astype(str)
+    out = outlook.reindex(ids)
+    for column in OUTLOOK_COLUMNS:
+        if column != "next_expected_payment":
+            out[column] = out[column].astype(np.float64).fillna(0.0)
+    out["next_expected_payment"] = pd.to_datetime(out["next_expected_payment"])
+    facts = collection_facts(ledger, as_of=as_of)
+    facts.index = facts.index.astype(str)
+    facts = facts.reindex(ids)
+    for column in FACT_COLUMNS:
+        if column in ("last_promise_date", "last_reminder_date"):
+            out[column] = pd.to_datetime(facts[column])
+        elif column == "default_event":
+            out[column] = facts[column].fillna(False).astype(bool)
+        else:
+            out[column] = facts[column].fillna(0).astype(np.int64)
+    renamed = {v: k for k, v in WORKLIST_RENAMES.items()}
+    return out.rename(columns=renamed)
 
 
 @dataclass(frozen=True)
@@ -150,7 +181,7 @@ def rate_chunk(
     factor_names = bundle.top_factor_names(features, top_n=TOP_FACTORS)
     top_factors = [LIST_SEPARATOR.join(n for n in row if n) for row in factor_names.tolist()]
     clock.lap("reasons")
-    expected_overdue = expected_overdue_amounts(served, ledger, ids, as_of=as_of)
+    worklist = worklist_inputs(served, ledger, ids, as_of=as_of)
     clock.lap("scoring")
     lgd = policy.limits.lgd
     frame = pd.DataFrame(
@@ -169,7 +200,8 @@ def rate_chunk(
             "exposure": money_cents(exposure),
             "overdue_amount": money_cents(features["overdue_balance"].to_numpy(np.float64)),
             "worst_days_past_due": features["worst_days_past_due"].to_numpy(np.float64),
-            "expected_overdue_30d": money_cents(expected_overdue),
+            "expected_overdue_30d": money_cents(
+                worklist["expected_overdue_30d"].to_numpy(np.float64)),
             "expected_loss": money_cents(
                 pd_12m * lgd * np.maximum(np.nan_to_num(exposure, nan=0.0), 0.0)
             ),
@@ -180,6 +212,9 @@ def rate_chunk(
             "reason_codes": join_reason_codes(limits.reason_flags, LIMIT_REASON_CODES),
             "top_factors": top_factors,
             "next_review_date": next_review_dates(served, grade_codes, as_of=as_of),
+            **{c: features[c].to_numpy(np.float64) for c in PORTFOLIO_COLUMNS},
+            **{c: worklist[c].to_numpy() for c in worklist.columns
+               if c != "expected_overdue_30d"},
         }
     )
     out = RatedChunk(conform_scores(frame), features)

@@ -1,13 +1,17 @@
 """The book: ``GET /v1/portfolio`` and ``GET /v1/worklist`` (read), as of a date.
 
-Both read the full ledger and score it (:mod:`creditrisk.serving.portfolio`), cached per
-(model version, as-of date) for ``Settings.portfolio_cache_seconds``, so a dashboard polling
-them does not rescore the book on every call. Plain ``def`` handlers: the work runs in the
-threadpool, never on the event loop.
+Both answer from the latest complete rescoring run (``creditrisk rescore``) when one exists
+for the asked as-of (the latest run when none is asked): its as-of, model version and
+``run_id`` are in the answer (:mod:`creditrisk.serving.rescoring.readers`). Otherwise they
+read the full ledger and score it (:mod:`creditrisk.serving.portfolio`). Either is cached per
+(run) or (model version, as-of date) for ``Settings.portfolio_cache_seconds``, so a dashboard
+polling them does not reread or rescore the book on every call. Plain ``def`` handlers: the
+work runs in the threadpool, never on the event loop.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 from typing import Annotated
 
@@ -36,9 +40,18 @@ from creditrisk.serving.api.schemas import (
 from creditrisk.serving.model_holder import LoadedModel
 from creditrisk.serving.money import reporting_currency
 from creditrisk.serving.registry import ServedBundle
+from creditrisk.serving.rescoring import readers
 from creditrisk.serving.worklist import worklist_records
 
 router = APIRouter(prefix="/v1", tags=["portfolio"])
+
+
+@dataclass(frozen=True)
+class Book:
+    scores: portfolio.PortfolioScores
+    model_name: str
+    model_version: str
+    policy_version: str
 
 
 def scored_book(
@@ -46,10 +59,19 @@ def scored_book(
     served: ServedBundle,
     model: LoadedModel,
     db: Engine,
-    day: date,
-) -> portfolio.PortfolioScores:
-    """The book scored by the served model as of ``day``, from the cache."""
-    return cache.get((model.version, day), lambda: portfolio.load_portfolio(served, db, as_of=day))
+    asked: date | None,
+    today: date,
+) -> Book:
+    """The book of the complete rescoring run for ``asked`` (the latest run when None), or
+    scored by the served model as of ``asked`` or ``today``; from the cache."""
+    run = readers.batch_run(db, asked)
+    if run is not None:
+        scores = cache.get(("run", run.run_id), lambda: readers.portfolio_from_run(db, run))
+        return Book(scores, run.model_name, run.model_version, run.policy_version)
+    day = asked or today
+    scores = cache.get((model.version, day),
+                       lambda: portfolio.load_portfolio(served, db, as_of=day))
+    return Book(scores, served.model_name, model.version, served.bundle.policy.version)
 
 
 @router.get(
@@ -68,12 +90,12 @@ def collections_worklist(
 ) -> WorklistOut:
     """Customers with overdue or soon-due money by priority, each with its next step; those
     in default in their own list."""
-    book = scored_book(cache, served, model, db, as_of or today)
+    book = scored_book(cache, served, model, db, as_of, today)
     worklist = portfolio.collections_worklist(
-        book, stages=settings.dunning_stages, horizon_days=settings.worklist_horizon_days
+        book.scores, stages=settings.dunning_stages, horizon_days=settings.worklist_horizon_days
     )
     return WorklistOut(
-        as_of=book.as_of,
+        as_of=book.scores.as_of,
         currency=reporting_currency(served.bundle.policy),
         horizon_days=settings.worklist_horizon_days,
         customer_count=len(worklist.active),
@@ -81,9 +103,10 @@ def collections_worklist(
         in_default=[
             WorklistItemOut(**row) for row in worklist_records(worklist.in_default.head(limit))
         ],
-        model_name=served.model_name,
-        model_version=model.version,
-        policy_version=served.bundle.policy.version,
+        model_name=book.model_name,
+        model_version=book.model_version,
+        policy_version=book.policy_version,
+        run_id=book.scores.run_id,
     )
 
 
@@ -100,8 +123,8 @@ def portfolio_summary(
     as_of: AsOfQuery = None,
 ) -> PortfolioOut:
     """DSO, aging buckets, expected loss and grade mix of the whole book."""
-    book = scored_book(cache, served, model, db, as_of or today)
-    summary = portfolio.summarize_portfolio(book, served)
+    book = scored_book(cache, served, model, db, as_of, today)
+    summary = portfolio.summarize_portfolio(book.scores, served)
     return PortfolioOut(
         as_of=summary.as_of,
         currency=summary.currency,
@@ -121,7 +144,8 @@ def portfolio_summary(
                         exposure=g.exposure)
             for g in summary.grade_mix
         ],
-        model_name=served.model_name,
-        model_version=model.version,
-        policy_version=served.bundle.policy.version,
+        model_name=book.model_name,
+        model_version=book.model_version,
+        policy_version=book.policy_version,
+        run_id=book.scores.run_id,
     )
