@@ -13,10 +13,6 @@ from rich.markup import escape
 from rich.table import Table
 
 from creditrisk.cli import settings
-from creditrisk.features.catalog import catalog_markdown
-from creditrisk.features.customer import build_features
-from creditrisk.ledger.database import ledger_max_date, make_engine, read_ledger
-from creditrisk.ledger.errors import LedgerError
 
 app = typer.Typer(help="Point-in-time payment-history features.", no_args_is_help=True)
 console = Console()
@@ -31,6 +27,10 @@ def build(
     database_url: Annotated[str | None, typer.Option(help="Ledger database URL.")] = None,
 ) -> None:
     """Build one feature row per customer as known at the end of the as-of date."""
+    from creditrisk.features.customer import build_features
+    from creditrisk.ledger.database import ledger_max_date, make_engine, read_ledger
+    from creditrisk.ledger.errors import LedgerError
+
     try:
         asked = date.fromisoformat(as_of) if as_of else None
     except ValueError:
@@ -77,9 +77,8 @@ def show_catalog(
     level: Annotated[str, typer.Option(help="customer or invoice")] = "customer",
 ) -> None:
     """Print the feature catalog (name, meaning, risk direction) as Markdown."""
+    from creditrisk.features.catalog import catalog_markdown
+
     if level not in ("customer", "invoice"):
         raise typer.BadParameter("level must be customer or invoice")
     console.print(catalog_markdown(level))  # type: ignore[arg-type]
-
-
-

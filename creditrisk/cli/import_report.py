@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from rich.table import Table
 from rich.text import Text
 
-from creditrisk.ledger.validation import ImportReport
+if TYPE_CHECKING:
+    from creditrisk.ledger.validation import ImportReport
 
 
 def report_table(report: ImportReport, *, limit: int = 20) -> Table:

@@ -14,15 +14,6 @@ from rich.console import Console
 from rich.table import Table
 
 from creditrisk.cli import settings
-from creditrisk.ledger.database import make_engine, upgrade_database
-from creditrisk.serving.api_keys import (
-    UnknownScopeError,
-    generate_api_key,
-    insert_api_key,
-    list_api_keys,
-    revoke_api_key,
-    seed_entry,
-)
 
 app = typer.Typer(help="API keys for the HTTP service (scopes: score, read, admin).",
                   no_args_is_help=True)
@@ -49,10 +40,19 @@ def create(
             "--env-only",
             help="Do not store the key; print the CREDITRISK_API_KEYS entry for it instead "
             "(on stderr) to seed it through the environment.",
+            metavar="",
         ),
     ] = False,
 ) -> None:
     """Issue a new key and print it once on stdout."""
+    from creditrisk.ledger.database import make_engine, upgrade_database
+    from creditrisk.serving.api_keys import (
+        UnknownScopeError,
+        generate_api_key,
+        insert_api_key,
+        seed_entry,
+    )
+
     try:
         issued = generate_api_key(
             label=label, scopes=scopes.split(","), created_at=datetime.now(UTC)
@@ -83,6 +83,9 @@ def create(
 @app.command("list")
 def list_keys(database_url: DatabaseOption = None) -> None:
     """Stored keys: id, label, scopes, created, revoked (never the keys)."""
+    from creditrisk.ledger.database import make_engine, upgrade_database
+    from creditrisk.serving.api_keys import list_api_keys
+
     url = settings.database_url(database_url)
     upgrade_database(url)
     engine = make_engine(url)
@@ -108,6 +111,9 @@ def revoke(
     database_url: DatabaseOption = None,
 ) -> None:
     """Revoke a key; running services stop accepting it within their key cache time."""
+    from creditrisk.ledger.database import make_engine
+    from creditrisk.serving.api_keys import revoke_api_key
+
     url = settings.database_url(database_url)
     engine = make_engine(url)
     try:

@@ -2,26 +2,20 @@
 
 from __future__ import annotations
 
-from functools import partial
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn
 from rich.table import Table
-from sqlalchemy.exc import SQLAlchemyError
 
 from creditrisk.cli import settings
 from creditrisk.cli.import_report import report_table
-from creditrisk.ledger.database import make_engine, upgrade_database
-from creditrisk.ledger.errors import ImportRejected, LedgerError, MappingError
-from creditrisk.ledger.frame import TABLE_COLUMNS
-from creditrisk.ledger.importer import ImportResult, import_ledger
-from creditrisk.ledger.mapping import load_mapping
-from creditrisk.ledger.parquet import export_database_ledger
-from creditrisk.serving.rescoring.partitions import DEFAULT_BUCKETS, customer_bucket
+
+if TYPE_CHECKING:  # heavy: imported inside the functions (rule in creditrisk/cli/__init__.py)
+    from creditrisk.ledger.importer import ImportResult
 
 app = typer.Typer(
     help="The receivables ledger: schema, import, synthetic data.", no_args_is_help=True
@@ -48,12 +42,17 @@ def _stderr() -> Console:
 @app.command("migrate")
 def migrate(database_url: DatabaseOption = None) -> None:
     """Create or upgrade the ledger schema (Alembic migrations)."""
+    from creditrisk.ledger.database import upgrade_database
+
     url = settings.database_url(database_url)
     upgrade_database(url)
     _stderr().print("[green]database schema is up to date[/green]")
 
 
 def _file_overrides(values: list[str]) -> dict[str, Path]:
+    from creditrisk.ledger.errors import MappingError
+    from creditrisk.ledger.frame import TABLE_COLUMNS
+
     overrides: dict[str, Path] = {}
     for value in values:
         table, sep, path = value.partition("=")
@@ -150,6 +149,13 @@ def import_command(
 
     Re-importing the same files changes nothing. Exit codes: 0 done, 1 rejected, 2 bad mapping.
     """
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from creditrisk.ledger.database import make_engine
+    from creditrisk.ledger.errors import ImportRejected, LedgerError, MappingError
+    from creditrisk.ledger.importer import import_ledger
+    from creditrisk.ledger.mapping import load_mapping
+
     err = _stderr()
     out = Console()
     try:
@@ -215,8 +221,10 @@ def export_command(
         str, typer.Option("--format", help="Output format (parquet: bucketed by customer).")
     ] = "parquet",
     buckets: Annotated[
-        int, typer.Option("--buckets", min=1, help="Customer buckets (Hive partitions).")
-    ] = DEFAULT_BUCKETS,
+        int | None,
+        typer.Option("--buckets", min=1,
+                     help="Customer buckets (Hive partitions; default: as rescoring)."),
+    ] = None,
     database_url: DatabaseOption = None,
     overwrite: Annotated[
         bool, typer.Option("--overwrite", help="Replace OUT when it exists.")
@@ -227,6 +235,16 @@ def export_command(
     Spark (`creditrisk rescore --engine spark --ledger OUT`) and `--ledger OUT` options read
     it. The folder appears only when complete (its ledger.json is written last).
     """
+    from functools import partial
+
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from creditrisk.ledger.database import make_engine
+    from creditrisk.ledger.errors import LedgerError
+    from creditrisk.ledger.parquet import export_database_ledger
+    from creditrisk.serving.rescoring.partitions import DEFAULT_BUCKETS, customer_bucket
+
+    buckets = DEFAULT_BUCKETS if buckets is None else buckets
     err = _stderr()
     if format_name != "parquet":
         err.print(f"[red]--format {escape(format_name)}:[/red] only parquet is supported")

@@ -21,32 +21,17 @@ import sys
 from collections.abc import Mapping
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
-from sqlalchemy import Engine, func, select
 
 from creditrisk.cli import settings
-from creditrisk.ledger.database import make_engine, upgrade_database
-from creditrisk.ledger.schema import LEDGER_TABLES
-from creditrisk.serving.api.entrypoint import FACTORY
-from creditrisk.serving.api_keys import (
-    generate_api_key,
-    hash_api_key,
-    insert_api_key,
-    load_api_key,
-    parse_key_id,
-)
-from creditrisk.serving.settings import (
-    DATABASE_URL_ENV,
-    ENV_PREFIX,
-    MODEL_URI_ENV,
-    TRACKING_URI_ENV,
-    Settings,
-    SettingsError,
-    env_variable,
-)
+
+if TYPE_CHECKING:  # heavy: imported inside the functions (rule in creditrisk/cli/__init__.py)
+    from sqlalchemy import Engine
+
+    from creditrisk.serving.settings import Settings
 
 DEFAULT_MODEL_URI = "models:/creditrisk@champion"
 DEMO_KEY_LABEL = "demo"
@@ -62,6 +47,14 @@ def ensure_demo_key(engine: Engine, path: Path, *, now: datetime) -> tuple[str, 
     """The demo key kept in ``path``: reused while it is stored and not revoked, otherwise a
     new ``score,read`` key is stored (hashed) and written to ``path`` (mode 600).
     Returns the key and whether it was created."""
+    from creditrisk.serving.api_keys import (
+        generate_api_key,
+        hash_api_key,
+        insert_api_key,
+        load_api_key,
+        parse_key_id,
+    )
+
     if path.is_file():
         token = path.read_text(encoding="utf-8").strip()
         key_id = parse_key_id(token)
@@ -82,6 +75,10 @@ def ensure_demo_key(engine: Engine, path: Path, *, now: datetime) -> tuple[str, 
 
 def ledger_example(engine: Engine) -> tuple[str | None, date | None]:
     """A customer id and the ledger's last invoice date, for the printed examples."""
+    from sqlalchemy import func, select
+
+    from creditrisk.ledger.schema import LEDGER_TABLES
+
     customers = LEDGER_TABLES["customers"]
     invoices = LEDGER_TABLES["invoices"]
     with engine.connect() as conn:
@@ -149,6 +146,9 @@ def serve(
     ] = "INFO",
 ) -> None:
     """Run the credit-risk HTTP service (uvicorn) until interrupted."""
+    from creditrisk.ledger.database import make_engine, upgrade_database
+    from creditrisk.serving.settings import SettingsError
+
     try:
         service_settings = service_settings_for(
             os.environ,
@@ -214,6 +214,14 @@ def service_settings_for(
     log_level: str,
 ) -> Settings:
     """The service settings: the ``CREDITRISK_*`` environment, overridden by the options."""
+    from creditrisk.serving.settings import (
+        DATABASE_URL_ENV,
+        MODEL_URI_ENV,
+        TRACKING_URI_ENV,
+        Settings,
+        env_variable,
+    )
+
     base = Settings.from_env(environ)
     return Settings.from_env(
         {
@@ -229,6 +237,8 @@ def service_settings_for(
 def worker_environment(environ: Mapping[str, str], service_settings: Settings) -> dict[str, str]:
     """The uvicorn process's environment: this one without any service variable, plus the
     settings written as variables (so the workers read exactly ``service_settings``)."""
+    from creditrisk.serving.settings import ENV_PREFIX, TRACKING_URI_ENV
+
     inherited = {
         name: value
         for name, value in environ.items()
@@ -240,6 +250,8 @@ def worker_environment(environ: Mapping[str, str], service_settings: Settings) -
 def uvicorn_command(*, host: str, port: int, workers: int, log_level: str) -> list[str]:
     """uvicorn from this interpreter (never from PATH) on the service factory; uvicorn's own
     access log stays off: it would log raw paths and query strings (customer ids)."""
+    from creditrisk.serving.api.entrypoint import FACTORY
+
     return [
         sys.executable, "-m", "uvicorn", FACTORY, "--factory",
         "--host", host, "--port", str(port), "--workers", str(workers),

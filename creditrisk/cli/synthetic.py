@@ -6,27 +6,17 @@ Customers are generated and written partition by partition, so memory stays boun
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from creditrisk.synthetic import (
-    LEDGER_FILES,
-    TRUTH_FILES,
-    SyntheticLedgerError,
-    SyntheticSummary,
-    SyntheticWriter,
-    count_partitions,
-    iter_synthetic_partitions,
-    summarize,
-)
-
-DATE_FORMATS = ["%Y-%m-%d"]
+if TYPE_CHECKING:
+    from creditrisk.synthetic import SyntheticSummary
 
 
 def generate(
@@ -34,13 +24,11 @@ def generate(
         int, typer.Option("--customers", min=0, help="Number of customers to generate.")
     ] = 10_000,
     start: Annotated[
-        datetime,
-        typer.Option("--start", formats=DATE_FORMATS, help="First day of the ledger."),
-    ] = datetime(2022, 1, 1),
+        date, typer.Option("--start", help="First day of the ledger (YYYY-MM-DD).")
+    ] = date(2022, 1, 1),
     end: Annotated[
-        datetime,
-        typer.Option("--end", formats=DATE_FORMATS, help="Last day of the ledger (inclusive)."),
-    ] = datetime(2025, 12, 31),
+        date, typer.Option("--end", help="Last day of the ledger, inclusive (YYYY-MM-DD).")
+    ] = date(2025, 12, 31),
     seed: Annotated[
         int, typer.Option("--seed", min=0, help="Random seed (same seed, same ledger).")
     ] = 42,
@@ -53,12 +41,23 @@ def generate(
     ] = 100_000,
 ) -> None:
     """Generate a synthetic receivables ledger with its truth (PD per month, P(late))."""
+    from creditrisk.synthetic import (
+        LEDGER_FILES,
+        TRUTH_FILES,
+        SyntheticLedgerError,
+        SyntheticSummary,
+        SyntheticWriter,
+        count_partitions,
+        iter_synthetic_partitions,
+        summarize,
+    )
+
     console = Console()
     try:
         partitions = iter_synthetic_partitions(
             n_customers=customers,
-            start=start.date(),
-            end=end.date(),
+            start=start,
+            end=end,
             seed=seed,
             partition_size=partition_size,
         )

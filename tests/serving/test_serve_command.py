@@ -16,6 +16,7 @@ import httpx
 import pytest
 
 from creditrisk.cli import serve as serve_command
+from creditrisk.serving.api.entrypoint import FACTORY
 from creditrisk.serving.api_keys import generate_api_key
 from creditrisk.serving.settings import SeededApiKey, Settings
 from tests.serving.bundle_fixture import ServingWorld
@@ -80,7 +81,7 @@ def test_serve_never_writes_into_its_own_environment(
     )
     assert dict(os.environ) == before
     (call,) = calls
-    assert call["command"][:4] == [sys.executable, "-m", "uvicorn", serve_command.FACTORY]
+    assert call["command"][:4] == [sys.executable, "-m", "uvicorn", FACTORY]
     assert call["command"][call["command"].index("--workers") + 1] == "3"
     workers = Settings.from_env(call["env"])
     assert workers.database_url == database_url
