@@ -1,19 +1,15 @@
-"""Side-by-side view of training runs for analysts: which runs exist, how their metrics and
-configurations differ, and their ROC and calibration curves overlaid in one HTML report.
+"""Side-by-side view of training runs for analysts: which runs exist, which is better on which
+segment (:mod:`training.verdict`), how their metrics and configurations differ; the HTML
+report is drawn by :mod:`training.report` (``write_html_report`` is re-exported here).
 
 Reads MLflow (through the store set by ``tracking.configure``) and never writes to it.
 """
 
 from __future__ import annotations
 
-import base64
 import fnmatch
-import html
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from importlib import resources
-from pathlib import Path
-from string import Template
 from typing import Any
 
 import mlflow
@@ -25,7 +21,7 @@ from mlflow.exceptions import MlflowException
 from creditrisk.training import tracking
 from creditrisk.training.errors import TrainingError
 from creditrisk.training.evaluation import events_shortfall, not_enough_events
-from creditrisk.training.plots import calibration_figure, figure_png, roc_figure
+from creditrisk.training.verdict import GateRecord, Verdict, gate_record, judge
 
 KEY_METRIC_SUFFIXES = ("roc_auc", "ece", "brier", "mae_days")
 MAX_KEY_METRICS = 8
@@ -58,6 +54,8 @@ class ComparisonResult:
     config_diff: pd.DataFrame
     curves: dict[str, dict[str, Curve]] = field(default_factory=dict)
     tracking_uri: str = ""
+    verdict: Verdict | None = None
+    """The answer first: the last run judged against the first (:mod:`training.verdict`)."""
 
 
 def run_label(run_name: str | None, run_id: str) -> str:
@@ -129,7 +127,8 @@ def list_runs(
         max_results=max_runs,
         output_format="list",
     )
-    all_metrics = sorted({name for run in runs for name in run.data.metrics})
+    by_run = {run.info.run_id: run_metrics(run) for run in runs}
+    all_metrics = sorted({name for values in by_run.values() for name in values})
     columns = (
         select_names(all_metrics, metrics) if metrics is not None else key_metrics(all_metrics)
     )
@@ -141,7 +140,7 @@ def list_runs(
             "start_time": _start_time(run.info.start_time),
             "status": run.info.status,
             "model_version": versions.get(run.info.run_id, ""),
-            **{name: run.data.metrics.get(name, np.nan) for name in columns},
+            **{name: by_run[run.info.run_id].get(name, np.nan) for name in columns},
         }
         for run in runs
     ]
@@ -183,6 +182,38 @@ def promotion_history(
         for run in runs
     ]
     return pd.DataFrame(rows, columns=PROMOTION_COLUMNS)
+
+
+def run_metrics(run: Any) -> dict[str, float]:
+    """A run's metrics by their names in this code base (MLflow keeps them grouped by model,
+    ``default/test_roc_auc``: :func:`training.tracking.metric_name`)."""
+    return {tracking.metric_name(key): float(value) for key, value in run.data.metrics.items()}
+
+
+def _gate_record(run_ids: Sequence[str]) -> GateRecord | None:
+    """The newest promotion decision between versions registered from these runs."""
+    client = MlflowClient()
+    quoted = ", ".join(f"'{run_id}'" for run_id in run_ids)
+    try:
+        versions = client.search_model_versions(f"run_id IN ({quoted})")
+        found = client.get_experiment_by_name(tracking.PROMOTIONS_EXPERIMENT)
+        if not versions or found is None:
+            return None
+        records = mlflow.search_runs(experiment_ids=[found.experiment_id],
+                                     order_by=["attributes.start_time DESC"],
+                                     output_format="list")
+    except MlflowException:
+        return None
+    ours = {(str(v.name), str(v.version)) for v in versions}
+    for record in records:
+        tags = record.data.tags
+        name = tags.get("model_name", "")
+        if (name, tags.get("to_version", "")) in ours and (
+            not tags.get("from_version") or (name, tags["from_version"]) in ours
+        ):
+            evidence = tracking.promotion_evidence(record.info.run_id)
+            return gate_record(evidence, tags)
+    return None
 
 
 def resolve_run_id(run_id_or_prefix: str) -> str:
@@ -233,16 +264,17 @@ def compare_runs(
             for label, run in zip(labels, runs, strict=True)
         ]
     )
+    by_label = {label: run_metrics(run) for label, run in zip(labels, runs, strict=True)}
+    run_id_list = [run.info.run_id for run in runs]
     return ComparisonResult(
         runs=runs_table,
-        metrics=metrics_table(
-            {label: run.data.metrics for label, run in zip(labels, runs, strict=True)}, metrics
-        ),
+        metrics=metrics_table(by_label, metrics),
         config_diff=config_differences(
             {label: run.data.params for label, run in zip(labels, runs, strict=True)}
         ),
         curves=_load_curves(labels, [run.info.run_id for run in runs]) if curves else {},
         tracking_uri=mlflow.get_tracking_uri(),
+        verdict=judge(by_label, _gate_record(run_id_list)),
     )
 
 
@@ -324,76 +356,6 @@ def _load_curves(labels: Sequence[str], run_ids: Sequence[str]) -> dict[str, dic
     return curves
 
 
-# --------------------------------------------------------------------------- HTML report
-
-
-def _table_html(table: pd.DataFrame, *, index: bool = True) -> str:
-    if table.empty:
-        return '<p class="note">(none)</p>'
-    return str(
-        table.to_html(index=index, na_rep="—", float_format=lambda value: f"{value:.4f}",
-                      border=0)
-    )
-
-
-def _img(png: bytes, alt: str) -> str:
-    encoded = base64.b64encode(png).decode("ascii")
-    return f'<img alt="{html.escape(alt)}" src="data:image/png;base64,{encoded}">'
-
-
-def _is_probability(score: np.ndarray) -> bool:
-    return bool(len(score)) and bool(np.all((score >= 0.0) & (score <= 1.0)))
-
-
-def report_figures(result: ComparisonResult) -> dict[str, bytes]:
-    """PNG per figure of the report: ``<frame>_roc`` and ``<frame>_calibration`` (calibration
-    only for series whose scores are probabilities)."""
-    pngs: dict[str, bytes] = {}
-    for name, series in sorted(result.curves.items()):
-        pngs[f"{name}_roc"] = figure_png(roc_figure(series, title=f"ROC: {name}"))
-        probabilities = {
-            label: curve for label, curve in series.items() if _is_probability(curve[1])
-        }
-        if probabilities:
-            pngs[f"{name}_calibration"] = figure_png(
-                calibration_figure(probabilities, title=f"Calibration: {name}")
-            )
-    return pngs
-
-
-def report_template() -> str:
-    """The HTML report's template, shipped inside the package (found from any directory)."""
-    package = __package__ or "creditrisk.training"
-    return resources.files(package).joinpath("report_template.html").read_text("utf-8")
-
-
-def render_html(result: ComparisonResult, *, title: str = "Training runs compared") -> str:
-    """The standalone report (tables + PNGs embedded as base64): one file to mail or archive."""
-    pngs = report_figures(result)
-    figures = "\n".join(_img(png, name) for name, png in pngs.items())
-    template = Template(report_template())
-    return template.substitute(
-        title=html.escape(title),
-        tracking_uri=html.escape(result.tracking_uri),
-        runs_table=_table_html(result.runs, index=False),
-        metrics_table=_table_html(result.metrics),
-        config_table=_table_html(result.config_diff),
-        figures=f'<div class="figures">{figures}</div>'
-        if figures
-        else '<p class="note">(no evaluation frames logged)</p>',
-    )
-
-
-def write_html_report(
-    result: ComparisonResult, path: str | Path, *, title: str = "Training runs compared"
-) -> Path:
-    """Write the report to ``path`` (parent directories created); returns the path."""
-    target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_text(render_html(result, title=title), encoding="utf-8")
-    return target
-
-
 def describe(value: Any) -> str:
     """A table cell as text for the terminal: floats with 4 decimals, missing as a dash."""
     if value is None or value is pd.NA or value is pd.NaT:
@@ -405,3 +367,32 @@ def describe(value: Any) -> str:
     if isinstance(value, pd.Timestamp):
         return str(value.strftime("%Y-%m-%d %H:%M"))
     return str(value)
+
+
+# the report draws a ComparisonResult; imported last so that it can name the class
+from creditrisk.training.report import (  # noqa: E402 - after ComparisonResult, see above
+    render_html,
+    report_figures,
+    report_template,
+    write_html_report,
+)
+
+__all__ = [
+    "ComparisonError",
+    "ComparisonResult",
+    "compare_runs",
+    "config_differences",
+    "describe",
+    "key_metrics",
+    "list_runs",
+    "metrics_table",
+    "promotion_history",
+    "render_html",
+    "report_figures",
+    "report_template",
+    "resolve_run_id",
+    "run_label",
+    "run_metrics",
+    "select_names",
+    "write_html_report",
+]

@@ -125,6 +125,55 @@ def calibration_table(y_true: Any, p: Any, bins: int = DEFAULT_ECE_BINS) -> pd.D
     return table.reset_index()
 
 
+TAIL_PD_FLOOR = 1e-4
+"""Probabilities below one in ten thousand share the first calibration range: no master
+scale grades finer than that, and bins spent there would leave the tail unresolved."""
+
+
+def tail_resolving_edges(p: Any, bins: int = DEFAULT_ECE_BINS) -> FloatArray:
+    """Bin edges for a reliability diagram that resolves the tail: ``bins`` ranges equally
+    wide on the log-odds scale between the 1st percentile (at least :data:`TAIL_PD_FLOOR`) and
+    the largest predicted probability (the first range reaches down to the smallest).
+    Equal-frequency bins put every rare high PD (the worst grades) into one last bin; these
+    give the tail its own points, each with however few rows it has."""
+    prob = probability_array(p)
+    if bins < 1:
+        raise EvaluationError(f"bins must be at least 1, got {bins}")
+    if len(prob) == 0:
+        return np.array([0.0, 1.0])
+    eps = 1e-6
+    low = max(float(np.quantile(prob, 0.01)), TAIL_PD_FLOOR)
+    low, high = np.clip([low, prob.max()], eps, 1 - eps)
+    if high <= low:
+        return np.array([float(prob.min()), float(prob.max())])
+    logit = np.linspace(np.log(low / (1 - low)), np.log(high / (1 - high)), bins + 1)
+    edges = 1.0 / (1.0 + np.exp(-logit))
+    edges[0], edges[-1] = float(prob.min()), float(prob.max())
+    return np.asarray(edges, dtype=np.float64)
+
+
+def calibration_table_by_edges(y_true: Any, p: Any, edges: Any) -> pd.DataFrame:
+    """Reliability table over fixed probability ranges (``edges``, ascending; the last range
+    includes its upper edge), for example :func:`tail_resolving_edges` or the master scale's
+    PD edges. Same columns as :func:`calibration_table`; empty ranges are dropped."""
+    y = outcome_array(y_true)
+    prob = probability_array(p, length=len(y))
+    bounds = np.asarray(edges, dtype=np.float64)
+    if bounds.ndim != 1 or len(bounds) < 2 or np.any(np.diff(bounds) < 0):
+        raise EvaluationError("edges must be at least two ascending probabilities")
+    bin_index = np.clip(np.searchsorted(bounds, prob, side="right") - 1, 0, len(bounds) - 2)
+    frame = pd.DataFrame({"bin": bin_index, "y": y, "p": prob})
+    table = frame.groupby("bin", sort=True).agg(
+        n=("y", "size"),
+        p_min=("p", "min"),
+        p_max=("p", "max"),
+        mean_predicted=("p", "mean"),
+        observed_rate=("y", "mean"),
+    )
+    table["abs_gap"] = (table["mean_predicted"] - table["observed_rate"]).abs()
+    return table.reset_index()
+
+
 def expected_calibration_error(y_true: Any, p: Any, bins: int = DEFAULT_ECE_BINS) -> float:
     """Row-weighted mean |mean predicted - observed rate| over equal-frequency bins."""
     table = calibration_table(y_true, p, bins)

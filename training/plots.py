@@ -1,5 +1,6 @@
-"""The pictures an analyst looks at to judge a model: ROC, calibration, cumulative gains, score
-distributions by outcome and feature importance.
+"""The pictures an analyst looks at to judge a model: ROC, precision-recall, calibration,
+cumulative gains, observed vs predicted per grade, score distributions by outcome and feature
+importance.
 
 Each function returns a ``matplotlib.figure.Figure`` built without pyplot (no global figure
 registry, no GUI backend, nothing shown): the caller logs it to MLflow or embeds it in a report.
@@ -17,14 +18,15 @@ from typing import Any
 
 import numpy as np
 from matplotlib.figure import Figure
-from sklearn.metrics import roc_curve
+from sklearn.metrics import average_precision_score, precision_recall_curve, roc_curve
 
 from creditrisk.training.evaluation import (
     DEFAULT_ECE_BINS,
     EvaluationError,
-    calibration_table,
+    calibration_table_by_edges,
     outcome_array,
     probability_array,
+    tail_resolving_edges,
 )
 
 Series = Mapping[str, tuple[Any, Any]]
@@ -51,35 +53,59 @@ def roc_figure(series: Series, *, title: str = "ROC curve") -> Figure:
 def calibration_figure(
     series: Series, *, bins: int = DEFAULT_ECE_BINS, title: str = "Calibration"
 ) -> Figure:
-    """Reliability diagram: observed event rate against mean predicted probability per
-    equal-frequency bin (top), and how many rows fall in each range of predicted probability
-    (bottom, log scale). Axes zoom to the probabilities present: PDs are mostly small."""
+    """Reliability diagram on log-odds axes: observed event rate against mean predicted
+    probability per range of predicted probability (``bins`` ranges equally wide in log-odds,
+    :func:`training.evaluation.tail_resolving_edges`, so the rare high PDs of the worst grades
+    get their own points; marker size grows with the rows in a range), and below it how many
+    rows fall in each range (log scale). A range with no event is drawn at the axis floor."""
     figure = Figure(figsize=(FIGURE_SIZE[0], FIGURE_SIZE[1] * 1.3))
     top, bottom = figure.subplots(2, 1, sharex=True, gridspec_kw={"height_ratios": [3, 1]})
-    upper = 0.0
     all_p = [probability_array(p) for _, p in series.values()]
-    hist_edges = np.linspace(0.0, max((float(p.max()) for p in all_p if len(p)), default=1.0), 31)
+    pooled = np.concatenate([p for p in all_p if len(p)]) if any(len(p) for p in all_p) else None
+    edges = tail_resolving_edges(pooled if pooled is not None else np.array([]), bins)
+    floor = max(float(edges[1]) if len(edges) > 2 else float(edges[0]), 1e-5) / 3
     for (label, (y_true, _p)), prob in zip(series.items(), all_p, strict=True):
         if len(prob) == 0:
             continue
-        table = calibration_table(y_true, prob, bins)
-        top.plot(table["mean_predicted"], table["observed_rate"], marker="o", label=label)
-        bottom.hist(prob, bins=hist_edges, histtype="step", label=label)
-        upper = max(
-            upper, float(table["mean_predicted"].max()), float(table["observed_rate"].max())
-        )
-    upper = min(1.0, upper * 1.05) if upper > 0 else 1.0
-    top.plot([0, upper], [0, upper], linestyle=":", color="grey", label="perfect calibration")
-    top.set_xlim(0, upper)
-    top.set_ylim(0, upper)
+        table = calibration_table_by_edges(y_true, prob, edges)
+        observed = np.maximum(table["observed_rate"].to_numpy(np.float64), floor)
+        sizes = 12 + 60 * np.sqrt(table["n"].to_numpy(np.float64) / max(len(prob), 1))
+        line = top.plot(table["mean_predicted"], observed, label=label)[0]
+        top.scatter(table["mean_predicted"], observed, s=sizes, color=line.get_color())
+        bottom.hist(prob, bins=edges.tolist(), histtype="step", label=label)
+    low, high = floor, min(1.0, float(edges[-1]) * 1.5) if len(edges) else 1.0
+    top.plot([low, high], [low, high], linestyle=":", color="grey", label="perfect calibration")
+    for axes in (top, bottom):
+        axes.set_xscale("logit" if high < 1.0 else "log")
+    top.set_yscale("logit" if high < 1.0 else "log")
+    top.set_xlim(low, high)
+    top.set_ylim(low, high)
     top.set_ylabel("observed event rate")
-    top.set_title(f"{title} ({bins} equal-frequency bins)")
+    top.set_title(f"{title} ({bins} ranges, equal width in log-odds)")
     top.legend(loc="upper left", fontsize="small")
     bottom.set_yscale("log")
     bottom.set_xlabel("predicted probability")
     bottom.set_ylabel("rows")
     figure.tight_layout()
     return figure
+
+
+def precision_recall_figure(series: Series, *, title: str = "Precision-recall") -> Figure:
+    """Precision against recall, one line per series, average precision in the legend, the
+    event rate as the no-skill line: the view that matters when events are rare."""
+    figure = Figure(figsize=FIGURE_SIZE)
+    axes = figure.add_subplot()
+    for label, (y_true, score) in series.items():
+        y = outcome_array(y_true)
+        if len(np.unique(y)) < 2:
+            continue
+        s = np.asarray(score, dtype=np.float64)
+        precision, recall, _ = precision_recall_curve(y, s)
+        ap = float(average_precision_score(y, s))
+        line = axes.plot(recall, precision, label=f"{label} (AP {ap:.3f})")[0]
+        axes.axhline(float(y.mean()), linestyle=":", color=line.get_color(), linewidth=0.8)
+    return _unit_square(figure, axes, "recall (share of events found)",
+                        "precision (events among flagged)", title, legend="upper right")
 
 
 def gains_figure(series: Series, *, title: str = "Cumulative gains") -> Figure:
@@ -155,13 +181,17 @@ def figure_png(figure: Figure, *, dpi: int = 100) -> bytes:
     return buffer.getvalue()
 
 
-def _unit_square(figure: Figure, axes: Any, xlabel: str, ylabel: str, title: str) -> Figure:
+def _unit_square(
+    figure: Figure, axes: Any, xlabel: str, ylabel: str, title: str,
+    *, legend: str = "lower right",
+) -> Figure:
     """Finish a curve drawn on [0, 1] x [0, 1] (ROC, gains): labels, limits, legend."""
     axes.set_xlabel(xlabel)
     axes.set_ylabel(ylabel)
     axes.set_xlim(0, 1)
     axes.set_ylim(0, 1)
     axes.set_title(title)
-    axes.legend(loc="lower right", fontsize="small")
+    if axes.get_legend_handles_labels()[0]:
+        axes.legend(loc=legend, fontsize="small")
     figure.tight_layout()
     return figure

@@ -26,19 +26,27 @@ from creditrisk.training.comparison import (
     resolve_run_id,
     write_html_report,
 )
-from creditrisk.training.evaluation import binary_metrics
+from creditrisk.training.evaluation import (
+    binary_metrics,
+    bootstrap_auc_interval,
+    calibration_table,
+    calibration_table_by_edges,
+    tail_resolving_edges,
+)
+from creditrisk.training.verdict import judge
 
 EXPERIMENT = "comparison-test"
 
 
 def logged_run(name: str, learning_rate: float, noise: float, seed: int) -> str:
     rng = np.random.default_rng(seed)
-    p_true = rng.beta(1, 10, size=400)
-    y = (rng.random(400) < p_true).astype(np.int64)
-    score = np.clip(p_true + rng.normal(0, noise, 400), 0, 1)
+    rows = 3_000
+    p_true = rng.beta(1, 10, size=rows)
+    y = (rng.random(rows) < p_true).astype(np.int64)
+    score = np.clip(p_true + rng.normal(0, noise, rows), 0, 1)
     frame = pd.DataFrame(
         {
-            "row_id": [f"c{i}" for i in range(400)],
+            "row_id": [f"c{i}" for i in range(rows)],
             "as_of": pd.Timestamp("2025-06-30"),
             "y_true": y,
             "score": score,
@@ -48,7 +56,9 @@ def logged_run(name: str, learning_rate: float, noise: float, seed: int) -> str:
         tracking.log_config(
             {"model": {"learning_rate": learning_rate, "num_leaves": 31}, "seed": 7}
         )
-        tracking.log_metrics(binary_metrics(y, score), prefix="default_test")
+        low, high = bootstrap_auc_interval(y, score, resamples=200, seed=seed)
+        tracking.log_metrics(binary_metrics(y, score) | {"roc_auc_low": low, "roc_auc_high": high},
+                             prefix="default_test")
         tracking.log_metrics({"mae_days": 4.0 + noise}, prefix="late_test")
         tracking.log_evaluation_frame("default_test", frame)
     return run_id
@@ -125,8 +135,8 @@ def test_compare_two_runs_side_by_side(two_runs: tuple[str, str, str]) -> None:
     assert result.runs["run_id"].tolist() == [good, noisy]
     labels = result.runs["label"].tolist()
     assert labels == [f"good ({good[:8]})", f"noisy ({noisy[:8]})"]
-    # 10 binary metrics + 1 days-late metric, one column per run plus the difference
-    assert result.metrics.shape == (11, 3)
+    # 10 binary metrics + the AUC interval + 1 days-late metric, per run plus the difference
+    assert result.metrics.shape == (13, 3)
     assert result.metrics.columns.tolist() == [*labels, "difference"]
     auc = result.metrics.loc["default_test_roc_auc"]
     assert auc["difference"] == pytest.approx(auc[labels[1]] - auc[labels[0]])
@@ -160,10 +170,18 @@ def test_html_report_is_standalone_with_overlaid_curves(
     path = write_html_report(compare_runs([good, noisy]), tmp_path / "report" / "compare.html")
     text = path.read_text()
     images = re.findall(r'<img alt="([^"]+)" src="data:image/png;base64,', text)
-    assert images == ["default_test_roc", "default_test_calibration"]
+    assert images == ["default_test_roc", "default_test_precision_recall", "default_test_gains",
+                      "default_test_calibration"]
     assert "model.learning_rate" in text
     assert "default_test_roc_auc" in text
     assert 'src="http' not in text  # nothing fetched from elsewhere
+    # the answer first, the details folded away
+    verdict, headline, first_details = (text.index("<h2>Verdict</h2>"),
+                                        text.index("<h2>Headline metrics</h2>"),
+                                        text.index("<details>"))
+    assert verdict < headline < first_details < text.index("<img")
+    assert text.index("model.learning_rate") > first_details
+    assert "worse on default model, all customers" in text
 
 
 def test_run_ids_resolve_from_unique_prefixes(two_runs: tuple[str, str, str]) -> None:
@@ -186,10 +204,15 @@ def test_cli_compare_prints_tables_and_writes_the_report(
         terminal_width=200,
     )
     assert result.exit_code == 0, result.output
+    assert result.output.startswith("verdict")
+    # the noisy run (second) against the good one (first): worse beyond noise
+    words = " ".join(result.output.split())  # the console wraps at its width
+    assert "worse on default model, all customers (beyond noise)" in words
+    assert "gate: no promotion decision recorded" in words
     assert "default_test_roc_auc" in result.output
-    assert "model.learning_rate" in result.output
+    assert "1 parameter(s) differ" in words
     assert str(html.resolve()) in result.output.replace("\n", "")
-    assert html.exists()
+    assert "model.learning_rate" in html.read_text()
 
 
 def test_cli_list_shows_the_runs(two_runs: tuple[str, str, str]) -> None:
@@ -200,8 +223,9 @@ def test_cli_list_shows_the_runs(two_runs: tuple[str, str, str]) -> None:
         terminal_width=250,
     )
     assert result.exit_code == 0, result.output
-    assert good in result.output
-    assert noisy in result.output
+    assert good[:8] in result.output  # short ids: any unique prefix works in `compare`
+    assert noisy[:8] in result.output
+    assert good not in result.output
     missing = CliRunner().invoke(
         runs_cli.app, ["list", "--experiment", "nope", "--tracking-uri", uri]
     )
@@ -222,3 +246,50 @@ def test_segment_metric_on_too_few_events_shows_the_count_not_a_number() -> None
     assert np.isnan(row["difference"])
     only_few = metrics_table({"a": {"default_test_applicants_events": 3.0}})
     assert only_few.loc["default_test_applicants_roc_auc", "a"] == "not enough events (3)"
+
+
+def test_verdict_names_the_better_run_per_segment_only_beyond_noise() -> None:
+    ref = {"default_test_roc_auc": 0.80, "default_test_roc_auc_low": 0.78,
+           "default_test_roc_auc_high": 0.82,
+           "default_test_applicants_roc_auc": 0.70, "default_test_applicants_roc_auc_low": 0.60,
+           "default_test_applicants_roc_auc_high": 0.80,
+           "default_test_existing_events": 9.0,
+           "late_test_roc_auc": 0.75}
+    new = {"default_test_roc_auc": 0.86, "default_test_roc_auc_low": 0.84,
+           "default_test_roc_auc_high": 0.88,
+           "default_test_applicants_roc_auc": 0.72, "default_test_applicants_roc_auc_low": 0.62,
+           "default_test_applicants_roc_auc_high": 0.82,
+           "default_test_existing_events": 12.0,
+           "late_test_roc_auc": 0.70}
+    verdict = judge({"old": ref, "new": new})
+    outcomes = {s.segment: s.outcome for s in verdict.segments}
+    assert outcomes == {
+        "default model, all customers": "better",
+        "default model, applicants": "within noise",
+        "default model, existing customers": "not enough events",
+        "late-payment model": "no interval",
+    }
+    assert verdict.headline().startswith("new vs old: better on default model, all customers")
+    assert "worse" not in verdict.headline()  # 0.70 < 0.75 without intervals is not judged
+    swapped = judge({"new": new, "old": ref})
+    assert {s.segment: s.outcome for s in swapped.segments}["default model, all customers"] == (
+        "worse")
+
+
+def test_calibration_bins_resolve_the_tail() -> None:
+    """Equal-frequency bins put the rare high PDs in one last bin; log-odds ranges give them
+    points of their own, and every row still lands in exactly one range."""
+    rng = np.random.default_rng(3)
+    p = rng.beta(0.5, 30, size=20_000)
+    y = (rng.random(len(p)) < p).astype(np.int64)
+    edges = tail_resolving_edges(p, 10)
+    assert len(edges) == 11
+    assert edges[0] == p.min()
+    assert edges[-1] == p.max()
+    table = calibration_table_by_edges(y, p, edges)
+    assert table["n"].sum() == len(p)
+    top_decile = np.quantile(p, 0.9)
+    tail_points = int((table["p_max"] > top_decile).sum())
+    assert tail_points >= 3  # the riskiest 10 % of rows: several points
+    equal_frequency = calibration_table(y, p, 10)
+    assert int((equal_frequency["p_max"] > top_decile).sum()) == 1  # the old view: one

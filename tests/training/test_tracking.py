@@ -95,8 +95,10 @@ def test_a_run_keeps_config_lineage_metrics_plots_and_predictions(store: Path) -
     assert run.data.params["lineage.rows.test"] == "50"
     assert run.data.tags["as_of_end"] == "2025-06-30"
     assert run.data.tags["model"] == "default"
-    assert run.data.metrics["default_test_roc_auc"] == pytest.approx(0.81)
-    assert np.isnan(run.data.metrics["default_test_ece"])
+    # grouped by model in MLflow (one UI section per model), read back by name
+    assert run.data.metrics["default/test_roc_auc"] == pytest.approx(0.81)
+    assert np.isnan(run.data.metrics["default/test_ece"])
+    assert tracking.metric_name("default/test_roc_auc") == "default_test_roc_auc"
     assert run.inputs is not None
     assert {(i.dataset.name, i.tags[0].value) for i in run.inputs.dataset_inputs} == {
         ("ledger-train", "train"),
@@ -118,6 +120,33 @@ def test_a_run_keeps_config_lineage_metrics_plots_and_predictions(store: Path) -
     pd.testing.assert_frame_equal(loaded, frame)
     only = tracking.load_evaluation_frame(run_id, "default_test", columns=["y_true", "score"])
     assert only.columns.tolist() == ["y_true", "score"]
+
+
+def test_metric_keys_group_by_model_and_read_back_by_name() -> None:
+    for name in ("default_test_roc_auc", "late_test_ece", "open_invoice_test_coverage_p10_p90",
+                 "default_oot_applicants_events"):
+        key = tracking.mlflow_metric_key(name)
+        assert key.split("/")[0] in tracking.METRIC_GROUPS
+        assert tracking.metric_name(key) == name
+    assert tracking.mlflow_metric_key("open_invoice_test_ece") == "open_invoice/test_ece"
+    assert tracking.mlflow_metric_key("seconds") == "seconds"  # not a model metric: unchanged
+    assert tracking.metric_name("other/thing") == "other/thing"
+
+
+def test_a_run_opened_before_fitting_is_the_one_the_logging_writes_to(store: Path) -> None:
+    """The pipeline opens the run before fitting (its duration is the whole training); the
+    logging step's ``training_run`` names and tags that same run instead of opening another."""
+    with tracking.training_run("span", "provisional") as outer:
+        with tracking.training_run("span", "lightgbm-2025-06-30", {"model_kind": "lgbm"}) as inner:
+            tracking.log_metrics({"roc_auc": 0.8}, prefix="default_test")
+        assert inner == outer
+        assert mlflow.active_run() is not None  # the inner block did not end it
+    run = MlflowClient().get_run(outer)
+    assert run.info.status == "FINISHED"
+    assert run.info.run_name == "lightgbm-2025-06-30"
+    assert run.data.tags["model_kind"] == "lgbm"
+    assert run.data.metrics["default/test_roc_auc"] == pytest.approx(0.8)
+    assert len(MlflowClient().search_runs([run.info.experiment_id])) == 1
 
 
 def test_a_failing_training_block_marks_the_run_failed(store: Path) -> None:

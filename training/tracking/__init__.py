@@ -1,6 +1,7 @@
 """The record of every training run and every promotion, kept in MLflow.
 
-Split by topic: :mod:`.store` (where the store is, experiments, shared names, errors),
+Split by topic: :mod:`.names` (shared names and metric groups, no MLflow import),
+:mod:`.store` (where the store is, experiments, errors),
 :mod:`.runs` (one training run and its artifacts), :mod:`.registry` (versions, aliases,
 promotion records); this module is their one public face.
 
@@ -26,28 +27,10 @@ never to the current working directory.
 
 from __future__ import annotations
 
-from creditrisk.training.tracking.registry import (
-    alias_version,
-    delete_alias,
-    model_version,
-    promotion_evidence,
-    record_promotion,
-    register_model,
-    set_alias,
-    set_version_tags,
-)
-from creditrisk.training.tracking.runs import (
-    evaluation_frame_names,
-    load_evaluation_frame,
-    log_config,
-    log_evaluation_frame,
-    log_figures,
-    log_lineage,
-    log_metrics,
-    log_model,
-    training_run,
-)
-from creditrisk.training.tracking.store import (
+import importlib
+from typing import TYPE_CHECKING, Any
+
+from creditrisk.training.tracking.names import (
     CHALLENGER_ALIAS,
     CHAMPION_ALIAS,
     CONFIG_ARTIFACT,
@@ -57,20 +40,79 @@ from creditrisk.training.tracking.store import (
     EVALUATION_DIR,
     EVIDENCE_ARTIFACT,
     LINEAGE_ARTIFACT,
+    METRIC_GROUPS,
     PARAM_VALUE_MAX_CHARS,
     PLOTS_DIR,
     PREVIOUS_ALIAS,
     PROMOTIONS_EXPERIMENT,
     TRAINING_EXPERIMENT,
-    ModelVersionRef,
-    TrackingError,
-    configure,
-    ensure_experiment,
-    experiment_artifact_root,
-    flatten_config,
-    plain,
-    sqlite_artifact_root,
+    metric_name,
+    mlflow_metric_key,
 )
+
+if TYPE_CHECKING:
+    from creditrisk.training.tracking.registry import (
+        alias_version,
+        delete_alias,
+        model_version,
+        promotion_evidence,
+        record_promotion,
+        register_model,
+        set_alias,
+        set_version_tags,
+    )
+    from creditrisk.training.tracking.runs import (
+        evaluation_frame_names,
+        load_evaluation_frame,
+        log_config,
+        log_evaluation_frame,
+        log_figures,
+        log_lineage,
+        log_metrics,
+        log_model,
+        training_run,
+    )
+    from creditrisk.training.tracking.store import (
+        ModelVersionRef,
+        TrackingError,
+        configure,
+        ensure_experiment,
+        experiment_artifact_root,
+        flatten_config,
+        plain,
+        sqlite_artifact_root,
+    )
+
+# The names above come from .names at once (no MLflow import: the CLI's --help reads them);
+# everything that needs MLflow is imported on first use (PEP 562), from the module below.
+_LAZY = {
+    **dict.fromkeys(
+        ("alias_version", "delete_alias", "model_version", "promotion_evidence",
+         "record_promotion", "register_model", "set_alias", "set_version_tags"),
+        "registry",
+    ),
+    **dict.fromkeys(
+        ("evaluation_frame_names", "load_evaluation_frame", "log_config",
+         "log_evaluation_frame", "log_figures", "log_lineage", "log_metrics", "log_model",
+         "training_run"),
+        "runs",
+    ),
+    **dict.fromkeys(
+        ("ModelVersionRef", "TrackingError", "configure", "ensure_experiment",
+         "experiment_artifact_root", "flatten_config", "plain", "sqlite_artifact_root"),
+        "store",
+    ),
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
+    globals()[name] = value
+    return value
+
 
 __all__ = [
     "CHALLENGER_ALIAS",
@@ -82,6 +124,7 @@ __all__ = [
     "EVALUATION_DIR",
     "EVIDENCE_ARTIFACT",
     "LINEAGE_ARTIFACT",
+    "METRIC_GROUPS",
     "PARAM_VALUE_MAX_CHARS",
     "PLOTS_DIR",
     "PREVIOUS_ALIAS",
@@ -103,6 +146,8 @@ __all__ = [
     "log_lineage",
     "log_metrics",
     "log_model",
+    "metric_name",
+    "mlflow_metric_key",
     "model_version",
     "plain",
     "promotion_evidence",

@@ -16,9 +16,8 @@ import mlflow
 from mlflow import MlflowClient
 from mlflow.exceptions import MlflowException
 
+from creditrisk.training.tracking.names import EVIDENCE_ARTIFACT, PROMOTIONS_EXPERIMENT
 from creditrisk.training.tracking.store import (
-    EVIDENCE_ARTIFACT,
-    PROMOTIONS_EXPERIMENT,
     ModelVersionRef,
     TrackingError,
     ensure_experiment,

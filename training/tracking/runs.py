@@ -21,7 +21,7 @@ from mlflow.data.code_dataset_source import CodeDatasetSource
 from mlflow.data.meta_dataset import MetaDataset
 from mlflow.exceptions import MlflowException
 
-from creditrisk.training.tracking.store import (
+from creditrisk.training.tracking.names import (
     CONFIG_ARTIFACT,
     DATASET_DIGEST_MAX_CHARS,
     EVALUATION_COLUMNS,
@@ -29,6 +29,9 @@ from creditrisk.training.tracking.store import (
     LINEAGE_ARTIFACT,
     PLOTS_DIR,
     SAFE_NAME,
+    mlflow_metric_key,
+)
+from creditrisk.training.tracking.store import (
     TrackingError,
     ensure_experiment,
     flatten_config,
@@ -43,8 +46,17 @@ def training_run(
     experiment: str, run_name: str, tags: Mapping[str, str] | None = None
 ) -> Iterator[str]:
     """Open one MLflow run (yields its id); the ``log_*`` functions below write to it. The run
-    ends FINISHED, or FAILED if the block raises."""
+    ends FINISHED, or FAILED if the block raises.
+
+    Re-entrant: inside an open run of the same experiment (a caller that opened the run before
+    fitting, so that its duration is the whole training) it names and tags that run and yields
+    its id; the outer block ends it."""
     experiment_id = ensure_experiment(experiment)
+    active = mlflow.active_run()
+    if active is not None and active.info.experiment_id == experiment_id:
+        mlflow.set_tags({**dict(tags or {}), "mlflow.runName": run_name})
+        yield str(active.info.run_id)
+        return
     with mlflow.start_run(
         experiment_id=experiment_id, run_name=run_name, tags=dict(tags or {})
     ) as run:
@@ -121,12 +133,15 @@ def log_lineage(
 
 
 def log_metrics(metrics: Mapping[str, float], *, prefix: str = "") -> None:
-    """Numbers of the run (``prefix_`` + key). NaN is kept (a metric undefined on this data)."""
+    """Numbers of the run (``prefix_`` + key). NaN is kept (a metric undefined on this data).
+    Logged under the grouped MLflow key (:func:`.names.mlflow_metric_key`: ``default_test_auc``
+    as ``default/test_auc``) so the MLflow UI shows one section per model; read them back by
+    name with :func:`.names.metric_name`."""
     _active_run_id()
     values: dict[str, float] = {}
     for key, value in metrics.items():
         try:
-            values[f"{prefix}_{key}" if prefix else key] = float(value)
+            values[mlflow_metric_key(f"{prefix}_{key}" if prefix else key)] = float(value)
         except (TypeError, ValueError) as exc:
             raise TrackingError(f"metric {key!r} is not a number: {value!r}") from exc
     mlflow.log_metrics(values)

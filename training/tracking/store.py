@@ -21,24 +21,7 @@ import pandas as pd
 from mlflow import MlflowClient
 
 from creditrisk.training.errors import TrainingError
-
-TRAINING_EXPERIMENT = "creditrisk"
-DEFAULT_MODEL_NAME = "creditrisk"
-PROMOTIONS_EXPERIMENT = "promotions"
-CHAMPION_ALIAS = "champion"
-CHALLENGER_ALIAS = "challenger"
-PREVIOUS_ALIAS = "previous"
-
-CONFIG_ARTIFACT = "config.yaml"
-LINEAGE_ARTIFACT = "lineage/dataset.json"
-PLOTS_DIR = "plots"
-EVALUATION_DIR = "evaluation"
-EVIDENCE_ARTIFACT = "evidence.json"
-EVALUATION_COLUMNS = ("row_id", "as_of", "y_true", "score")
-
-PARAM_VALUE_MAX_CHARS = 6000
-DATASET_DIGEST_MAX_CHARS = 32
-SAFE_NAME = re.compile(r"^[A-Za-z0-9_.\-]+$")
+from creditrisk.training.tracking.names import PARAM_VALUE_MAX_CHARS
 
 # Set by configure(): the store it was given and an explicit artifact root for it, if any.
 _configured: dict[str, str | None] = {"tracking_uri": None, "artifact_root": None}
