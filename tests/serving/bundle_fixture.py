@@ -11,8 +11,8 @@ What it builds, seeded and in a few seconds:
   :class:`~models.estimators.QuantileRegressors` for days late, wrapped in a
   :class:`~models.bundle.CreditRiskBundle` with the default policy;
 * one run per bundle in a SQLite tracking store under a temp directory, logged with
-  ``mlflow.pyfunc.log_model(name="bundle", python_model=CreditRiskPyfunc(), artifacts=...)``
-  exactly as the training pipeline will, registered under a model name, aliased ``champion``.
+  ``mlflow.pyfunc.log_model(name="bundle", **models.pyfunc.log_options(...))`` exactly as the
+  training pipeline does, registered under a model name, aliased ``champion``.
 
 Nothing here runs at import time.
 """
@@ -31,8 +31,6 @@ import mlflow
 import numpy as np
 import pandas as pd
 from mlflow import MlflowClient
-from mlflow.models import ModelSignature
-from mlflow.types import ColSpec, Schema
 
 from creditrisk.features.catalog import Level
 from creditrisk.features.invoice import build_invoice_features
@@ -41,7 +39,7 @@ from creditrisk.ledger.frame import Ledger
 from creditrisk.models.bundle import APPLICATION_COLUMNS, CreditRiskBundle
 from creditrisk.models.estimators import BoostedClassifier, QuantileRegressors
 from creditrisk.models.policy import Policy
-from creditrisk.models.pyfunc import BUNDLE_ARTIFACT, BUNDLE_FILE, CreditRiskPyfunc, save_bundle
+from creditrisk.models.pyfunc import BUNDLE_FILE, log_options, save_bundle
 from creditrisk.models.spec import FeatureSpec
 from creditrisk.synthetic import SyntheticLedger, generate_ledger
 
@@ -53,7 +51,6 @@ LEDGER_END = date(2025, 12, 31)
 SERVICE_TODAY = date(2025, 12, 31)
 """The day the test service's clock says it is (the end of the synthetic ledger)."""
 
-PIP_REQUIREMENTS = ["mlflow", "lightgbm", "pandas", "numpy", "scikit-learn", "pyyaml"]
 FAST_LGBM = {"min_data_in_leaf": 20, "num_leaves": 7, "learning_rate": 0.2,
              "max_bin": 63, "num_threads": 1}
 
@@ -135,30 +132,6 @@ def train_bundle(
     )
 
 
-def application_signature() -> ModelSignature:
-    """The pyfunc's input and output columns (optional inputs may be missing or null)."""
-    optional = {"external_score", "expected_monthly_sales"}
-    strings = {"country", "industry", "founded_on", "as_of"}
-    inputs = Schema(
-        [
-            ColSpec("string" if c in strings else "double", c, required=c not in optional)
-            for c in APPLICATION_COLUMNS
-        ]
-    )
-    outputs = Schema(
-        [
-            ColSpec("double", "pd_12m"),
-            ColSpec("long", "grade"),
-            ColSpec("string", "decision"),
-            ColSpec("double", "recommended_limit"),
-            ColSpec("double", "expected_loss"),
-            ColSpec("string", "decision_reasons"),
-            ColSpec("string", "top_factors"),
-        ]
-    )
-    return ModelSignature(inputs=inputs, outputs=outputs)
-
-
 def example_applications() -> pd.DataFrame:
     """A few application rows in the pyfunc's input format (also the input example)."""
     rows = [
@@ -238,13 +211,10 @@ def register_bundle(
         with mlflow.start_run(experiment_id=experiment_id) as run:
             mlflow.log_metrics(metrics or {"default_test_roc_auc": 0.8, "late_test_roc_auc": 0.75})
             mlflow.log_params(dict(bundle.metadata))
+            # exactly as the training pipeline logs it (models/pyfunc.py: model from code,
+            # package code, pinned requirements, typed signature)
             info = mlflow.pyfunc.log_model(
-                name="bundle",
-                python_model=CreditRiskPyfunc(),
-                artifacts={BUNDLE_ARTIFACT: str(bundle_path)},
-                signature=application_signature(),
-                input_example=example.iloc[:2],
-                pip_requirements=PIP_REQUIREMENTS,  # skips MLflow's slow inference
+                name="bundle", **log_options(bundle_path, example.iloc[:2], bundle_path.parent)
             )
             run_id = run.info.run_id
         version = mlflow.register_model(info.model_uri, model_name)
