@@ -63,7 +63,7 @@ def test_run_logs_metrics_with_oracle_and_registers_a_challenger(trained) -> Non
     assert result.metrics["default_test_roc_auc"] > 0.6
     assert result.metrics["late_test_roc_auc"] > 0.6
     run = MlflowClient().get_run(result.run_id)
-    assert "default_test_roc_auc" in run.data.metrics
+    assert "default/test_roc_auc" in run.data.metrics  # grouped per model in MLflow
     assert run.data.params["default.horizon_days"] == "365"
     assert tracking.alias_version(config.model_name, "challenger").version == result.version
     artifacts = {a.path for a in MlflowClient().list_artifacts(result.run_id, "plots")}
@@ -94,7 +94,7 @@ def test_run_logs_the_open_invoice_model_and_the_bundle_uses_it(trained, synthet
     run = MlflowClient().get_run(result.run_id)
     for key in ("open_invoice_test_roc_auc", "open_invoice_test_ece",
                 "open_invoice_test_coverage_p10_p90"):
-        assert np.isfinite(run.data.metrics[key]), key
+        assert np.isfinite(run.data.metrics[tracking.mlflow_metric_key(key)]), key
     artifacts = {a.path for a in MlflowClient().list_artifacts(result.run_id, "plots")}
     assert "plots/open_invoice_calibration.png" in artifacts
     assert "open_invoice_test" in tracking.evaluation_frame_names(result.run_id)
