@@ -6,10 +6,16 @@ import math
 
 from creditrisk.models.policy import Policy
 
+EXACT_CENTS_LIMIT = 2.0**53 / 100
+"""Beyond this a float has no cent digits to round (and ``round(1e308, 2)`` overflows)."""
+
 
 def cents(amount: float) -> float:
-    """``amount`` rounded to cents (NaN and infinities pass through unchanged)."""
-    return round(amount, 2) if math.isfinite(amount) else amount
+    """``amount`` rounded to cents (NaN, infinities and amounts too large to carry cents pass
+    through unchanged)."""
+    if not math.isfinite(amount) or abs(amount) >= EXACT_CENTS_LIMIT:
+        return amount
+    return round(amount, 2)
 
 
 def optional_cents(amount: float | None) -> float | None:

@@ -9,7 +9,8 @@ stop the poller, dispose of the engine. Everything lives on ``app.state``:
 
 Middleware, outermost first: Starlette's error middleware (catch-all 500 handler from
 :mod:`creditrisk.serving.api.errors`), ``ObservabilityMiddleware`` (request id, metrics,
-access log), ``BodySizeLimitMiddleware`` (413), ``UnexpectedErrorMiddleware`` (any error no
+access log), ``BodySizeLimitMiddleware`` (413), ``RequestHardeningMiddleware`` (duplicate
+JSON keys 422, security headers), ``UnexpectedErrorMiddleware`` (any error no
 handler took: 500, never re-raised to uvicorn), then FastAPI's exception handlers and the
 routes.
 
@@ -35,6 +36,7 @@ from creditrisk.ledger.database import make_engine, upgrade_database
 from creditrisk.serving.api.body_limit import BodySizeLimitMiddleware
 from creditrisk.serving.api.docs import install_offline_docs
 from creditrisk.serving.api.errors import UnexpectedErrorMiddleware, install_error_handlers
+from creditrisk.serving.api.hardening import RequestHardeningMiddleware
 from creditrisk.serving.api.observability import ObservabilityMiddleware, ServiceMetrics
 from creditrisk.serving.api.routers import (
     applications,
@@ -199,6 +201,7 @@ def create_app(
     install_error_handlers(app)
     app.add_middleware(UnexpectedErrorMiddleware)
     install_offline_docs(app)
+    app.add_middleware(RequestHardeningMiddleware)  # inside the body limit: bounded body
     app.add_middleware(BodySizeLimitMiddleware, max_body_bytes=settings.max_body_bytes)
     app.add_middleware(ObservabilityMiddleware, metrics=metrics, access_log=settings.access_log)
     for router in (*infrastructure_routers(), *service_routers(), *extra_routers):

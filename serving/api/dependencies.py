@@ -27,7 +27,12 @@ from sqlalchemy import Engine
 
 from creditrisk.serving.api.auth import require_scope
 from creditrisk.serving.api.observability import ServiceMetrics
-from creditrisk.serving.api.schemas import EARLIEST_AS_OF, LATEST_AS_OF
+from creditrisk.serving.api.schemas import (
+    EARLIEST_AS_OF,
+    LATEST_AS_OF,
+    NO_CONTROL_CHARACTERS,
+    IsoDate,
+)
 from creditrisk.serving.api_keys import ApiKeyIdentity, ApiScope
 from creditrisk.serving.decision_log import DecisionLog
 from creditrisk.serving.errors import ModelNotReady
@@ -122,9 +127,12 @@ ReadCaller = Annotated[ApiKeyIdentity, Depends(require_scope("read"))]
 AdminCaller = Annotated[ApiKeyIdentity, Depends(require_scope("admin"))]
 
 CustomerIdPath = Annotated[
-    str, Path(min_length=1, max_length=64, description="The customer's id in the ledger.")
+    str,
+    Path(min_length=1, max_length=64, pattern=NO_CONTROL_CHARACTERS,
+         description="The customer's id in the ledger (no control characters)."),
 ]
 AsOfQuery = Annotated[
-    date | None,
-    Query(ge=EARLIEST_AS_OF, le=LATEST_AS_OF, description="Decision date (default: today)."),
+    IsoDate | None,
+    Query(ge=EARLIEST_AS_OF, le=LATEST_AS_OF,
+          description="Decision date, ISO YYYY-MM-DD (default: today)."),
 ]

@@ -133,6 +133,7 @@ _HTTP_CODES = {
     405: "method_not_allowed",
     406: "not_acceptable",
     413: "payload_too_large",
+    422: "validation_error",
     415: "unsupported_media_type",
     429: "too_many_requests",
 }
@@ -184,6 +185,7 @@ async def _http_error(request: Request, exc: Exception) -> Response:
         code,
         message,
         request_id=request_id_of(request.scope),
+        details=getattr(exc, "details", None),  # a 422 raised as HTTPException (hardening)
         headers=exc.headers,
     )
 

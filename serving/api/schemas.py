@@ -1,8 +1,11 @@
 """Request and response bodies of every endpoint, together (pydantic v2).
 
 Requests are strict about what they accept: unknown fields are refused (``extra="forbid"``),
-amounts are finite and non-negative, dates are ISO dates, country codes and industries are
-short strings, so a 422 names the bad field before any scoring starts. Responses are
+numbers are JSON numbers (never a string, a boolean or a date), amounts are finite,
+non-negative and at most :data:`MAX_MONEY_AMOUNT`, dates are ISO date strings (never a
+number), ids carry no control characters, country codes and industries are short strings, so
+a 422 names the bad field before any scoring starts (duplicate JSON keys:
+:mod:`creditrisk.serving.api.hardening`). Responses are
 separate classes (never a request echoed back); every decision answer carries its
 ``decision_id`` and the model and policy versions that produced it. Money is rounded to
 cents and every answer that carries money names its ``currency``. A grade is text: the master
@@ -11,19 +14,67 @@ scale's ``"1"`` (lowest risk) .. ``"10"``, or ``"D"`` for a customer in default.
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Final, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+)
 
 EARLIEST_AS_OF = date(1900, 1, 2)
 LATEST_AS_OF = date(2200, 12, 31)
 EARLIEST_FOUNDED_ON = date(1800, 1, 1)
 """Dates outside these bounds are refused with 422 (the ledger's day numbers cover them)."""
 
-AsOfDate = Annotated[date, Field(ge=EARLIEST_AS_OF, le=LATEST_AS_OF)]
-Amount = Annotated[float, Field(ge=0, allow_inf_nan=False)]
-"""A money amount in the ledger's reporting currency (finite, not negative)."""
+MAX_MONEY_AMOUNT: Final = 1e12
+"""Plausibility bound of every money amount in a request (reporting currency): a trillion is
+beyond any trade-credit line or order; larger values are typos or attacks (1e308 overflowed
+the rounding, 1e306 gave 300-digit reasons)."""
+NO_CONTROL_CHARACTERS: Final = r"^[^\x00-\x1f\x7f]+$"
+"""Ids and free text: no NUL or other control character (PostgreSQL refuses NUL in text)."""
+_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def json_number(value: Any) -> Any:
+    """A JSON number as it was sent: ``false``, ``"1e6"`` or a date are not numbers."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ValueError("must be a JSON number (not a string, boolean or date)")
+    return value
+
+
+def json_integer(value: Any) -> Any:
+    """A JSON integer: not a boolean, a string or a fraction."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValueError("must be a JSON integer")
+    return value
+
+
+def iso_date(value: Any) -> Any:
+    """An ISO date ``YYYY-MM-DD`` (a ``date`` object passes): never a number (``0`` is not
+    1970-01-01) nor a date-time."""
+    if isinstance(value, date) and not isinstance(value, datetime):
+        return value
+    if isinstance(value, str) and _ISO_DATE.fullmatch(value):
+        return value
+    raise ValueError("must be an ISO date (YYYY-MM-DD)")
+
+
+IsoDate = Annotated[date, BeforeValidator(iso_date)]
+AsOfDate = Annotated[IsoDate, Field(ge=EARLIEST_AS_OF, le=LATEST_AS_OF)]
+Amount = Annotated[
+    float,
+    BeforeValidator(json_number),
+    Field(ge=0, le=MAX_MONEY_AMOUNT, allow_inf_nan=False,
+          description=f"Money in the reporting currency, 0 .. {MAX_MONEY_AMOUNT:.0e}."),
+]
+"""A money amount in the ledger's reporting currency (finite, not negative, at most
+:data:`MAX_MONEY_AMOUNT`)."""
 Probability = Annotated[float, Field(ge=0, le=1)]
 CustomerId = Annotated[str, Field(min_length=1, max_length=64)]
 Decision = Literal["approve", "counter_offer", "refer", "decline"]
@@ -91,17 +142,20 @@ class ApplicationIn(RequestModel):
         description="ISO 3166 country code (alpha-2 such as DE, alpha-3 or numeric).",
         examples=["DE"],
     )
-    industry: str = Field(min_length=1, max_length=64, examples=["manufacturing"])
-    founded_on: date = Field(
+    industry: str = Field(min_length=1, max_length=64, pattern=NO_CONTROL_CHARACTERS,
+                          examples=["manufacturing"])
+    founded_on: IsoDate = Field(
         ge=EARLIEST_FOUNDED_ON, le=LATEST_AS_OF,
         description="Date the company was founded (ISO date).",
     )
     annual_revenue: Amount = Field(description="Last annual revenue.")
-    external_score: float | None = Field(
+    external_score: Annotated[float, BeforeValidator(json_number)] | None = Field(
         default=None, ge=0, le=1000, allow_inf_nan=False,
         description="Credit bureau score, if one was bought (higher = safer).",
     )
-    payment_terms_days: int = Field(ge=0, le=365, description="Payment terms asked for, in days.")
+    payment_terms_days: Annotated[int, BeforeValidator(json_integer)] = Field(
+        ge=0, le=365, description="Payment terms asked for, in days."
+    )
     requested_limit: Amount = Field(description="Credit limit the applicant asks for.")
     expected_monthly_sales: Amount | None = Field(
         default=None, description="What we expect to sell it per month (unknown: null)."
