@@ -56,6 +56,8 @@ class ComparisonResult:
     tracking_uri: str = ""
     verdict: Verdict | None = None
     """The answer first: the last run judged against the first (:mod:`training.verdict`)."""
+    grades: pd.DataFrame = field(default_factory=pd.DataFrame)
+    """Observed vs predicted default rate per grade (:func:`training.report.grade_table`)."""
 
 
 def run_label(run_name: str | None, run_id: str) -> str:
@@ -266,15 +268,18 @@ def compare_runs(
     )
     by_label = {label: run_metrics(run) for label, run in zip(labels, runs, strict=True)}
     run_id_list = [run.info.run_id for run in runs]
+    loaded = _load_curves(labels, run_id_list) if curves else {}
+    scales = {label: run_scale(run.data.params) for label, run in zip(labels, runs, strict=True)}
     return ComparisonResult(
         runs=runs_table,
         metrics=metrics_table(by_label, metrics),
         config_diff=config_differences(
             {label: run.data.params for label, run in zip(labels, runs, strict=True)}
         ),
-        curves=_load_curves(labels, [run.info.run_id for run in runs]) if curves else {},
+        curves=loaded,
         tracking_uri=mlflow.get_tracking_uri(),
         verdict=judge(by_label, _gate_record(run_id_list)),
+        grades=grade_table(loaded.get(GRADED_FRAME, {}), scales),
     )
 
 
@@ -356,24 +361,15 @@ def _load_curves(labels: Sequence[str], run_ids: Sequence[str]) -> dict[str, dic
     return curves
 
 
-def describe(value: Any) -> str:
-    """A table cell as text for the terminal: floats with 4 decimals, missing as a dash."""
-    if value is None or value is pd.NA or value is pd.NaT:
-        return "—"
-    if isinstance(value, float | np.floating) and np.isnan(value):
-        return "—"
-    if isinstance(value, float | np.floating):
-        return f"{value:.4f}"
-    if isinstance(value, pd.Timestamp):
-        return str(value.strftime("%Y-%m-%d %H:%M"))
-    return str(value)
-
-
 # the report draws a ComparisonResult; imported last so that it can name the class
 from creditrisk.training.report import (  # noqa: E402 - after ComparisonResult, see above
+    GRADED_FRAME,
+    describe,
+    grade_table,
     render_html,
     report_figures,
     report_template,
+    run_scale,
     write_html_report,
 )
 

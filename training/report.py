@@ -8,14 +8,19 @@ from __future__ import annotations
 
 import base64
 import html
+import json
+from collections.abc import Mapping
 from importlib import resources
 from pathlib import Path
 from string import Template
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
+from creditrisk.models.grades import MasterScale
+from creditrisk.models.policy import Policy
+from creditrisk.training.evaluation import band_table
 from creditrisk.training.plots import (
     calibration_figure,
     figure_png,
@@ -65,6 +70,39 @@ def report_figures(result: ComparisonResult) -> dict[str, bytes]:
     return pngs
 
 
+GRADED_FRAME = "default_test"
+"""The evaluation set whose scores are 12-month PDs: graded on the master scale."""
+
+
+def run_scale(params: Mapping[str, str]) -> MasterScale:
+    """The master scale a run trained with (its ``policy.master_scale`` parameter), else the
+    default policy's."""
+    raw = params.get("policy.master_scale")
+    if raw:
+        try:
+            return MasterScale.from_config(json.loads(raw))
+        except (ValueError, TypeError):  # an unreadable parameter: the default scale is shown
+            pass
+    return Policy.default().scale
+
+
+def grade_table(series: Mapping[str, Any], scales: Mapping[str, MasterScale]) -> pd.DataFrame:
+    """Observed vs predicted default rate per master-scale grade, for each run: rows = grades,
+    columns ``<run> rows``, ``<run> observed``, ``<run> predicted`` (mean PD)."""
+    parts = []
+    for label, (y_true, score) in series.items():
+        p = np.clip(np.asarray(score, dtype=np.float64), 0.0, 1.0)
+        table = band_table(y_true, p, scales[label].grade(p)).set_index("grade")
+        parts.append(table[["n", "observed_rate", "mean_predicted"]].rename(columns={
+            "n": f"{label} rows", "observed_rate": f"{label} observed",
+            "mean_predicted": f"{label} predicted"}))
+    if not parts:
+        return pd.DataFrame()
+    joined = pd.concat(parts, axis=1).sort_index()
+    joined.index.name = "grade"
+    return joined
+
+
 def report_template() -> str:
     """The HTML report's template, shipped inside the package (found from any directory)."""
     package = __package__ or "creditrisk.training"
@@ -81,6 +119,7 @@ def render_html(result: ComparisonResult, *, title: str = "Training runs compare
         tracking_uri=html.escape(result.tracking_uri),
         verdict=_verdict_html(result.verdict),
         headline_table=_table_html(headline_table(result.metrics)),
+        grades_table=_table_html(result.grades),
         runs_table=_table_html(result.runs, index=False),
         metrics_table=_table_html(result.metrics),
         config_table=_table_html(result.config_diff),
@@ -115,3 +154,14 @@ def write_html_report(
     return target
 
 
+def describe(value: Any) -> str:
+    """A table cell as text for the terminal: floats with 4 decimals, missing as a dash."""
+    if value is None or value is pd.NA or value is pd.NaT:
+        return "—"
+    if isinstance(value, float | np.floating) and np.isnan(value):
+        return "—"
+    if isinstance(value, float | np.floating):
+        return f"{value:.4f}"
+    if isinstance(value, pd.Timestamp):
+        return str(value.strftime("%Y-%m-%d %H:%M"))
+    return str(value)

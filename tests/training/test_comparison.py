@@ -182,6 +182,7 @@ def test_html_report_is_standalone_with_overlaid_curves(
     assert verdict < headline < first_details < text.index("<img")
     assert text.index("model.learning_rate") > first_details
     assert "worse on default model, all customers" in text
+    assert text.index("per grade</h2>") < first_details
 
 
 def test_run_ids_resolve_from_unique_prefixes(two_runs: tuple[str, str, str]) -> None:
@@ -293,3 +294,18 @@ def test_calibration_bins_resolve_the_tail() -> None:
     assert tail_points >= 3  # the riskiest 10 % of rows: several points
     equal_frequency = calibration_table(y, p, 10)
     assert int((equal_frequency["p_max"] > top_decile).sum()) == 1  # the old view: one
+
+
+def test_per_grade_table_sets_observed_beside_predicted_for_each_run(
+    two_runs: tuple[str, str, str],
+) -> None:
+    _, good, noisy = two_runs
+    result = compare_runs([good, noisy])
+    grades = result.grades
+    labels = result.runs["label"].tolist()
+    assert grades.columns.tolist() == [f"{label} {what}" for label in labels
+                                       for what in ("rows", "observed", "predicted")]
+    assert grades[f"{labels[0]} rows"].sum() == 3_000  # every test row in exactly one grade
+    assert grades.index.is_monotonic_increasing  # master-scale order, best grade first
+    filled = grades.dropna()
+    assert (filled[f"{labels[0]} predicted"].diff().dropna() > 0).all()  # PD rises by grade
