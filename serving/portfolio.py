@@ -4,7 +4,8 @@
 every open invoice's late-payment prediction, computed from the full ledger in vectorised
 passes; the summary (here) and the collections worklist (:mod:`creditrisk.serving.worklist`)
 are read from it. Computing it reads the whole ledger, so the service caches it per (model
-version, as-of date) for a short time (:class:`PortfolioCache`).
+version, as-of date) for a short time within a memory bound (:class:`PortfolioCache`) and
+computes it on a bounded pool (:mod:`creditrisk.serving.book_jobs`).
 
 Definitions (receivables practice):
 
@@ -20,6 +21,7 @@ Definitions (receivables practice):
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 from collections.abc import Callable, Hashable
@@ -36,6 +38,7 @@ from creditrisk.features.customer import AGING_BUCKETS, build_features
 from creditrisk.ledger.database import read_ledger
 from creditrisk.ledger.frame import Ledger
 from creditrisk.models.grades import DEFAULT_GRADE_NAME
+from creditrisk.serving.book_jobs import BookJobs
 from creditrisk.serving.money import reporting_currency
 from creditrisk.serving.open_invoices import predict_open_invoices
 from creditrisk.serving.rating import (
@@ -199,13 +202,17 @@ T = TypeVar("T")
 
 
 class PortfolioCache(Generic[T]):
-    """Values computed per key, kept for ``ttl_seconds``, at most ``max_entries`` of them
-    (a ``cachetools.TTLCache``: expired entries and the least recently used beyond the bound
-    are evicted, so old as-of dates do not pile up); one computation per key at a time.
+    """Values computed per key, kept for ``ttl_seconds``, within a size bound (a
+    ``cachetools.TTLCache``): ``max_entries`` values, or with ``sizeof`` (bytes of a value)
+    at most ``max_entries`` bytes in all; the least recently used beyond the bound are
+    evicted and expired entries are dropped on every access, so old as-of dates neither pile
+    up nor stay in memory. One computation per key at a time.
 
     Keys are (model version, as-of date) in the service. A miss computes under the key's own
     lock, so concurrent requests for the same key wait for one computation instead of each
-    reading the whole ledger; other keys are not blocked.
+    reading the whole ledger; other keys are not blocked. With ``jobs`` the computation runs
+    on its bounded pool (:class:`creditrisk.serving.book_jobs.BookJobs`: 503 when full).
+    A value larger than the whole bound is returned but not kept.
     """
 
     def __init__(
@@ -213,11 +220,14 @@ class PortfolioCache(Generic[T]):
         *,
         ttl_seconds: float = DEFAULT_CACHE_SECONDS,
         max_entries: int = DEFAULT_CACHE_ENTRIES,
+        sizeof: Callable[[T], float] | None = None,
+        jobs: BookJobs | None = None,
         monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         self._values: TTLCache[Hashable, T] = TTLCache(
-            maxsize=max_entries, ttl=ttl_seconds, timer=monotonic
+            maxsize=max_entries, ttl=ttl_seconds, timer=monotonic, getsizeof=sizeof
         )
+        self._jobs = jobs
         self._locks: dict[Hashable, threading.Lock] = {}
         self._guard = threading.Lock()  # TTLCache is not thread-safe
 
@@ -226,9 +236,17 @@ class PortfolioCache(Generic[T]):
             self._values.expire()
             return len(self._values)
 
+    @property
+    def size(self) -> float:
+        """What the kept values weigh (entries, or bytes with ``sizeof``)."""
+        with self._guard:
+            self._values.expire()
+            return self._values.currsize
+
     def get(self, key: Hashable, compute: Callable[[], T]) -> T:
         """The cached value for ``key``, computing it (once) when missing or expired."""
         with self._guard:
+            self._values.expire()
             if key in self._values:
                 return self._values[key]
             lock = self._locks.setdefault(key, threading.Lock())
@@ -236,13 +254,20 @@ class PortfolioCache(Generic[T]):
             with self._guard:
                 if key in self._values:
                     return self._values[key]
-            computed = compute()
+            computed = self._jobs.run(compute) if self._jobs is not None else compute()
             with self._guard:
-                self._values[key] = computed
+                with contextlib.suppress(ValueError):  # larger than the whole bound
+                    self._values[key] = computed
                 self._locks = {
                     k: v for k, v in self._locks.items() if k in self._values or v.locked()
                 }
             return computed
+
+
+def scores_nbytes(scores: PortfolioScores) -> int:
+    """Memory a scored book holds (its frames, deep), for the cache's size bound."""
+    frames = (scores.customers, scores.invoices, scores.collections)
+    return int(sum(frame.memory_usage(index=True, deep=True).sum() for frame in frames))
 
 
 def collections_worklist(

@@ -15,6 +15,7 @@ import re
 from collections.abc import Mapping
 from typing import Annotated, Any, Final, Literal
 
+from limits import parse
 from pydantic import (
     BaseModel,
     ConfigDict,
@@ -33,6 +34,11 @@ from pydantic_settings import (
 from pydantic_settings.sources.utils import parse_env_vars
 
 from creditrisk.serving.api_keys import API_SCOPES, ApiScope
+from creditrisk.serving.book_jobs import (
+    DEFAULT_BOOK_QUEUE_LIMIT,
+    DEFAULT_BOOK_RATE_LIMIT,
+    DEFAULT_BOOK_WORKERS,
+)
 from creditrisk.serving.worklist import HORIZON_DAYS, DunningStages
 
 DEFAULT_DATABASE_URL: Final = "sqlite:///creditrisk.db"
@@ -138,6 +144,30 @@ class Settings(BaseSettings):
     portfolio_cache_seconds: float = Field(
         default=60.0, ge=0, description="How long a scored book (portfolio, worklist) is reused."
     )
+    portfolio_cache_mb: float = Field(
+        default=256.0, gt=0, description="Memory bound of the scored books kept (MB)."
+    )
+    book_workers: int = Field(
+        default=DEFAULT_BOOK_WORKERS, ge=1, le=8,
+        description="Threads that may score the whole book at once (portfolio, worklist).",
+    )
+    book_queue_limit: int = Field(
+        default=DEFAULT_BOOK_QUEUE_LIMIT, ge=0, le=64,
+        description="Book computations that may wait for a worker; beyond: 503 + Retry-After.",
+    )
+    book_rate_limit: str = Field(
+        default=DEFAULT_BOOK_RATE_LIMIT,
+        description='Book requests per API key ("12/minute", the limits library\'s notation).',
+    )
+
+    @field_validator("book_rate_limit")
+    @classmethod
+    def _rate_limit_parses(cls, value: str) -> str:
+        try:
+            parse(value)
+        except ValueError as exc:
+            raise ValueError(f'not a rate limit such as "12/minute": {value!r}') from exc
+        return value
     worklist_horizon_days: int = Field(
         default=HORIZON_DAYS, ge=1, le=365,
         description="Invoices due within this many days count as soon due on the worklist.",

@@ -4,8 +4,9 @@ Start-up (lifespan): apply migrations, open the database engine, set up API-key 
 the decision log, load the model bundle through the injected loader (blocking or in the
 background, see ``Settings.model_load``), start polling the registry alias. Shut-down:
 stop the poller, dispose of the engine. Everything lives on ``app.state``:
-``settings``, ``metrics``, ``model_holder``, ``portfolio_cache``, ``clock``, ``engine``,
-``api_key_store``, ``decision_log``.
+``settings``, ``metrics``, ``model_holder``, ``portfolio_cache`` (bounded in memory, computed
+on ``book_jobs``), ``book_rate_limit``, ``clock``, ``engine``, ``api_key_store``,
+``decision_log``.
 
 Middleware, outermost first: Starlette's error middleware (catch-all 500 handler from
 :mod:`creditrisk.serving.api.errors`), ``ObservabilityMiddleware`` (request id, metrics,
@@ -47,6 +48,7 @@ from creditrisk.serving.api.routers import (
     portfolio,
 )
 from creditrisk.serving.api_keys import ApiKeyRecord, ApiKeyStore
+from creditrisk.serving.book_jobs import BookJobs, BookRateLimit
 from creditrisk.serving.decision_log import DecisionLog
 from creditrisk.serving.model_holder import (
     ModelHolder,
@@ -56,7 +58,7 @@ from creditrisk.serving.model_holder import (
     poll_registry,
     refresh_in_thread,
 )
-from creditrisk.serving.portfolio import PortfolioCache, PortfolioScores
+from creditrisk.serving.portfolio import PortfolioCache, PortfolioScores, scores_nbytes
 from creditrisk.serving.settings import Settings
 
 logger = logging.getLogger("creditrisk.app")
@@ -151,6 +153,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
             yield
             task_group.cancel_scope.cancel()
     finally:
+        app.state.book_jobs.shutdown()
         engine.dispose()
 
 
@@ -193,9 +196,16 @@ def create_app(
     app.state.settings = settings
     app.state.metrics = metrics
     app.state.model_holder = holder
-    app.state.portfolio_cache = PortfolioCache[PortfolioScores](
-        ttl_seconds=settings.portfolio_cache_seconds
+    app.state.book_jobs = BookJobs(
+        workers=settings.book_workers, queue_limit=settings.book_queue_limit
     )
+    app.state.portfolio_cache = PortfolioCache[PortfolioScores](
+        ttl_seconds=settings.portfolio_cache_seconds,
+        max_entries=int(settings.portfolio_cache_mb * 1_000_000),
+        sizeof=scores_nbytes,
+        jobs=app.state.book_jobs,
+    )
+    app.state.book_rate_limit = BookRateLimit(settings.book_rate_limit)
     app.state.clock = clock
 
     install_error_handlers(app)

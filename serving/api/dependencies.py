@@ -34,6 +34,7 @@ from creditrisk.serving.api.schemas import (
     IsoDate,
 )
 from creditrisk.serving.api_keys import ApiKeyIdentity, ApiScope
+from creditrisk.serving.book_jobs import BookRateLimit
 from creditrisk.serving.decision_log import DecisionLog
 from creditrisk.serving.errors import ModelNotReady
 from creditrisk.serving.model_holder import LoadedModel, ModelHolder
@@ -45,6 +46,7 @@ __all__ = [
     "AdminCaller",
     "ApiScope",
     "AsOfQuery",
+    "BookCaller",
     "CustomerIdPath",
     "DbDep",
     "DecisionLogDep",
@@ -124,6 +126,17 @@ PortfolioCacheDep = Annotated[PortfolioCache[PortfolioScores], Depends(get_portf
 TodayDep = Annotated[date, Depends(service_today)]
 ScoreCaller = Annotated[ApiKeyIdentity, Depends(require_scope("score"))]
 ReadCaller = Annotated[ApiKeyIdentity, Depends(require_scope("read"))]
+
+
+async def book_caller(request: Request, caller: ReadCaller) -> ApiKeyIdentity:
+    """A ``read`` caller within its book rate limit (429 ``rate_limited`` beyond it)."""
+    limit: BookRateLimit = request.app.state.book_rate_limit
+    limit.hit(caller.key_id)
+    return caller
+
+
+BookCaller = Annotated[ApiKeyIdentity, Depends(book_caller)]
+"""A ``read`` caller of the whole-book endpoints, rate limited per key."""
 AdminCaller = Annotated[ApiKeyIdentity, Depends(require_scope("admin"))]
 
 CustomerIdPath = Annotated[

@@ -34,6 +34,7 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from creditrisk.serving.api.observability import request_id_of, route_template
+from creditrisk.serving.book_jobs import BookBusy, RateLimited
 from creditrisk.serving.errors import (
     AccessDenied,
     AuthenticationError,
@@ -69,6 +70,8 @@ ERROR_STATUS: Final[dict[type[ServingError], tuple[int, str]]] = {
     AccessDenied: (403, "forbidden"),
     AuthenticationError: (401, "unauthenticated"),
     MissingScopeError: (403, "forbidden"),
+    BookBusy: (503, "book_busy"),
+    RateLimited: (429, "rate_limited"),
 }
 """Domain error class -> (HTTP status, error code); a subclass not listed takes its parent's."""
 
@@ -82,7 +85,9 @@ def status_of(exc: ServingError) -> tuple[int, str]:
 
 
 def error_headers(exc: ServingError) -> dict[str, str]:
-    """Headers an error answer needs: a Bearer challenge on 401, Retry-After on 503."""
+    """Headers an error answer needs: a Bearer challenge on 401, Retry-After on 503/429."""
+    if isinstance(exc, BookBusy | RateLimited):
+        return {"Retry-After": str(exc.retry_after_s)}
     if isinstance(exc, AuthenticationError):
         challenge = 'Bearer realm="creditrisk"'
         if exc.key_presented:

@@ -6,7 +6,9 @@ for the asked as-of (the latest run when none is asked): its as-of, model versio
 read the full ledger and score it (:mod:`creditrisk.serving.portfolio`). Either is cached per
 (run) or (model version, as-of date) for ``Settings.portfolio_cache_seconds``, so a dashboard
 polling them does not reread or rescore the book on every call. Plain ``def`` handlers: the
-work runs in the threadpool, never on the event loop.
+work runs in the threadpool, never on the event loop; a book scored here is computed on the
+bounded pool of :mod:`creditrisk.serving.book_jobs` (503 ``book_busy`` when full), and each
+key is rate limited (429 ``rate_limited``, ``Settings.book_rate_limit``).
 """
 
 from __future__ import annotations
@@ -21,10 +23,10 @@ from sqlalchemy import Engine
 from creditrisk.serving import portfolio
 from creditrisk.serving.api.dependencies import (
     AsOfQuery,
+    BookCaller,
     DbDep,
     ModelDep,
     PortfolioCacheDep,
-    ReadCaller,
     ServedDep,
     SettingsDep,
     TodayDep,
@@ -78,7 +80,7 @@ def scored_book(
     "/worklist", response_model=WorklistOut, responses=error_responses(*ROUTE_ERRORS, 422)
 )
 def collections_worklist(
-    caller: ReadCaller,
+    caller: BookCaller,
     model: ModelDep,
     served: ServedDep,
     db: DbDep,
@@ -114,7 +116,7 @@ def collections_worklist(
     "/portfolio", response_model=PortfolioOut, responses=error_responses(*ROUTE_ERRORS, 422)
 )
 def portfolio_summary(
-    caller: ReadCaller,
+    caller: BookCaller,
     model: ModelDep,
     served: ServedDep,
     db: DbDep,
