@@ -15,7 +15,7 @@ Customers are generated in partitions of ``partition_size`` with their own rando
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 
 import numpy as np
@@ -31,6 +31,7 @@ from creditrisk.synthetic.distress import (
     simulate_states,
     transition_matrices,
 )
+from creditrisk.synthetic.drift import Drift, apply_drift
 from creditrisk.synthetic.errors import SyntheticLedgerError
 from creditrisk.synthetic.events import draw_credit_events
 from creditrisk.synthetic.invoicing import draw_invoices
@@ -125,11 +126,13 @@ def generate_ledger(
     seed: int,
     partition_size: int = 100_000,
     world: WorldParameters | None = None,
+    drift: Drift | None = None,
 ) -> SyntheticLedger:
     """Generate ``n_customers`` trading between ``start`` and ``end`` (inclusive), seeded.
 
     Existing customers (onboarded before ``start``) trade from ``start``; the others are
-    onboarded on a month-end during the period. No record is dated after ``end``.
+    onboarded on a month-end during the period. No record is dated after ``end``. ``drift``
+    injects a change of behaviour after a date (:mod:`creditrisk.synthetic.drift`).
     """
     parts = list(
         iter_synthetic_partitions(
@@ -153,7 +156,10 @@ def generate_ledger(
             first_event_number=1,
         )
         parts = [empty]
-    return concat_partitions(parts)
+    generated = concat_partitions(parts)
+    if drift is None:
+        return generated
+    return replace(generated, ledger=apply_drift(generated.ledger, drift))
 
 
 def concat_partitions(parts: list[SyntheticLedger]) -> SyntheticLedger:

@@ -47,7 +47,8 @@ def portfolio_from_run(engine: Engine, run: ScoreRun) -> PortfolioScores:
     customers["pd_12m"] = rows["pd_12m"].to_numpy(np.float64)
     customers["grade"] = rows["grade"].astype(str).to_numpy(object)
     customers["in_default"] = rows["in_default"].to_numpy(bool)
-    outlook = rows.rename(columns=WORKLIST_RENAMES)[list(OUTLOOK_COLUMNS)].copy()
+    stored = {v: k for k, v in WORKLIST_RENAMES.items()}
+    outlook = rows[[stored.get(c, c) for c in OUTLOOK_COLUMNS]].rename(columns=WORKLIST_RENAMES)
     collections = rows[list(FACT_COLUMNS)].copy()
     for column in ("open_disputes", "promises_365d", "promises_kept", "promises_broken",
                    "promises_pending"):

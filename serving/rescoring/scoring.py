@@ -200,8 +200,8 @@ def rate_chunk(
             "exposure": money_cents(exposure),
             "overdue_amount": money_cents(features["overdue_balance"].to_numpy(np.float64)),
             "worst_days_past_due": features["worst_days_past_due"].to_numpy(np.float64),
-            "expected_overdue_30d": money_cents(
-                worklist["expected_overdue_30d"].to_numpy(np.float64)),
+            # unrounded, as the worklist sums and sorts it (rounded when answered)
+            "expected_overdue_30d": worklist["expected_overdue_30d"].to_numpy(np.float64),
             "expected_loss": money_cents(
                 pd_12m * lgd * np.maximum(np.nan_to_num(exposure, nan=0.0), 0.0)
             ),
