@@ -91,8 +91,10 @@ def ledger_example(engine: Engine) -> tuple[str | None, date | None]:
 
 
 def curl_examples(base_url: str, key: str, *, customer_id: str | None,
-                  as_of: date | None) -> list[str]:
-    """Copy-paste ``curl`` commands for the application and customer-risk endpoints."""
+                  as_of: date | None, key_file: Path | None = None) -> list[str]:
+    """Copy-paste ``curl`` commands for the application and customer-risk endpoints. With
+    ``key_file`` the commands read the key from that file (``$(cat ...)``) and ``key`` is
+    not printed."""
     application = {
         "country": "DE",
         "industry": "manufacturing",
@@ -105,7 +107,10 @@ def curl_examples(base_url: str, key: str, *, customer_id: str | None,
     }
     if as_of is not None:
         application["as_of"] = as_of.isoformat()
-    auth = shlex.quote(f"Authorization: Bearer {key}")
+    if key_file is not None:  # the shell expands $(cat ...) inside the double quotes
+        auth = f'"Authorization: Bearer $(cat {shlex.quote(str(key_file))})"'
+    else:
+        auth = shlex.quote(f"Authorization: Bearer {key}")
     lines = [
         f"curl -s -X POST {base_url}/v1/applications -H {auth} "
         f"-H 'Content-Type: application/json' -d {shlex.quote(json.dumps(application))}"
@@ -144,6 +149,10 @@ def serve(
     log_level: Annotated[
         str, typer.Option("--log-level", help="DEBUG, INFO, WARNING or ERROR.")
     ] = "INFO",
+    show_keys: Annotated[
+        bool, typer.Option("--show-keys", help="Print the demo key in clear in the examples "
+                           "(default: they read it from --demo-key-file).")
+    ] = False,
 ) -> None:
     """Run the credit-risk HTTP service (uvicorn) until interrupted."""
     from creditrisk.ledger.database import make_engine, upgrade_database
@@ -186,7 +195,9 @@ def serve(
     )
     if key is not None:
         typer.echo("Try it:")
-        for line in curl_examples(base_url, key, customer_id=customer_id, as_of=as_of):
+        key_file = None if show_keys else demo_key_file
+        for line in curl_examples(base_url, key, customer_id=customer_id, as_of=as_of,
+                                  key_file=key_file):
             typer.echo(f"  {line}")
     else:
         console.print("no --demo-key-file: create a key with `creditrisk keys create --label me`",
