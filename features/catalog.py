@@ -208,6 +208,13 @@ CUSTOMER_FEATURES: tuple[Feature, ...] = (
     _customer("credit_limit", "Credit limit granted", 0, "static"),
     _customer("industry", "Industry", 0, "static", kind="categorical"),
     _customer("country", "Country", 0, "static", kind="categorical"),
+    _customer(
+        "customer_rating",
+        "Customer's rating in force at the date (from its rating history)",
+        0,
+        "attributes",
+        kind="categorical",
+    ),
 )
 """Customer features as of a date ``T`` (one row per customer onboarded on or before ``T``)."""
 
@@ -284,6 +291,22 @@ INVOICE_FEATURES: tuple[Feature, ...] = (
     _invoice("company_age_years", "Age of the company in years", -1, "static"),
     _invoice("industry", "Industry", 0, "static", kind="categorical"),
     _invoice("country", "Country", 0, "static", kind="categorical"),
+    _invoice(
+        "customer_rating",
+        "Customer's rating in force before the prediction date (from its rating history)",
+        0,
+        "attributes",
+        kind="categorical",
+    ),
+    # optional invoice dimensions of the export (missing when the mapping leaves them out)
+    _invoice("company_code", "Company code the invoice was booked in", 0, "dimension",
+             kind="categorical"),
+    _invoice("gl_account", "Receivables (GL) account of the invoice", 0, "dimension",
+             kind="categorical"),
+    _invoice("terms_code", "Payment-terms code of the invoice", 0, "dimension",
+             kind="categorical"),
+    _invoice("segment", "Segment of the invoice (a named column of the export)", 0,
+             "dimension", kind="categorical"),
 )
 """Invoice features at the prediction date (the issue date, or an as-of date for open
 invoices); the customer's history uses only records dated before the issue date."""

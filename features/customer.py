@@ -84,7 +84,11 @@ def feature_frame(prepared: PreparedLedger, day: int) -> pd.DataFrame:
     rows = np.flatnonzero(known.onboarded_day < NO_DAY)
     data: dict[str, object] = {}
     for name in feature_names("customer"):
-        if name in known.static_categorical:
+        if name == "customer_rating":  # the value in force at the end of ``day``
+            codes = rows.astype(np.int32)
+            until = np.full(len(rows), day + 1, dtype=np.int64)
+            data[name] = known.ratings.value_before(codes, until).array
+        elif name in known.static_categorical:
             data[name] = known.static_categorical[name].array.take(rows)
         else:
             data[name] = numeric[name][rows].astype(np.float64, copy=False)

@@ -45,7 +45,7 @@ from creditrisk.features.prepared import (
     prepare_ledger,
 )
 from creditrisk.features.running_totals import RunningTotals, to_cents
-from creditrisk.ledger.frame import Ledger
+from creditrisk.ledger.frame import INVOICE_DIMENSIONS, Ledger
 
 RECENT_SETTLED_INVOICES = 5
 """How many of the customer's latest settled invoices ``recent_days_beyond_terms_mean`` uses."""
@@ -135,16 +135,33 @@ def _features_frame(ledger: Ledger, indexed: _Indexed, as_of_day: int | None) ->
         index=pd.RangeIndex(len(rows)),
     )
     own_events = _event_counts(indexed.events, rows, frame["issue_date"], as_of_day)
+    codes = np.concatenate([p[2] for p in parts])[order] if parts else np.empty(0, np.int64)
     for name in feature_names("invoice"):
         if name in own_events:
             frame[name] = own_events[name]
+        elif name == "customer_rating":
+            frame[name] = _rating(prepared, codes, frame["issue_date"], as_of_day)
+        elif name in INVOICE_DIMENSIONS:
+            frame[name] = invoices[name].astype("string").array.take(rows)
         elif name in prepared.static_categorical:
-            codes = np.concatenate([p[2] for p in parts]) if parts else np.empty(0, np.int64)
-            frame[name] = prepared.static_categorical[name].array.take(codes[order])
+            frame[name] = prepared.static_categorical[name].array.take(codes)
         else:
             values = np.concatenate([p[1][name] for p in parts]) if parts else np.empty(0)
             frame[name] = values[order].astype(np.float64, copy=False)
     return frame
+
+
+def _rating(
+    prepared: PreparedLedger, codes: np.ndarray, issue_dates: pd.Series, as_of_day: int | None
+) -> pd.arrays.StringArray:
+    """The customer's rating in force before the prediction: valid from a day strictly
+    before the issue day (at issue), or on or before ``as_of_day``."""
+    if as_of_day is None:
+        until = day_numbers(issue_dates, table="invoices", column="issue_date").astype(np.int64)
+    else:
+        until = np.full(len(codes), as_of_day + 1, dtype=np.int64)
+    values: pd.arrays.StringArray = prepared.ratings.value_before(codes, until).array
+    return values
 
 
 def _partition_features(

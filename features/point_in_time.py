@@ -80,6 +80,7 @@ def known_at(prepared: PreparedLedger, day: int) -> PreparedLedger:
         event_customer=prepared.event_customer[event_kept],
         event_day=prepared.event_day[event_kept],
         event_type=prepared.event_type[event_kept],
+        ratings=prepared.ratings.known_at(day),
     )
 
 

@@ -21,13 +21,14 @@ Ledger rules applied here, once:
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from creditrisk.features.attributes import RATING_ATTRIBUTE, AttributeHistory
 from creditrisk.ledger.frame import CREDIT_EVENT_TYPES, Ledger, LedgerError
 
 EPOCH = np.datetime64("1900-01-01", "D")
@@ -198,6 +199,8 @@ class PreparedLedger:
     event_type: np.ndarray
     code_offset: int = 0
     """Code of this (partition's) customer 0 in the full ledger."""
+    ratings: AttributeHistory = field(default_factory=AttributeHistory.empty)
+    """The customers' rating history (``customer_attributes`` named ``rating``)."""
 
     @property
     def n_customers(self) -> int:
@@ -243,6 +246,7 @@ class PreparedLedger:
             event_day=self.event_day[ev],
             event_type=self.event_type[ev],
             code_offset=self.code_offset + start,
+            ratings=self.ratings.partition(start, stop),
         )
 
     def partitions(self, size: int) -> list[tuple[int, int]]:
@@ -338,4 +342,17 @@ def prepare_ledger(ledger: Ledger) -> PreparedLedger:
             ev_order,
         ),
         event_type=_reordered(pc.fill_null(event_type, -1).to_numpy().astype(np.int8), ev_order),
+        ratings=_rating_history(ledger, universe),
     )
+
+
+def _rating_history(ledger: Ledger, universe: pa.Array) -> AttributeHistory:
+    attributes = ledger.customer_attributes
+    rows = attributes[attributes["attribute"].astype("string") == RATING_ATTRIBUTE]
+    if rows.empty:
+        return AttributeHistory.empty()
+    customer = _customer_codes(
+        rows["customer_id"], universe, table="customer_attributes", column="customer_id"
+    )
+    day = day_numbers(rows["valid_from"], table="customer_attributes", column="valid_from")
+    return AttributeHistory.build(customer, day, rows["value"].reset_index(drop=True))

@@ -31,6 +31,7 @@ class RawLedger:
     invoices: list[dict] = field(default_factory=list)
     payments: list[dict] = field(default_factory=list)
     events: list[dict] = field(default_factory=list)
+    ratings: list[dict] = field(default_factory=list)
 
     def tables(self) -> dict[str, pd.DataFrame]:
         def frame(rows: list[dict], columns: list[str]) -> pd.DataFrame:
@@ -69,6 +70,9 @@ class RawLedger:
             "credit_events": frame(
                 self.events, ["event_id", "customer_id", "event_date", "event_type"]
             ),
+            "customer_attributes": frame(
+                self.ratings, ["attribute_id", "customer_id", "attribute", "valid_from", "value"]
+            ),
         }
 
     def plus(self, other: RawLedger) -> RawLedger:
@@ -77,6 +81,7 @@ class RawLedger:
             self.invoices + other.invoices,
             self.payments + other.payments,
             self.events + other.events,
+            self.ratings + other.ratings,
         )
 
 
@@ -132,6 +137,16 @@ def _event(draw: st.DrawFn, event_id: str, customers: list[str], lo: int, hi: in
     }
 
 
+def _rating(draw: st.DrawFn, attribute_id: str, customers: list[str], lo: int, hi: int) -> dict:
+    return {
+        "attribute_id": attribute_id,
+        "customer_id": draw(st.sampled_from(customers)),
+        "attribute": "rating",
+        "valid_from": on(draw(st.integers(lo, hi))),
+        "value": draw(st.sampled_from(["A", "B", "C"])),
+    }
+
+
 @st.composite
 def raw_ledgers(draw: st.DrawFn) -> RawLedger:
     """A small ledger: 1-4 customers, up to 10 invoices, payments (partial, unallocated,
@@ -147,6 +162,8 @@ def raw_ledgers(draw: st.DrawFn) -> RawLedger:
         raw.payments.append(_payment(draw, f"P{i}", raw.invoices, ids, 0, HORIZON_DAYS + 100))
     for i in range(draw(st.integers(0, 8))):
         raw.events.append(_event(draw, f"E{i}", ids, 0, HORIZON_DAYS + 100))
+    for i in range(draw(st.integers(0, 5))):
+        raw.ratings.append(_rating(draw, f"R{i}", ids, 0, HORIZON_DAYS + 100))
     return raw
 
 
@@ -154,7 +171,7 @@ def raw_ledgers(draw: st.DrawFn) -> RawLedger:
 def records_from(draw: st.DrawFn, base: RawLedger, first_day: int) -> RawLedger:
     """New records all dated on or after ``first_day``: customers onboarded then, invoices
     issued then (for old or new customers), payments then (on old or new invoices, or
-    unallocated) and credit events then."""
+    unallocated), credit events then and ratings valid from then."""
     later = RawLedger()
     hi = first_day + 200
     for i in range(draw(st.integers(0, 2))):
@@ -168,4 +185,6 @@ def records_from(draw: st.DrawFn, base: RawLedger, first_day: int) -> RawLedger:
         later.payments.append(_payment(draw, f"NP{i}", invoices, ids, first_day, hi))
     for i in range(draw(st.integers(0, 3))):
         later.events.append(_event(draw, f"NE{i}", ids, first_day, hi))
+    for i in range(draw(st.integers(0, 3))):
+        later.ratings.append(_rating(draw, f"NR{i}", ids, first_day, hi))
     return later
