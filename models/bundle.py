@@ -47,6 +47,19 @@ APPLICATION_OUTPUTS: tuple[str, ...] = (
 )
 
 
+class MissingDefaultModel(LookupError):  # noqa: N818 (reads as the situation it is)
+    """The bundle was trained without a default model (a ledger that could not support one):
+    PD, grade, limit and applicant answers are impossible; invoice predictions still work."""
+
+    def __init__(self, reason: str | None = None) -> None:
+        why = f" ({reason})" if reason else ""
+        super().__init__(
+            f"no default model in this bundle{why}: PD, grade and limit answers need a bundle "
+            "trained with one"
+        )
+        self.reason = reason
+
+
 class Classifier(Protocol):
     def predict_proba(self, X: np.ndarray) -> np.ndarray: ...
     def contributions(self, X: np.ndarray) -> np.ndarray: ...
@@ -74,7 +87,9 @@ class CreditRiskBundle:
 
     customer_spec: FeatureSpec
     invoice_spec: FeatureSpec
-    default_model: Classifier
+    default_model: Classifier | None
+    """None in a late-only bundle (the ledger could not support a default model): the
+    customer and applicant methods then raise :class:`MissingDefaultModel`."""
     late_model: Classifier
     days_model: QuantileRegressors
     policy: Policy
@@ -87,15 +102,25 @@ class CreditRiskBundle:
     it existed: :meth:`predict_open_invoices` then applies only the known-fact rules)."""
 
     # --- customers -----------------------------------------------------------------
+    @property
+    def has_default_model(self) -> bool:
+        return self.default_model is not None
+
+    def scoring_model(self) -> Classifier:
+        """The default model, or :class:`MissingDefaultModel` naming why there is none."""
+        if self.default_model is None:
+            raise MissingDefaultModel(self.metadata.get("default_model_skipped"))
+        return self.default_model
+
     def predict_pd_12m(self, features: pd.DataFrame) -> np.ndarray:
         """Calibrated 12-month PD for customer feature rows (catalog columns)."""
-        return self.default_model.predict_proba(self.customer_spec.encode(features))
+        return self.scoring_model().predict_proba(self.customer_spec.encode(features))
 
     def explain(self, features: pd.DataFrame, *, top_n: int = 4) -> list[list[Reason]]:
         """Top factors per row from the model's own contributions, in analyst language."""
         X = self.customer_spec.encode(features)
         return top_reasons(
-            self.default_model.contributions(X),
+            self.scoring_model().contributions(X),
             X,
             names=self.customer_spec.names,
             descriptions=self.customer_spec.descriptions,
@@ -105,7 +130,7 @@ class CreditRiskBundle:
     def top_factor_names(self, features: pd.DataFrame, *, top_n: int = 3) -> np.ndarray:
         """Batch form for millions of rows: ``(n, top_n)`` feature names ("" = none)."""
         X = self.customer_spec.encode(features)
-        index, is_reason = rank_contributions(self.default_model.contributions(X), top_n=top_n)
+        index, is_reason = rank_contributions(self.scoring_model().contributions(X), top_n=top_n)
         names = np.asarray(self.customer_spec.names, dtype=object)
         return np.where(is_reason, names[np.clip(index, 0, len(names) - 1)], "")
 
@@ -169,7 +194,7 @@ class CreditRiskBundle:
     def applicant_contributions(self, X: np.ndarray) -> np.ndarray:
         """The default model's contributions with every feature an applicant does not have
         (its history features: null or zero counts) set to 0, so they are never a reason."""
-        contributions = np.array(self.default_model.contributions(X), dtype=np.float64)
+        contributions = np.array(self.scoring_model().contributions(X), dtype=np.float64)
         has = np.isin(np.asarray(self.customer_spec.names), APPLICANT_FEATURES)
         contributions[:, :-1][:, ~has] = 0.0
         return contributions
@@ -182,7 +207,7 @@ class CreditRiskBundle:
         attributes["credit_limit"] = application.get(REQUESTED_LIMIT)
         record = self.template.record(attributes, as_of=as_of)
         X = self.customer_spec.encode_record(admit_record(self.customer_spec, record))
-        pd_12m = float(self.default_model.predict_proba(X)[0])
+        pd_12m = float(self.scoring_model().predict_proba(X)[0])
         contributions = self.applicant_contributions(X)
         factors = top_reasons(
             contributions, X, names=self.customer_spec.names,
@@ -224,7 +249,7 @@ class CreditRiskBundle:
             frames.append(feats)
         features = pd.concat(frames).sort_index()
         X = self.customer_spec.encode(admit_frame(self.customer_spec, features))
-        pd_12m = self.default_model.predict_proba(X)
+        pd_12m = self.scoring_model().predict_proba(X)
         limits = self.policy.recommend_limits(
             pd_12m,
             expected_monthly_sales=_floats(apps["expected_monthly_sales"]),

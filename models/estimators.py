@@ -8,7 +8,7 @@ model. Calibration is fitted separately on its own window (:mod:`models.calibrat
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -68,7 +68,9 @@ class BoostedClassifier:
         X_valid: np.ndarray | None = None,
         y_valid: np.ndarray | None = None,
         use_monotone: bool = True,
+        callbacks: Sequence[Callable[[Any], None]] = (),
     ) -> BoostedClassifier:
+        """``callbacks``: extra LightGBM callbacks (e.g. a progress report per round)."""
         params = lightgbm_params(self.params, objective="binary", seed=self.seed)
         if use_monotone:
             params["monotone_constraints"] = self.spec.lightgbm_monotone
@@ -76,14 +78,14 @@ class BoostedClassifier:
         cat_idx = self.spec.categorical_indices
         train = lgb.Dataset(X, label=y, categorical_feature=cat_idx or "auto",
                             feature_name=list(self.spec.names), free_raw_data=True)
-        callbacks: list[Any] = []
+        all_callbacks: list[Any] = list(callbacks)
         valid_sets: list[lgb.Dataset] = []
         if X_valid is not None and y_valid is not None and len(np.unique(y_valid)) > 1:
             valid_sets = [lgb.Dataset(X_valid, label=y_valid, reference=train)]
-            callbacks.append(lgb.early_stopping(self.early_stopping_rounds, verbose=False))
+            all_callbacks.append(lgb.early_stopping(self.early_stopping_rounds, verbose=False))
         self.booster = lgb.train(
             params, train, num_boost_round=self.num_boost_round,
-            valid_sets=valid_sets, callbacks=callbacks,
+            valid_sets=valid_sets, callbacks=all_callbacks,
         )
         return self
 
@@ -126,7 +128,11 @@ class QuantileRegressors:
     seed: int = 7
     boosters: list[lgb.Booster] = field(default_factory=list)
 
-    def fit(self, X: np.ndarray, days: np.ndarray) -> QuantileRegressors:
+    def fit(
+        self, X: np.ndarray, days: np.ndarray,
+        callbacks: Sequence[Callable[[Any], None]] = (),
+    ) -> QuantileRegressors:
+        """One booster per quantile; ``callbacks`` go to each (a progress report per round)."""
         self.boosters = []
         cat_idx = self.spec.categorical_indices
         for alpha in self.alphas:
@@ -134,7 +140,8 @@ class QuantileRegressors:
             params["alpha"] = alpha
             data = lgb.Dataset(X, label=days, categorical_feature=cat_idx or "auto",
                                feature_name=list(self.spec.names))
-            self.boosters.append(lgb.train(params, data, num_boost_round=self.num_boost_round))
+            self.boosters.append(lgb.train(params, data, num_boost_round=self.num_boost_round,
+                                           callbacks=list(callbacks)))
         return self
 
     def predict(self, X: np.ndarray) -> np.ndarray:

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # make demo: synthetic ledger -> import -> features -> train -> promote -> compare -> serve.
 # Everything lands in ./demo (SQLite ledger, local MLflow store); re-running starts afresh.
+# It ends in a running service (foreground, Ctrl-C stops it); DEMO_SERVE=0 skips that step.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=.venv/bin
@@ -15,7 +16,8 @@ DIR="$(cd "$DIR" && pwd)"
 export CREDITRISK_DATABASE_URL="sqlite:///$DIR/creditrisk.db"
 export MLFLOW_TRACKING_URI="sqlite:///$DIR/mlflow.db"
 
-step() { printf '\n\033[1m== %s ==\033[0m\n' "$*"; }
+# elapsed seconds on every step header: the whole demo is meant to take under 3 minutes
+step() { printf '\n\033[1m== %s ==\033[0m  (%ss)\n' "$*" "$SECONDS"; }
 
 step "1. generate a synthetic ledger ($CUSTOMERS customers, $START to $END)"
 $BIN/creditrisk ledger generate --customers "$CUSTOMERS" --start "$START" --end "$END" \
@@ -28,24 +30,25 @@ $BIN/creditrisk ledger import --mapping ledger/mappings/canonical.yaml \
 step "3. point-in-time features as of $END"
 $BIN/creditrisk features build --as-of "$END" --out "$DIR/features.parquet"
 
-step "4. train LightGBM (default + late payment), with oracle metrics from the generator"
-$BIN/creditrisk train --truth "$DIR/synthetic" --run-name lightgbm --run-id-file "$DIR/run_lightgbm"
+# Each model is trained once: one `train` fits the late-payment, open-invoice and LightGBM
+# default models and logs them (version 1), then logs the scorecard challenger (version 2),
+# which reuses the same late-payment and open-invoice models and customer snapshots.
+step "4. train LightGBM (default + late payment) and the scorecard challenger, with oracle metrics"
+$BIN/creditrisk train --model-kind lightgbm --challenger scorecard --truth "$DIR/synthetic" \
+  --run-name lightgbm --run-id-file "$DIR/run_lightgbm" \
+  --challenger-run-name scorecard --challenger-run-id-file "$DIR/run_scorecard"
 
-step "5. promote the first champion"
-$BIN/creditrisk promote --actor demo
+step "5. promote the first champion (the LightGBM bundle, version 1)"
+$BIN/creditrisk promote --version 1 --actor demo
 
-step "6. train the weight-of-evidence scorecard baseline as challenger"
-$BIN/creditrisk train --model-kind scorecard --truth "$DIR/synthetic" --run-name scorecard \
-  --run-id-file "$DIR/run_scorecard"
-
-step "7. promotion gate: the challenger must not be worse on the champion's test set"
+step "6. promotion gate: the scorecard challenger must not be worse on the champion's test set"
 if $BIN/creditrisk promote --actor demo; then
   echo "challenger promoted"
 else
   echo "gate refused the challenger: champion kept (see the evidence above)"
 fi
 
-step "8. compare the two runs"
+step "7. compare the two runs"
 $BIN/creditrisk runs compare "$(cat "$DIR/run_lightgbm")" "$(cat "$DIR/run_scorecard")" \
   --html "$DIR/compare.html"
 
@@ -59,7 +62,14 @@ Where to look:
   features         $DIR/features.parquet
 INFO
 
-step "9. serve the champion on http://127.0.0.1:${DEMO_PORT:-8000} (Ctrl-C to stop)"
-if [ "${DEMO_SERVE:-1}" = "1" ]; then
-  exec $BIN/creditrisk serve --port "${DEMO_PORT:-8000}" --demo-key-file "$DIR/demo.key"
+if [ "${DEMO_SERVE:-1}" != "1" ]; then
+  echo
+  echo "DEMO_SERVE=${DEMO_SERVE:-1}: not starting the service; demo done in ${SECONDS}s"
+  echo "start it later: CREDITRISK_DATABASE_URL=$CREDITRISK_DATABASE_URL \\"
+  echo "  MLFLOW_TRACKING_URI=$MLFLOW_TRACKING_URI \\"
+  echo "  $BIN/creditrisk serve --port ${DEMO_PORT:-8000} --demo-key-file $DIR/demo.key"
+  exit 0
 fi
+step "8. serve the champion on http://127.0.0.1:${DEMO_PORT:-8000} (Ctrl-C to stop; DEMO_SERVE=0 skips this)"
+echo "demo steps done in ${SECONDS}s; the service runs in the foreground until Ctrl-C"
+exec $BIN/creditrisk serve --port "${DEMO_PORT:-8000}" --demo-key-file "$DIR/demo.key"

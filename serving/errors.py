@@ -12,6 +12,7 @@ place that knows HTTP) maps each class to a status and an error code. Hierarchy:
     ├── ModelUnavailable
     │   ├── ModelNotReady           no bundle is loaded (yet)
     │   ├── ModelLoadError          a new bundle could not be loaded; the old one serves on
+    │   ├── NoDefaultModel          a late-only bundle: no PD, grade or limit (invoices work)
     │   └── IncompatibleBundle      a bundle pickled before the ``creditrisk.`` namespace
     └── AccessDenied
         ├── AuthenticationError     no key, or an unknown, malformed or revoked one
@@ -98,6 +99,20 @@ class ModelLoadError(ModelUnavailable):
         keeping = f"; still serving version {current_version}" if current_version else ""
         super().__init__(f"could not load the model from {source}{keeping}")
         self.source = source
+
+
+class NoDefaultModel(ModelUnavailable):
+    """The served bundle holds no default model (trained on a ledger that could not support
+    one): PD, grade, limit and order answers are impossible until a bundle with one is
+    promoted; invoice predictions are answered. Retrying does not help."""
+
+    def __init__(self, reason: str | None = None) -> None:
+        why = f" ({reason})" if reason else ""
+        super().__init__(
+            f"no default model in this bundle{why}; invoice predictions are available, PD, "
+            f"grade and limit answers need a bundle with a default model ({RETRAIN_COMMAND})"
+        )
+        self.reason = reason
 
 
 class IncompatibleBundle(ModelUnavailable):

@@ -35,7 +35,7 @@ from creditrisk.ledger.frame import Ledger
 from creditrisk.models.grades import DEFAULT_GRADE_LABEL
 from creditrisk.models.policy import DAYS_PER_MONTH, LimitDecision, OrderDecision, Policy
 from creditrisk.models.reasons import Reason
-from creditrisk.serving.errors import CustomerNotFound, CustomerNotOnboarded
+from creditrisk.serving.errors import CustomerNotFound, CustomerNotOnboarded, NoDefaultModel
 from creditrisk.serving.registry import ServedBundle
 
 TOP_FACTORS: Final = 4
@@ -164,8 +164,14 @@ def rate_customer(
             customer_id, None if pd.isna(onboarded) else onboarded.date(), as_of
         )
     policy = served.bundle.policy
-    model_pd = served.bundle.predict_pd_12m(features)
     in_default = defaulted_customers(served, ledger, features.index, as_of=as_of).to_numpy(bool)
+    if not served.bundle.has_default_model:
+        # a late-only bundle: the state serves invoice predictions; every PD answer below
+        # (explain, limit, order, expected loss) raises NoDefaultModel
+        return CustomerState(customer_id=customer_id, as_of=as_of, ledger=ledger,
+                             features=features, pd_12m=math.nan, model_pd_12m=math.nan,
+                             grade="", grade_name="", in_default=bool(in_default[0]))
+    model_pd = served.bundle.predict_pd_12m(features)
     grade = str(grade_labels(policy, model_pd, in_default)[0])
     return CustomerState(
         customer_id=customer_id,
@@ -188,13 +194,21 @@ def load_customer(
     return rate_customer(served, ledger, customer_id, as_of=as_of)
 
 
+def require_default_model(served: ServedBundle) -> None:
+    """:class:`NoDefaultModel` when the served bundle is late-only (no PD can be answered)."""
+    if not served.bundle.has_default_model:
+        raise NoDefaultModel(served.bundle.metadata.get("default_model_skipped"))
+
+
 def explain_customer(served: ServedBundle, state: CustomerState) -> list[Reason]:
     """The top factors behind the model's PD for the customer."""
+    require_default_model(served)
     return served.bundle.explain(state.features, top_n=TOP_FACTORS)[0]
 
 
 def expected_loss(served: ServedBundle, state: CustomerState) -> float:
     """PD x LGD x exposure (LGD x exposure in default), in cents."""
+    require_default_model(served)
     exposure = max(state.exposure, 0.0) if not math.isnan(state.exposure) else 0.0
     return round(state.pd_12m * served.bundle.policy.limits.lgd * exposure, 2)
 
@@ -202,6 +216,7 @@ def expected_loss(served: ServedBundle, state: CustomerState) -> float:
 def recommend_customer_limit(served: ServedBundle, state: CustomerState) -> LimitDecision:
     """The policy's limit for the customer at its current PD, exposure and sales (a
     rescoring: no requested amount). In default: limit 0, decline."""
+    require_default_model(served)
     # One customer per request: the policy's rules are written once, vectorised; one row is
     # a batch of one (~96 µs a call, models/limits.py). Batch jobs call
     # Policy.recommend_limits on whole columns instead.
@@ -220,6 +235,7 @@ def check_customer_order(
     served: ServedBundle, state: CustomerState, *, order_amount: float
 ) -> OrderDecision:
     """Release or hold an order of ``order_amount`` for the customer (held in default)."""
+    require_default_model(served)
     # A batch of one through the policy's one vectorised order rule (~48 µs a call);
     # Policy.check_orders takes whole columns for batch jobs.
     return served.bundle.policy.check_order(

@@ -40,6 +40,26 @@ class DefaultModelConfig(_Strict):
     min_segment_events: int = Field(
         20, ge=1, description="Fewer events than this in a segment: no metric, 'not enough events'"
     )
+    min_train_months: int = Field(
+        6, ge=1, description="Fewest month-ends of training snapshots the default model needs"
+    )
+    when_unsupported: Literal["skip", "fail"] = Field(
+        "skip",
+        description="A ledger too short or without default events for these windows: skip the "
+        "default model (the late model is still trained and registered) or fail at once",
+    )
+    fit_windows: bool = Field(
+        False,
+        description="A ledger too short for horizon_days/holdout_months: use the longest "
+        "windows that fit instead (label window in 30-day steps down to min_horizon_days, "
+        "holdout down to min_holdout_months)",
+    )
+    min_horizon_days: int = Field(
+        180, ge=30, le=730, description="Shortest label window fit_windows may choose"
+    )
+    min_holdout_months: int = Field(
+        3, ge=1, description="Shortest holdout fit_windows may choose"
+    )
 
     def definition(self) -> DefaultDefinition:
         """The one definition of default these settings select (travels in the bundle)."""

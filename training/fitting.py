@@ -5,6 +5,7 @@ Pure computation (no MLflow): :mod:`training.pipeline` logs what these return.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -35,6 +36,16 @@ from creditrisk.training.split import (
     plan_invoice_split,
     plan_snapshot_split,
 )
+
+BoostingProgress = Callable[[str, int], Callable[[Any], None]]
+"""(what is fitted, boosting rounds) -> a LightGBM callback reporting each round."""
+
+
+def _report(
+    what: str, rounds: int, boosting: BoostingProgress | None
+) -> list[Callable[[Any], None]]:
+    """The progress callback for one fit (none without a ``boosting`` reporter)."""
+    return [boosting(what, rounds)] if boosting is not None else []
 
 
 class TrainingDataError(TrainingError, ValueError):
@@ -165,9 +176,11 @@ def fit_default_model(
     model_kind: str,
     seed: int,
     oracle: pd.DataFrame | None = None,
+    boosting: BoostingProgress | None = None,
 ) -> DefaultFit:
     """Train on old months, early-stop on the latest training months, calibrate and test on
-    the holdout (a label window later). ``oracle``: customer_id, as_of, pd_12m (truth)."""
+    the holdout (a label window later). ``oracle``: customer_id, as_of, pd_12m (truth).
+    ``boosting``: (what, rounds) -> a LightGBM callback reporting each round (progress)."""
     frame = snapshots.frame
     month_end_dates = frame.loc[frame["as_of"].dt.is_month_end, "as_of"]
     split = plan_snapshot_split(
@@ -203,13 +216,16 @@ def fit_default_model(
             X[fit_rows], y[fit_rows],
             X_valid=X[in_valid] if in_valid is not None else None,
             y_valid=y[in_valid] if in_valid is not None else None,
+            callbacks=_report("default model (early stopping)", config.num_boost_round,
+                              boosting),
         )
         if config.refit_all_training and in_valid is not None:
             rounds = refit_rounds(booster, fitted_rows=int(fit_rows.sum()),
                                   all_rows=int(train.sum()))
             booster = BoostedClassifier(spec, params=dict(config.lgbm_params),
                                         num_boost_round=rounds, seed=seed)
-            booster.fit(X[train], y[train])
+            booster.fit(X[train], y[train],
+                        callbacks=_report("default model (refit)", rounds, boosting))
         booster.calibrate(X[roles == CALIBRATION], y[roles == CALIBRATION], config.calibration)
         model = booster
 
@@ -285,6 +301,7 @@ def fit_late_model(
     config: LateModelConfig,
     seed: int,
     oracle: pd.DataFrame | None = None,
+    boosting: BoostingProgress | None = None,
 ) -> LateFit:
     """Train on invoices issued before the cut (labels censored at the cut), calibrate and
     test on later invoices, split by customer. ``oracle``: invoice_id, p_late (truth)."""
@@ -311,13 +328,16 @@ def fit_late_model(
     model = BoostedClassifier(spec, params=dict(config.lgbm_params),
                               num_boost_round=config.num_boost_round, seed=seed)
     model.fit(X_train[fit_idx], y_train[fit_idx], X_valid=X_train[valid_idx],
-              y_valid=y_train[valid_idx])
+              y_valid=y_train[valid_idx],
+              callbacks=_report("late-payment model", config.num_boost_round, boosting))
     model.calibrate(spec.encode(calib), calib["late"].to_numpy(), config.calibration)
 
     settled = train["days_beyond_terms"].notna().to_numpy()
     days_model = QuantileRegressors(spec, params=dict(config.lgbm_params),
                                     num_boost_round=config.quantile_rounds, seed=seed)
-    days_model.fit(X_train[settled], train.loc[settled, "days_beyond_terms"].to_numpy())
+    days_model.fit(X_train[settled], train.loc[settled, "days_beyond_terms"].to_numpy(),
+                   callbacks=_report("days-late quantiles (p10, p50, p90)",
+                                     config.quantile_rounds * len(days_model.alphas), boosting))
 
     X_test = spec.encode(test)
     y_test = test["late"].to_numpy()

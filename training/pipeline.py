@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import tempfile
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -22,10 +22,26 @@ from creditrisk.ledger.frame import Ledger
 from creditrisk.models.bundle import APPLICATION_COLUMNS, CreditRiskBundle
 from creditrisk.models.policy import Policy
 from creditrisk.models.pyfunc import BUNDLE_ARTIFACT, CreditRiskPyfunc, save_bundle
+from creditrisk.models.spec import FeatureSpec
 from creditrisk.training import plots, tracking
+from creditrisk.training.capacity import (
+    LedgerSupport,
+    UnsupportedLedger,
+    assess_ledger,
+    plan_default_model,
+)
 from creditrisk.training.config import TrainingConfig
-from creditrisk.training.datasets import build_invoice_set, build_snapshot_set
-from creditrisk.training.fitting import DefaultFit, LateFit, fit_default_model, fit_late_model
+from creditrisk.training.datasets import SnapshotSet, build_invoice_set, build_snapshot_set
+from creditrisk.training.errors import TrainingError
+from creditrisk.training.evaluation import mae_baseline
+from creditrisk.training.fitting import (
+    BoostingProgress,
+    DefaultFit,
+    LateFit,
+    fit_default_model,
+    fit_late_model,
+)
+from creditrisk.training.labels import late_payment_labels
 from creditrisk.training.lineage import ledger_digest
 from creditrisk.training.open_invoices import (
     OpenInvoiceFit,
@@ -42,6 +58,25 @@ class TrainingResult:
     model_name: str
     version: str | None
     metrics: dict[str, float] = field(default_factory=dict)
+    skipped: dict[str, str] = field(default_factory=dict)
+    """Model -> why it was not trained (e.g. ``{"default": "the ledger holds no ..."}``)."""
+
+
+@dataclass
+class FittedModels:
+    """Everything one ``train`` fits, before any logging: a challenger reuses all of it
+    except the default model (:func:`run_challenger`)."""
+
+    config: TrainingConfig
+    """The config the models were fitted with (windows as fitted to the ledger)."""
+    data_end: pd.Timestamp
+    support: LedgerSupport
+    late: LateFit
+    open_fit: OpenInvoiceFit | None
+    snapshots: SnapshotSet | None
+    default: DefaultFit | None
+    skipped: dict[str, str]
+    truth: dict[str, pd.DataFrame]
 
 
 def _noop(_: str) -> None:
@@ -66,6 +101,79 @@ def example_applications(as_of: pd.Timestamp) -> pd.DataFrame:
     )
 
 
+def check_ledger(
+    ledger: Ledger, *, config: TrainingConfig, data_end: pd.Timestamp
+) -> LedgerSupport:
+    """The pre-flight check (:func:`training.capacity.assess_ledger`) with the config's
+    windows; cheap, so callers show it before anything is fitted."""
+    return assess_ledger(ledger, data_end=pd.Timestamp(data_end).normalize(),
+                         default_config=config.default, late_config=config.late,
+                         fit_windows=config.default.fit_windows)
+
+
+def fit_models(
+    ledger: Ledger,
+    *,
+    config: TrainingConfig,
+    data_end: pd.Timestamp,
+    truth: dict[str, pd.DataFrame] | None = None,
+    support: LedgerSupport | None = None,
+    progress: Progress = _noop,
+    boosting: BoostingProgress | None = None,
+) -> FittedModels:
+    """Check the ledger, then fit the late-payment, open-invoice and default models.
+
+    Raises :class:`training.capacity.UnsupportedLedger` at once (nothing fitted) when the late
+    model cannot be trained, or the default model cannot and ``default.when_unsupported`` is
+    ``fail``; otherwise an unsupported default model is skipped with the reason."""
+    truth = truth or {}
+    data_end = pd.Timestamp(data_end).normalize()
+    support = support or check_ledger(ledger, config=config, data_end=data_end)
+    default_config, skip_reason = plan_default_model(support, config)
+    config = config.model_copy(update={"default": default_config})
+    skipped = {"default": skip_reason} if skip_reason else {}
+    progress("late-payment features")
+    invoices = build_invoice_set(ledger)
+    progress("late-payment model")
+    late = fit_late_model(ledger, invoices.features, data_end=data_end, config=config.late,
+                          seed=config.seed, oracle=truth.get("invoice"), boosting=boosting)
+    progress("open-invoice model (invoices open at month-ends)")
+    open_fit, open_skipped = fit_open_invoices_if_possible(
+        ledger, data_end=data_end, grace_days=config.late.grace_days,
+        config=config.open_invoices, seed=config.seed,
+    )
+    if open_fit is None:
+        progress(f"open-invoice model skipped: {open_skipped}")
+    fitted = FittedModels(config, data_end, support, late, open_fit, None, None, skipped, truth)
+    if skip_reason is None:
+        _fit_default(ledger, fitted, progress=progress, boosting=boosting)
+    return fitted
+
+
+def _fit_default(
+    ledger: Ledger, fitted: FittedModels, *, progress: Progress,
+    boosting: BoostingProgress | None,
+) -> None:
+    """Snapshots and the default model into ``fitted``; a training error the pre-flight
+    could not foresee skips the default model (or fails, as the config says)."""
+    config = fitted.config
+    try:
+        progress("customer snapshots")
+        fitted.snapshots = build_snapshot_set(ledger, data_end=fitted.data_end,
+                                              horizon_days=config.default.horizon_days,
+                                              definition=config.default.definition())
+        progress("default model")
+        fitted.default = fit_default_model(fitted.snapshots, config=config.default,
+                                           model_kind=config.model_kind, seed=config.seed,
+                                           oracle=fitted.truth.get("customer_month"),
+                                           boosting=boosting)
+    except TrainingError as exc:
+        if config.default.when_unsupported == "fail":
+            raise
+        fitted.skipped["default"] = str(exc)
+        progress(f"default model skipped: {exc}")
+
+
 def run_training(
     ledger: Ledger,
     *,
@@ -75,49 +183,94 @@ def run_training(
     truth: dict[str, pd.DataFrame] | None = None,
     run_name: str | None = None,
     progress: Progress = _noop,
+    support: LedgerSupport | None = None,
+    boosting: BoostingProgress | None = None,
 ) -> TrainingResult:
-    """Train, evaluate and log one run; register its bundle when a default model is fitted.
+    """Train, evaluate and log one run; register its bundle (late-only when the ledger could
+    not support a default model: the service then answers invoice predictions).
 
     ``truth`` (synthetic ledgers only): ``customer_month`` and ``invoice`` frames from the
     generator, for the oracle metrics.
     """
-    truth = truth or {}
-    data_end = pd.Timestamp(data_end).normalize()
-    progress("late-payment features")
-    invoices = build_invoice_set(ledger)
-    progress("late-payment model")
-    late = fit_late_model(ledger, invoices.features, data_end=data_end, config=config.late,
-                          seed=config.seed, oracle=truth.get("invoice"))
-    progress("open-invoice model (invoices open at month-ends)")
-    open_fit, skipped = fit_open_invoices_if_possible(
-        ledger, data_end=data_end, grace_days=config.late.grace_days,
-        config=config.open_invoices, seed=config.seed,
-    )
-    if open_fit is None:
-        progress(f"open-invoice model skipped: {skipped}")
-    default: DefaultFit | None = None
-    if config.train_default:
-        progress("customer snapshots")
-        snapshots = build_snapshot_set(ledger, data_end=data_end,
-                                       horizon_days=config.default.horizon_days,
-                                       definition=config.default.definition())
-        progress("default model")
-        default = fit_default_model(snapshots, config=config.default,
-                                    model_kind=config.model_kind, seed=config.seed,
-                                    oracle=truth.get("customer_month"))
+    # the run opens before fitting so that its duration is the whole training; log_training
+    # names and tags this same run (tracking.training_run is re-entrant)
+    with tracking.training_run(config.experiment,
+                               run_name or f"{config.model_kind}-{data_end.date()}"):
+        fitted = fit_models(ledger, config=config, data_end=data_end, truth=truth,
+                            support=support, progress=progress, boosting=boosting)
+        return log_training(ledger, fitted, policy=policy, run_name=run_name,
+                            progress=progress)
+
+
+def run_challenger(
+    ledger: Ledger,
+    fitted: FittedModels,
+    *,
+    model_kind: str,
+    policy: Policy,
+    run_name: str | None = None,
+    progress: Progress = _noop,
+) -> TrainingResult:
+    """A second run whose default model is ``model_kind``, on the same snapshots, reusing
+    the late-payment and open-invoice models already fitted (each model trained once)."""
+    if fitted.snapshots is None or fitted.default is None:
+        raise UnsupportedLedger(
+            "no challenger: the default model was not trained "
+            f"({fitted.skipped.get('default', 'late only')})")
+    config = fitted.config.model_copy(update={"model_kind": model_kind})
+    progress(f"challenger default model ({model_kind})")
+    default = fit_default_model(fitted.snapshots, config=config.default, model_kind=model_kind,
+                                seed=config.seed, oracle=fitted.truth.get("customer_month"))
+    challenger = replace(fitted, config=config, default=default)
+    return log_training(ledger, challenger, policy=policy, run_name=run_name,
+                        progress=progress)
+
+
+def log_training(
+    ledger: Ledger,
+    fitted: FittedModels,
+    *,
+    policy: Policy,
+    run_name: str | None = None,
+    progress: Progress = _noop,
+) -> TrainingResult:
+    """Log the fitted models as one MLflow run and register its bundle as challenger."""
+    config, data_end, late, default = fitted.config, fitted.data_end, fitted.late, fitted.default
     progress("MLflow logging")
     name = run_name or f"{config.model_kind}-{data_end.date()}"
-    with tracking.training_run(config.experiment, name,
-                               tags={"model_kind": config.model_kind}) as run_id:
+    tags = {"model_kind": config.model_kind if default is not None else "late_only"}
+    with tracking.training_run(config.experiment, name, tags=tags) as run_id:
         metrics = _log_run(ledger, config, data_end, policy, late, default)
-        if open_fit is not None:
-            metrics |= _log_open_invoices(open_fit)
-        version = None
-        if default is not None:
-            progress("bundle and registry")
-            version = _log_bundle(run_id, config, data_end, policy, late, default, metrics,
-                                  open_invoices=open_fit)
-    return TrainingResult(run_id, config.model_name, version, metrics)
+        metrics |= _days_late_median_baseline(ledger, late, grace_days=config.late.grace_days)
+        tracking.log_metrics({k: v for k, v in metrics.items()
+                              if k.endswith("_median_baseline")})
+        tracking.log_config({"ledger_support": fitted.support.to_params(),
+                             "skipped": dict(fitted.skipped)})
+        if fitted.open_fit is not None:
+            metrics |= _log_open_invoices(fitted.open_fit)
+        progress("bundle and registry")
+        version = _log_bundle(run_id, config, data_end, policy, late, default, metrics,
+                              open_invoices=fitted.open_fit, skipped=fitted.skipped)
+    return TrainingResult(run_id, config.model_name, version, metrics, dict(fitted.skipped))
+
+
+def _days_late_median_baseline(
+    ledger: Ledger, late: LateFit, *, grace_days: int
+) -> dict[str, float]:
+    """MAE of the constant that predicts the training invoices' median days late (0 on
+    most ledgers: most invoices are paid on time) on the test invoices: a stronger constant
+    than the mean, which long delays pull up."""
+    labels = late_payment_labels(ledger, cutoff=late.split.train_end, grace_days=grace_days)
+    issued = pd.to_datetime(labels["issue_date"])
+    in_train = (issued >= late.split.train_start) & (issued <= late.split.train_end)
+    train_days = labels.loc[in_train, "days_beyond_terms"].dropna().to_numpy(np.float64)
+    test_days = late.test["days_beyond_terms"].dropna().to_numpy(np.float64)
+    if not len(train_days) or not len(test_days):
+        return {}
+    median = float(np.median(np.maximum(train_days, 0)))
+    return {"late_test_days_late_median": median,
+            "late_test_days_late_mae_median_baseline": mae_baseline(
+                np.maximum(test_days, 0), median)}
 
 
 def _log_run(
@@ -215,35 +368,45 @@ def _log_bundle(
     data_end: pd.Timestamp,
     policy: Policy,
     late: LateFit,
-    default: DefaultFit,
+    default: DefaultFit | None,
     metrics: dict[str, float],
     *,
     open_invoices: OpenInvoiceFit | None = None,
+    skipped: dict[str, str] | None = None,
 ) -> str:
+    """Log and register the bundle; without a default model it is late-only (no customer
+    PD: the service answers invoice predictions and names the missing model elsewhere)."""
     headline = {k: float(v) for k, v in metrics.items()
                 if k.endswith(("_roc_auc", "_ece", "_brier", "_days_late_mae"))
                 and np.isfinite(v)}
+    kind = config.model_kind if default is not None else "late_only"
+    metadata: dict[str, Any] = {
+        "model_name": config.model_name,
+        "run_id": run_id,
+        "model_kind": kind,
+        "data_end": str(data_end.date()),
+        "horizon_days": config.default.horizon_days,
+        "grace_days": config.late.grace_days,
+        "metrics": headline,
+    }
+    if default is None:
+        metadata["default_model_skipped"] = (skipped or {}).get("default", "late only")
     bundle = CreditRiskBundle(
-        customer_spec=default.spec,
+        customer_spec=default.spec if default is not None else FeatureSpec.from_catalog(
+            "customer"),
         invoice_spec=late.spec,
-        default_model=default.model,
+        default_model=default.model if default is not None else None,
         late_model=late.model,
         days_model=late.days_model,
         policy=policy,
         default_definition=config.default.definition(),
         open_invoice_model=open_invoices.model if open_invoices is not None else None,
-        metadata={
-            "model_name": config.model_name,
-            "run_id": run_id,
-            "model_kind": config.model_kind,
-            "data_end": str(data_end.date()),
-            "horizon_days": config.default.horizon_days,
-            "grace_days": config.late.grace_days,
-            "metrics": headline,
-        },
+        metadata=metadata,
     )
     example = example_applications(data_end)
-    signature = infer_signature(example, bundle.score_applications(example))
+    # a late-only bundle cannot score applications: its signature names the input only
+    signature = (infer_signature(example, bundle.score_applications(example))
+                 if default is not None else infer_signature(example))
     with tempfile.TemporaryDirectory() as tmp:
         path = save_bundle(bundle, Path(tmp) / "bundle.pkl")
         tracking.log_model(
@@ -251,10 +414,10 @@ def _log_bundle(
             name="bundle",
             artifacts={BUNDLE_ARTIFACT: str(path)},
             signature=signature,
-            input_example=example,
+            **({"input_example": example} if default is not None else {}),
         )
     version = tracking.register_model(run_id, "bundle", config.model_name,
-                                      tags={"model_kind": config.model_kind,
+                                      tags={"model_kind": kind,
                                             "policy_version": policy.version})
     tracking.set_alias(config.model_name, tracking.CHALLENGER_ALIAS, version)
     return version

@@ -185,7 +185,8 @@ def roc_auc(scores: np.ndarray, outcomes: np.ndarray) -> float:
 
 
 def outcome_date(as_of: date) -> date:
-    return (pd.Timestamp(as_of) + pd.DateOffset(months=HORIZON_MONTHS)).date()
+    later: date = (pd.Timestamp(as_of) + pd.DateOffset(months=HORIZON_MONTHS)).date()
+    return later
 
 
 def matured(as_of: date, ledger_end: date) -> bool:

@@ -157,7 +157,7 @@ def score_shift_png(current: np.ndarray, previous: np.ndarray | None) -> str:
 
     figure = Figure(figsize=(6.5, 3.5))
     axes = figure.add_subplot()
-    bins = np.linspace(-5, 0, 41)
+    bins = [float(b) for b in np.linspace(-5, 0, 41)]
     for values, label in ((previous, "previous run"), (current, "this run")):
         if values is not None and len(values):
             logs = np.log10(np.clip(values, 1e-5, 1.0))
@@ -173,8 +173,9 @@ def score_shift_png(current: np.ndarray, previous: np.ndarray | None) -> str:
 def _table_html(frame: pd.DataFrame, rows: int = 50) -> str:
     if frame.empty:
         return "<p>none</p>"
-    return frame.head(rows).to_html(index=False, border=0, float_format=lambda v: f"{v:,.4g}",
-                                    escape=True)
+    text: str = frame.head(rows).to_html(index=False, border=0,
+                                         float_format=lambda v: f"{v:,.4g}", escape=True)
+    return text
 
 
 def report_html(report: RescoringReport) -> str:

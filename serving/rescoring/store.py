@@ -90,7 +90,8 @@ class ScoreRun:
     error: str | None
 
     @classmethod
-    def from_row(cls, row: Mapping[str, Any]) -> ScoreRun:
+    def from_row(cls, row: Any) -> ScoreRun:
+        """From a ``score_runs`` row mapping (SQLAlchemy ``RowMapping``)."""
         as_of = row["as_of"]
         return cls(
             run_id=row["run_id"],

@@ -37,10 +37,13 @@ def test_train_reports_a_training_error_without_a_traceback(
     def failing_run(*_: Any, **__: Any) -> None:
         raise SplitError("no month-end leaves a 365-day label window before 2025-06-30")
 
-    monkeypatch.setattr(train_cli, "make_engine", lambda url: None)
-    monkeypatch.setattr(train_cli, "read_ledger", lambda engine: None)
-    monkeypatch.setattr(train_cli, "ledger_max_date", lambda ledger: pd.Timestamp("2025-06-30"))
-    monkeypatch.setattr(train_cli, "run_training", failing_run)
+    from creditrisk.ledger import database
+    from creditrisk.training import capacity
+
+    monkeypatch.setattr(database, "make_engine", lambda url: None)
+    monkeypatch.setattr(database, "read_ledger", lambda engine: None)
+    monkeypatch.setattr(database, "ledger_max_date", lambda ledger: pd.Timestamp("2025-06-30"))
+    monkeypatch.setattr(capacity, "assess_ledger", failing_run)  # the first training step
     app = typer.Typer()
     app.command("train")(train_cli.train)
     app.command("unused")(lambda: None)  # two commands: keep `train` as a sub-command
