@@ -21,6 +21,7 @@ from mlflow.models import infer_signature
 from creditrisk.ledger.frame import Ledger
 from creditrisk.models.bundle import APPLICATION_COLUMNS, CreditRiskBundle
 from creditrisk.models.policy import Policy
+from creditrisk.models.population import reference_population
 from creditrisk.models.pyfunc import BUNDLE_ARTIFACT, CreditRiskPyfunc, save_bundle
 from creditrisk.models.spec import FeatureSpec
 from creditrisk.training import plots, tracking
@@ -391,6 +392,11 @@ def _log_bundle(
     }
     if default is None:
         metadata["default_model_skipped"] = (skipped or {}).get("default", "late only")
+    else:  # the population the model was tested on, for rescoring's PSI (models/population)
+        metadata["population_reference"] = reference_population(
+            default.test[list(default.spec.names)], categorical=default.spec.categorical,
+            model_pd_12m=default.test["score"].to_numpy(np.float64),
+            score_edges=[band.pd_lower for band in policy.scale.bands[1:]])
     bundle = CreditRiskBundle(
         customer_spec=default.spec if default is not None else FeatureSpec.from_catalog(
             "customer"),
