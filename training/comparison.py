@@ -21,7 +21,13 @@ from mlflow.exceptions import MlflowException
 from creditrisk.training import tracking
 from creditrisk.training.errors import TrainingError
 from creditrisk.training.evaluation import events_shortfall, not_enough_events
-from creditrisk.training.verdict import GateRecord, Verdict, gate_record, judge
+from creditrisk.training.verdict import (
+    GateRecord,
+    Verdict,
+    gate_record,
+    judge,
+    with_intervals,
+)
 
 KEY_METRIC_SUFFIXES = ("roc_auc", "ece", "brier", "mae_days")
 MAX_KEY_METRICS = 8
@@ -278,7 +284,7 @@ def compare_runs(
         ),
         curves=loaded,
         tracking_uri=mlflow.get_tracking_uri(),
-        verdict=judge(by_label, _gate_record(run_id_list)),
+        verdict=judge(with_intervals(by_label, loaded), _gate_record(run_id_list)),
         grades=grade_table(loaded.get(GRADED_FRAME, {}), scales),
     )
 

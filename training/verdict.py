@@ -20,7 +20,7 @@ from typing import Any
 
 import pandas as pd
 
-from creditrisk.training.evaluation import events_shortfall, not_enough_events
+from creditrisk.training.evaluation import bootstrap_auc_interval, events_shortfall
 
 SEGMENTS: tuple[tuple[str, str], ...] = (
     ("default_test", "default model, all customers"),
@@ -33,6 +33,9 @@ SEGMENTS: tuple[tuple[str, str], ...] = (
 """(metric stem, the segment as a credit analyst names it), in the order the verdict lists
 them; stems a run did not log are skipped."""
 RANKING = "roc_auc"
+MAX_ROWS_FOR_INTERVAL = 50_000
+"""A run logged without an interval gets one from its evaluation frame, up to this many rows
+(the vectorised bootstrap holds resamples x rows in memory)."""
 HEADLINE_SUFFIXES = ("roc_auc", "ece", "brier")
 EXTRA_HEADLINES = ("late_test_days_late_mae",)
 
@@ -126,7 +129,7 @@ def judge_segment(
     if any(s is not None for s in shortfalls):
         events = min(s for s in shortfalls if s is not None)
         return SegmentVerdict(segment, name, a, b, "not enough events",
-                              f"not judged: {not_enough_events(events)}")
+                              f"{events:.0f} in the smaller run, not judged")
     if not (math.isfinite(a) and math.isfinite(b)):
         return SegmentVerdict(segment, name, a, b, "no interval",
                               "not judged: the metric is missing in one run")
@@ -146,6 +149,27 @@ def judge_segment(
     else:
         outcome = "within noise"
     return SegmentVerdict(segment, name, a, b, outcome, f"{shown}{ece}")
+
+
+def with_intervals(
+    metrics_by_run: Mapping[str, Mapping[str, float]],
+    curves: Mapping[str, Mapping[str, tuple[Any, Any]]],
+) -> dict[str, dict[str, float]]:
+    """The runs' metrics plus a bootstrap 95 % ROC AUC interval (same seed and resamples as
+    training's) for every evaluation frame a run logged without one (the pooled test sets:
+    training logs intervals per segment only), computed from the frame's outcomes and scores."""
+    out = {label: dict(values) for label, values in metrics_by_run.items()}
+    for frame, series in curves.items():
+        name = f"{frame}_{RANKING}"
+        for label, (y_true, score) in series.items():
+            values = out.get(label)
+            if values is None or f"{name}_low" in values or name not in values:
+                continue
+            if not 0 < len(y_true) <= MAX_ROWS_FOR_INTERVAL:
+                continue
+            low, high = bootstrap_auc_interval(y_true, score)
+            values[f"{name}_low"], values[f"{name}_high"] = low, high
+    return out
 
 
 def judge(
@@ -188,11 +212,12 @@ def gate_record(evidence: Mapping[str, Any], tags: Mapping[str, str]) -> GateRec
     """A promotion record (its tags and evidence.json) as the verdict shows it."""
     from creditrisk.training.promotion import GateCheck
 
-    checks = tuple(GateCheck(**check).describe() for check in evidence.get("checks", []))
+    decided = evidence.get("evidence", evidence)  # evidence.json: the tags + "evidence"
+    checks = tuple(GateCheck(**check).describe() for check in decided.get("checks", []))
     return GateRecord(
         decision=str(tags.get("decision", "")),
         from_version=str(tags.get("from_version", "")),
         to_version=str(tags.get("to_version", "")),
-        summary=str(evidence.get("summary", "")),
+        summary=str(decided.get("summary", "")),
         checks=checks,
     )

@@ -33,7 +33,7 @@ from creditrisk.training.evaluation import (
     calibration_table_by_edges,
     tail_resolving_edges,
 )
-from creditrisk.training.verdict import judge
+from creditrisk.training.verdict import judge, with_intervals
 
 EXPERIMENT = "comparison-test"
 
@@ -309,3 +309,17 @@ def test_per_grade_table_sets_observed_beside_predicted_for_each_run(
     assert grades.index.is_monotonic_increasing  # master-scale order, best grade first
     filled = grades.dropna()
     assert (filled[f"{labels[0]} predicted"].diff().dropna() > 0).all()  # PD rises by grade
+
+
+def test_a_pooled_test_set_logged_without_an_interval_gets_one_from_its_frame() -> None:
+    rng = np.random.default_rng(5)
+    y = (rng.random(2_000) < 0.2).astype(np.int64)
+    good, poor = y + rng.normal(0, 0.5, 2_000), y + rng.normal(0, 3.0, 2_000)
+    good_p, poor_p = 1 / (1 + np.exp(-good)), 1 / (1 + np.exp(-poor))
+    metrics = {"a": {"late_test_roc_auc": 0.9}, "b": {"late_test_roc_auc": 0.6}}
+    curves = {"late_test": {"a": (y, good_p), "b": (y, poor_p)}}
+    filled = with_intervals(metrics, curves)
+    assert filled["a"]["late_test_roc_auc_low"] < filled["a"]["late_test_roc_auc_high"]
+    assert "late_test_roc_auc_low" not in metrics["a"]  # the runs' own numbers are not touched
+    (late,) = judge(filled).segments
+    assert late.outcome == "worse"
