@@ -81,6 +81,14 @@ def applicant_rows(n: int, *, seed: int, as_of: date,
     return rows
 
 
+def service_body(row: dict[str, object]) -> bytes:
+    """An applicant row as our service's JSON body: payment terms a JSON integer (the service
+    refuses ``30.0``; the pyfunc's signature column is a double, so MLflow gets the float)."""
+    terms = row["payment_terms_days"]
+    body = {**row, "payment_terms_days": int(terms) if isinstance(terms, float) else terms}
+    return json.dumps(body).encode()
+
+
 def http_request(method: str, path: str, *, port: int, body: bytes = b"",
                  headers: dict[str, str] | None = None) -> bytes:
     lines = [f"{method} {path} HTTP/1.1", f"Host: 127.0.0.1:{port}"]
@@ -359,7 +367,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     ours_port, mlflow_port = free_port(), free_port()
     ours_requests = [
         http_request("POST", "/v1/applications", port=ours_port, headers=auth,
-                     body=json.dumps(row).encode())
+                     body=service_body(row))
         for row in rows
     ]
     mlflow_requests = [

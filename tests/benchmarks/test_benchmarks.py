@@ -29,6 +29,7 @@ TINY_RUNS = (
     "benchmarks/generate.py",
     "benchmarks/quality.py",
     "benchmarks/serving.py",
+    "benchmarks/soak.py",
     "benchmarks/training.py",
 )
 """Every benchmark script, each run below at a tiny size (a new script must be added here)."""
@@ -118,3 +119,18 @@ def test_serving_benchmark_tiny_runs_both_servers() -> None:
     assert float(found["ours_rps"]) > 0
     assert float(found["mlflow_rps"]) > 0
     assert int(found["errors"]) == 0, "a payload outside the model's training range is a 422"
+
+
+@pytest.mark.slow
+def test_soak_benchmark_tiny_checks_the_decision_log() -> None:
+    """A few seconds of fixed-rate scoring with the portfolio storm and an import: every
+    application answered 200, the import succeeded, and the decision log equals the answers."""
+    found = figures(run_benchmark(
+        "benchmarks/soak.py", *SMOKE, "--rate=20", "--calm=2", "--duration=4",
+        "--import-customers=100",
+    ))
+    assert int(found["errors"]) == 0
+    assert int(found["app_requests"]) == 120
+    assert float(found["import_rc"]) == 0
+    assert int(found["log_mismatches"]) == 0
+    assert int(found["storm_ok"]) + int(found["storm_refused"]) > 0

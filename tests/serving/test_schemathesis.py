@@ -21,6 +21,7 @@ from typing import Any
 
 import httpx
 import pytest
+import requests
 import schemathesis
 from hypothesis import HealthCheck, Phase, assume, given, settings
 from hypothesis import strategies as st
@@ -44,6 +45,8 @@ EXAMPLES_BY_PATH = {
     "/v1/admin/reload": 3,  # force=true reloads the bundle
 }
 MAX_REPORTED = 20
+REQUEST_TIMEOUT_S = 60
+"""Whole-book answers (a new as_of for portfolio/worklist) take seconds on a busy machine."""
 
 
 @pytest.fixture(scope="module")
@@ -150,9 +153,13 @@ def fuzz_operation(
         if mode == GenerationMode.POSITIVE:
             assume(consistent(case, ranges))
         try:
-            case.call_and_validate(base_url=base_url, headers=headers, checks=checks)
+            case.call_and_validate(base_url=base_url, headers=headers, checks=checks,
+                                   timeout=REQUEST_TIMEOUT_S)
         except (AssertionError, BaseExceptionGroup) as exc:  # a Failure or FailureGroup
             failures.append(f"{mode.value} {case.method} {case.formatted_path}: {exc}")
+        except requests.RequestException as exc:  # no answer at all: a failure too
+            failures.append(f"{mode.value} {case.method} {case.formatted_path}: "
+                            f"{type(exc).__name__}")
 
     run()
     return failures
@@ -181,12 +188,25 @@ OPEN_ROBUSTNESS_BUG = pytest.mark.xfail(
 )
 
 
+SCHEMA_WITHOUT_AMOUNT_BOUNDS = pytest.mark.xfail(
+    strict=True,
+    reason="schemas.py's Amount puts Field(ge=0, le=...) AFTER BeforeValidator(json_number), "
+    "so the JSON schema carries 'ge'/'le' instead of minimum/maximum: order_amount -1 is "
+    "schema-valid and answered 422 (fix: Field(...) before the BeforeValidator)",
+)
+OPEN_BUGS = {
+    (GenerationMode.POSITIVE, "POST", "/v1/applications"): OPEN_ROBUSTNESS_BUG,
+    (GenerationMode.POSITIVE, "POST", "/v1/customers/{customer_id}/orders/check"):
+        SCHEMA_WITHOUT_AMOUNT_BOUNDS,
+}
+
+
 def fuzz_cases() -> list[Any]:
     cases = []
     for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
         for method, path in OPERATIONS:
-            open_bug = (mode, method, path) == (GenerationMode.POSITIVE, "POST", "/v1/applications")
-            marks = [OPEN_ROBUSTNESS_BUG] if open_bug else []
+            open_bug = OPEN_BUGS.get((mode, method, path))
+            marks = [open_bug] if open_bug is not None else []
             cases.append(pytest.param(mode, method, path, marks=marks,
                                       id=f"{mode.value}-{method}-{path}"))
     return cases

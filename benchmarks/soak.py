@@ -1,0 +1,366 @@
+"""Soak: fixed-rate applicant scoring while four clients storm the portfolio and an import runs.
+
+    .venv/bin/python benchmarks/soak.py --rate 150 --duration 180 --boost-rounds 50
+    .venv/bin/python benchmarks/soak.py --customers 300 --boost-rounds 10 --lgbm-threads 1 \\
+        --rate 20 --calm 2 --duration 4 --import-customers 100           # smoke-test size
+
+One uvicorn worker of the service (``OMP_NUM_THREADS=1``) on a trained world (the serving
+benchmark's: a synthetic ledger in SQLite, one training run through the product, its version
+champion). A separate load process sends ``POST /v1/applications`` OPEN-LOOP at a fixed rate:
+request *i* leaves at ``t0 + i / rate`` whatever the earlier ones are doing, and its latency is
+counted from that scheduled time (queueing included, no coordinated omission). Two phases of
+the same stream, the peer run and the test run:
+
+* calm (``--calm`` seconds): applications only;
+* storm (``--duration`` seconds): plus four concurrent clients asking ``GET /v1/portfolio`` for
+  a new ``as_of`` each time (each client its own dates: a whole-book computation per call), and
+  ``creditrisk ledger import`` of ``--import-customers`` new customers into the live database,
+  started as its own process a few seconds into the storm.
+
+Checked: every application answer is a 200 (anything else, or a broken connection, is an error;
+portfolio answers may be 200 or an overload refusal, 429/503, never anything else); the
+import exits 0; the server's RSS (``/proc``) before and after the storm; and the decision log,
+read from the database afterwards, against the answers: every answered decision is there once
+with the same outputs, and nothing else was logged for the soak's key.
+
+The last line is ``key=value`` figures: ``errors app_requests app_p50_ms app_p99_ms
+calm_p99_ms p99_ratio_storm_vs_calm achieved_rps storm_ok storm_refused storm_errors
+import_rc import_seconds rss_start_mb rss_end_mb rss_growth_mb log_mismatches loadavg_before
+loadavg_after`` (the machine's 1-minute load average: latencies mean little when it is far
+above the number of cores).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import importlib.util
+import json
+import math
+import multiprocessing
+import os
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import numpy as np
+
+REPO = Path(__file__).resolve().parents[1]
+PYTHON = sys.executable
+STORM_CLIENTS = 4
+COMPARED_OUTPUTS = ("pd_12m", "grade", "decision", "recommended_limit", "expected_loss")
+OVERLOAD_STATUSES = (429, 503)
+
+
+def serving_benchmark() -> ModuleType:
+    """benchmarks/serving.py (world training, payloads, server start/stop), loaded by path:
+    its name would otherwise collide with the ``serving`` package folder."""
+    spec = importlib.util.spec_from_file_location(
+        "serving_benchmark", Path(__file__).with_name("serving.py")
+    )
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up while defining
+    spec.loader.exec_module(module)
+    return module
+
+
+# --------------------------------------------------------------------------- load process
+
+
+@dataclass
+class LoadOutcome:
+    """What the load process saw (plain lists: it crosses a process boundary)."""
+
+    app_latencies_ms: list[tuple[float, float]] = field(default_factory=list)
+    """(scheduled second since start, latency ms) of each 200 application answer."""
+    app_errors: list[str] = field(default_factory=list)
+    answers: dict[str, dict[str, Any]] = field(default_factory=dict)
+    """decision_id -> the answer's compared outputs and model version."""
+    storm_statuses: list[int] = field(default_factory=list)
+    storm_errors: list[str] = field(default_factory=list)
+    sent: int = 0
+    seconds: float = 0.0
+
+
+async def _applications(client: Any, bodies: Sequence[bytes], headers: dict[str, str],
+                        rate: float, seconds: float, start: float, out: LoadOutcome) -> None:
+    pending: set[asyncio.Task[None]] = set()
+
+    async def one(body: bytes, scheduled: float) -> None:
+        try:
+            answer = await client.post("/v1/applications", content=body, headers=headers)
+        except Exception as exc:  # a broken connection or timeout is an error, by type
+            out.app_errors.append(type(exc).__name__)
+            return
+        latency_ms = (time.perf_counter() - scheduled) * 1000.0
+        if answer.status_code != 200:
+            out.app_errors.append(f"HTTP {answer.status_code}")
+            return
+        data = answer.json()
+        out.answers[data["decision_id"]] = {
+            "model_version": data["model_version"],
+            **{name: data[name] for name in COMPARED_OUTPUTS},
+        }
+        out.app_latencies_ms.append((scheduled - start, latency_ms))
+
+    total = int(rate * seconds)
+    for i in range(total):
+        scheduled = start + i / rate
+        delay = scheduled - time.perf_counter()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        task = asyncio.create_task(one(bodies[i % len(bodies)], scheduled))
+        pending.add(task)
+        task.add_done_callback(pending.discard)
+        out.sent += 1
+    if pending:
+        await asyncio.gather(*pending)
+
+
+async def _storm_client(client: Any, headers: dict[str, str], first_day: str, client_no: int,
+                        begin: float, end: float, out: LoadOutcome) -> None:
+    await asyncio.sleep(max(0.0, begin - time.perf_counter()))
+    day = datetime.fromisoformat(first_day).date() - timedelta(days=client_no)
+    while time.perf_counter() < end:
+        try:
+            answer = await client.get(f"/v1/portfolio?as_of={day.isoformat()}", headers=headers)
+        except Exception as exc:  # counted by type, never printed with a body
+            out.storm_errors.append(type(exc).__name__)
+            continue
+        out.storm_statuses.append(answer.status_code)
+        if answer.status_code in OVERLOAD_STATUSES:
+            retry_after = float(answer.headers.get("Retry-After", "1") or 1)
+            await asyncio.sleep(min(retry_after, 2.0))
+        elif answer.status_code != 200:
+            out.storm_errors.append(f"HTTP {answer.status_code}")
+        day -= timedelta(days=STORM_CLIENTS)  # a new date each time: nothing cached
+
+
+async def _load(port: int, bodies: list[bytes], token: str, rate: float, calm_s: float,
+                storm_s: float, as_of: str) -> LoadOutcome:
+    import httpx
+
+    out = LoadOutcome()
+    headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+    # idle connections dropped before uvicorn's 5 s keep-alive timeout closes them: no
+    # request is ever written into a connection the server is closing (a client artifact)
+    limits = httpx.Limits(max_connections=256, max_keepalive_connections=64,
+                          keepalive_expiry=2.0)
+    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", limits=limits,
+                                 timeout=30.0) as apps, \
+            httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=120.0) as storm:
+        start = time.perf_counter() + 0.2
+        storm_from, storm_to = start + calm_s, start + calm_s + storm_s
+        await asyncio.gather(
+            _applications(apps, bodies, headers, rate, calm_s + storm_s, start, out),
+            *(_storm_client(storm, headers, as_of, n, storm_from, storm_to, out)
+              for n in range(STORM_CLIENTS)),
+        )
+        out.seconds = time.perf_counter() - start
+    return out
+
+
+def _load_process(args: tuple[Any, ...], queue: Any) -> None:
+    queue.put(asyncio.run(_load(*args)))
+
+
+# --------------------------------------------------------------------------- server side
+
+
+def rss_mb(pid: int) -> float:
+    """Resident set size of a process (Linux ``/proc``), MB."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024.0
+    raise RuntimeError(f"no VmRSS for pid {pid}")
+
+
+def import_files(directory: Path, *, customers: int, seed: int, end: Any) -> int:
+    """A new synthetic book (ids prefixed ``SOAK``, so they add to the ledger) written as the
+    canonical mapping's Parquet files; the number of rows."""
+    from creditrisk.synthetic.generator import generate_ledger
+
+    ledger = generate_ledger(n_customers=customers, start=end - timedelta(days=365), end=end,
+                             seed=seed).ledger
+    directory.mkdir(parents=True, exist_ok=True)
+    rows = 0
+    for name in ("customers", "invoices", "payments", "credit_events"):
+        frame = getattr(ledger, name).copy()
+        for column in ("customer_id", "invoice_id", "payment_id"):
+            if column in frame.columns:
+                frame[column] = ("SOAK" + frame[column].astype("string")).astype(object)
+        frame.to_parquet(directory / f"{name}.parquet", index=False)
+        rows += len(frame)
+    return rows
+
+
+def run_import(command: list[str], env: dict[str, str], log: Path, at: float,
+               result: dict[str, float]) -> None:
+    """Start the import at ``at`` (perf_counter), wait for it; exit code and seconds."""
+    time.sleep(max(0.0, at - time.perf_counter()))
+    began = time.perf_counter()
+    with log.open("wb") as sink:
+        done = subprocess.run(command, env=env, stdout=sink, stderr=subprocess.STDOUT,
+                              cwd=REPO, check=False)
+    result.update(rc=float(done.returncode), seconds=time.perf_counter() - began)
+
+
+def decision_log_mismatches(database_url: str, key_id: str,
+                            answers: dict[str, dict[str, Any]]) -> tuple[int, list[str]]:
+    """Answers missing from the log or differing from it, plus rows logged for the key that no
+    answer carried; the count and the first few descriptions."""
+    from sqlalchemy import select
+
+    from creditrisk.ledger.database import make_engine
+    from creditrisk.serving.tables import decision_log
+
+    engine = make_engine(database_url)
+    with engine.connect() as conn:
+        rows = conn.execute(
+            select(decision_log.c.decision_id, decision_log.c.model_version,
+                   decision_log.c.outputs_json)
+            .where(decision_log.c.api_key_id == key_id)
+            .where(decision_log.c.kind == "application")
+        ).all()
+    engine.dispose()
+    logged = {row.decision_id: (row.model_version, json.loads(row.outputs_json)) for row in rows}
+    problems = [f"{decision_id}: not in the log" for decision_id in answers.keys() - logged.keys()]
+    problems += [f"{decision_id}: logged, never answered"
+                 for decision_id in logged.keys() - answers.keys()]
+    for decision_id in answers.keys() & logged.keys():
+        version, outputs = logged[decision_id]
+        answer = answers[decision_id]
+        differing = [name for name in COMPARED_OUTPUTS if outputs.get(name) != answer[name]]
+        if version != answer["model_version"]:
+            differing.append("model_version")
+        if differing:
+            problems.append(f"{decision_id}: {', '.join(differing)} differ")
+    return len(problems), problems[:5]
+
+
+# --------------------------------------------------------------------------- main
+
+
+def percentile(values: Sequence[float], q: float) -> float:
+    return float(np.percentile(np.asarray(values), q)) if len(values) else math.nan
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    bench = serving_benchmark()
+    bench.use_repo_imports()
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--rate", type=float, default=150.0, help="applications per second")
+    parser.add_argument("--calm", type=float, default=30.0, help="seconds before the storm")
+    parser.add_argument("--duration", type=float, default=180.0, help="storm seconds")
+    parser.add_argument("--import-customers", type=int, default=2_000)
+    parser.add_argument("--customers", type=int, default=1_500)
+    parser.add_argument("--boost-rounds", type=int, default=None)
+    parser.add_argument("--lgbm-threads", type=int, default=None)
+    parser.add_argument("--keep-workdir", action="store_true")
+    args = parser.parse_args(argv)
+
+    workdir = Path(tempfile.mkdtemp(prefix="creditrisk-soak-"))
+    print(f"training a world of {args.customers:,} customers in {workdir} ...", flush=True)
+    world = bench.trained_world(workdir, customers=args.customers,
+                                boost_rounds=args.boost_rounds, lgbm_threads=args.lgbm_threads)
+    import_rows = import_files(workdir / "import", customers=args.import_customers, seed=77,
+                               end=world.as_of)
+    print(f"import ready: {import_rows:,} rows", flush=True)
+
+    from creditrisk.serving.api_keys import generate_api_key, seed_entry
+
+    key = generate_api_key(label="soak", scopes=["score", "read"], created_at=datetime.now(UTC))
+    path = os.pathsep.join([str(Path(PYTHON).parent), os.environ.get("PATH", "")])
+    env = {**os.environ, "PATH": path, "OMP_NUM_THREADS": "1",
+           "MLFLOW_TRACKING_URI": world.tracking_uri, "MLFLOW_REGISTRY_URI": world.tracking_uri,
+           "CREDITRISK_DATABASE_URL": world.database_url,
+           "CREDITRISK_MODEL_URI": world.model_uri,
+           "CREDITRISK_API_KEYS": seed_entry(key.record),
+           "CREDITRISK_RELOAD_POLL_SECONDS": "0"}
+    bodies = [bench.service_body(row) for row in bench.applicant_rows(
+        512, seed=5, as_of=world.as_of, score_range=world.score_range)]
+    port = bench.free_port()
+    server = bench.start([PYTHON, "-m", "uvicorn", "creditrisk.serving.api.entrypoint:app_from_env",
+                          "--factory", "--host", "127.0.0.1", "--port", str(port),
+                          "--workers", "1", "--no-access-log", "--log-level", "warning"],
+                         env, workdir / "server.log")
+    imported: dict[str, float] = {"rc": math.nan, "seconds": math.nan}
+    try:
+        bench.wait_for(port, "/readyz", server, 120)
+        rss_start = rss_mb(server.pid)
+        load_before = os.getloadavg()[0]
+        context = multiprocessing.get_context("spawn")
+        queue = context.Queue()
+        load = context.Process(target=_load_process, args=(
+            (port, bodies, key.token, args.rate, args.calm, args.duration,
+             world.as_of.isoformat()), queue))
+        started = time.perf_counter()
+        load.start()
+        importer = threading.Thread(target=run_import, args=(
+            [str(Path(PYTHON).parent / "creditrisk"), "ledger", "import", "--mapping", "canonical",
+             "--data-dir", str(workdir / "import"), "--database-url", world.database_url],
+            env, workdir / "import.log", started + args.calm + min(5.0, args.duration / 4),
+            imported))
+        importer.start()
+        print(f"load: {args.rate:g} req/s, {args.calm:g} s calm + {args.duration:g} s storm",
+              flush=True)
+        outcome: LoadOutcome = queue.get(timeout=args.calm + args.duration + 600)
+        load.join()
+        importer.join()
+        rss_end = rss_mb(server.pid)
+        load_after = os.getloadavg()[0]
+    finally:
+        bench.stop(server)
+
+    mismatches, examples = decision_log_mismatches(world.database_url, key.record.key_id,
+                                                   outcome.answers)
+    calm = [ms for at, ms in outcome.app_latencies_ms if at < args.calm]
+    storm = [ms for at, ms in outcome.app_latencies_ms if at >= args.calm]
+    refused = sum(status in OVERLOAD_STATUSES for status in outcome.storm_statuses)
+    errors = len(outcome.app_errors) + len(outcome.storm_errors) + int(imported["rc"] != 0)
+    figures = {
+        "errors": errors,
+        "app_requests": outcome.sent,
+        "app_p50_ms": percentile(storm, 50),
+        "app_p99_ms": percentile(storm, 99),
+        "calm_p99_ms": percentile(calm, 99),
+        "p99_ratio_storm_vs_calm": percentile(storm, 99) / percentile(calm, 99),
+        "achieved_rps": len(outcome.app_latencies_ms) / outcome.seconds,
+        "storm_ok": outcome.storm_statuses.count(200),
+        "storm_refused": refused,
+        "storm_errors": len(outcome.storm_errors),
+        "import_rc": imported["rc"],
+        "import_seconds": imported["seconds"],
+        "rss_start_mb": rss_start,
+        "rss_end_mb": rss_end,
+        "rss_growth_mb": rss_end - rss_start,
+        "log_mismatches": mismatches,
+        "loadavg_before": load_before,
+        "loadavg_after": load_after,
+    }
+    print(f"applications: {outcome.sent} sent, {len(outcome.app_errors)} errors "
+          f"{sorted(set(outcome.app_errors))[:5]}; storm: {len(outcome.storm_statuses)} answers "
+          f"({refused} refused as overload), errors {sorted(set(outcome.storm_errors))[:5]}")
+    print(f"decision log: {mismatches} mismatches {examples}")
+    if errors == 0 and not args.keep_workdir:
+        import shutil
+
+        shutil.rmtree(workdir, ignore_errors=True)
+    else:
+        print(f"logs kept in {workdir}")
+    print(" ".join(f"{name}={value:.2f}" if isinstance(value, float) else f"{name}={value}"
+                   for name, value in figures.items()))
+
+
+if __name__ == "__main__":
+    main()
