@@ -100,6 +100,15 @@ QUALITY_FLAGS: tuple[str, ...] = ("due_date_repaired", "prepaid", "zero_amount")
 """Values of ``invoices.quality_flags`` (comma-separated): what a data-quality rule of the
 mapping did to the row (see docs/import.md)."""
 
+def has_quality_flag(invoices: pd.DataFrame, flag: str) -> pd.Series:
+    """Whether each invoice carries ``flag`` in ``quality_flags`` (False when absent)."""
+    if flag not in QUALITY_FLAGS:
+        raise ValueError(f"unknown quality flag {flag!r} (expected one of {QUALITY_FLAGS})")
+    flags = invoices["quality_flags"].astype("string").str.split(",")
+    found = flags.map(lambda names: isinstance(names, list) and flag in names)
+    return found.fillna(False).astype(bool)
+
+
 TABLE_COLUMNS: dict[str, dict[str, str]] = {
     "customers": CUSTOMER_COLUMNS,
     "invoices": INVOICE_COLUMNS,

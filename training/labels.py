@@ -12,6 +12,12 @@ C an invoice's outcome is known if it settled by C, or if it is still open and C
 past due + grace (then it is late for sure). Otherwise it is censored and excluded. Days
 beyond terms (settled - due, signed) are kept for the payment-date model only where the
 invoice actually settled by C.
+
+Rows a mapping's data-quality rule repaired (``invoices.quality_flags``, docs/import.md):
+an invoice whose due date was repaired (``due_date_repaired``: the export's due date fell
+before the issue date) has no trustworthy due date, so its late label is unknown (excluded,
+like a censored invoice); a prepayment settled at issue (``prepaid``) was paid, on time, and
+keeps its label (not late). Zero invoices (``zero_amount``) are not labelled (amount <= 0).
 """
 
 from __future__ import annotations
@@ -28,7 +34,7 @@ from creditrisk.features.default_status import (
     in_default_at,
     next_default_dates,
 )
-from creditrisk.ledger.frame import Ledger
+from creditrisk.ledger.frame import Ledger, has_quality_flag
 
 
 def _ts(value: date | pd.Timestamp) -> pd.Timestamp:
@@ -79,7 +85,8 @@ def late_payment_labels(
     """Per invoice issued on or before ``cutoff``: late (0/1), days beyond terms, known.
 
     ``known`` is False for censored invoices (open at the cut-off and not yet past due +
-    grace); ``days_beyond_terms`` is NaN unless the invoice settled by the cut-off.
+    grace) and for invoices whose due date an import repaired; ``days_beyond_terms`` is NaN
+    unless the invoice settled by the cut-off.
     Credit notes (amount <= 0) are not labelled.
     """
     c = _ts(cutoff)
@@ -92,7 +99,7 @@ def late_payment_labels(
     limit = inv["due_date"] + grace
     late_settled = settled_by_cutoff & (inv["settled_date"] > limit)
     open_past_limit = ~settled_by_cutoff & (c > limit)
-    known = settled_by_cutoff | open_past_limit
+    known = (settled_by_cutoff | open_past_limit) & ~has_quality_flag(inv, "due_date_repaired")
     days = (inv["settled_date"] - inv["due_date"]).dt.days.astype("float64")
     return pd.DataFrame(
         {

@@ -205,6 +205,9 @@ def import_command(
     finally:
         engine.dispose()
     out.print(_summary(result, list(ledger_mapping.tables)))
+    rules = result.report.rules_summary()
+    if rules:  # rows the mapping's filters, duplicate dropping and quality rules acted on
+        out.print("mapping rules: " + escape(rules.replace("\n", "; ")))
     if result.n_rejected:
         err.print(report_table(result.report, limit=show))
         where = ", ".join(str(p) for p in result.reject_files)

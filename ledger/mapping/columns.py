@@ -236,7 +236,7 @@ def parse_column(
     if not spec.has_default or spec.default is None:
         return parsed
     text = as_text(source)
-    use_default = text.isna().to_numpy()
+    use_default = text.isna().to_numpy().copy()
     if spec.values is not None:
         use_default |= ~text.isin(list(spec.values)).to_numpy()
     fill = constant_column(spec.default, kind, len(source), source.index)

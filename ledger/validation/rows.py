@@ -73,7 +73,7 @@ def parse_table(
             if any(name not in src.raw.columns for name in spec.source_columns()):
                 continue
             values = generated_ids(spec, src)
-            origin[column] = spec.key[0] if spec.key else column
+            origin[column] = column  # the report shows the generated id itself
             if spec.key:
                 empty = values.isna().to_numpy()
                 log.add_rows(

@@ -1,0 +1,91 @@
+"""The shipped SAP FI-AR mapping on a hand-made export of that shape (tests/ledger/data).
+
+``sap_fi_ar_lines.csv`` (``;``-separated, ``1.234,50`` amounts, ``dd.mm.yyyy`` dates):
+
+* lines 2-97: 96 regular invoices, 8 customers (K1001-K1008) x 12 months of 2023, company
+  codes 1000 (K1001-K1005) and 2000, terms Z030 or Z014, a third of them paid 12 days late;
+* line 98: an exact copy of line 6 (dropped as a duplicate);
+* lines 99-102: a GL line (KOART S), a payment difference, a down-payment request and a
+  test company code 9999 (all four filtered out);
+* line 103: a credit memo of 250,00 (imported as -250);
+* line 104: due date three days before the document date (repaired: due at issue);
+* line 105: cleared before the document date (repaired: a prepayment settled at issue);
+* line 106: a zero amount (kept, flagged);
+* line 107: document date 31.02.2023 (rejected);
+* line 108: a new customer K1009 with an unknown terms code Z999 (terms default: 30 days);
+* line 109: the composite key of line 2 with another due date (rejected: duplicate id).
+
+``sap_fi_ar_ratings.csv``: four rating changes of K1001 and K1005 (history, valid-from dates).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+from sqlalchemy import Engine
+
+from creditrisk.ledger.frame import has_quality_flag
+from creditrisk.ledger.importer import import_ledger
+from creditrisk.ledger.mapping import load_mapping
+from creditrisk.ledger.store import TableCounts, count_rows
+from tests.ledger.erp_export import stored
+
+DATA = Path(__file__).parent / "data"
+
+
+def test_sap_export_imports_with_the_counts_its_construction_gives(engine: Engine) -> None:
+    result = import_ledger(
+        load_mapping("sap_fi_ar"), engine=engine, data_dir=DATA, skip_bad_rows=True
+    )
+    assert result.report.rule_rows == {
+        "invoices": {
+            "filtered_out": 4,
+            "exact_duplicates": 1,
+            "zero_amount_flagged": 1,
+            "due_before_issue_repaired": 1,
+            "settled_before_issue_repaired": 1,
+        }
+    }
+    assert result.rejected_rows == {"invoices": 2}
+    problems = result.report.problems
+    assert problems["row"].tolist() == [107, 109]
+    assert problems["problem"].tolist() == [
+        "not a date in the format %d.%m.%Y (issue_date)",
+        "duplicate id, first on line 2 (invoice_id)",
+    ]
+    assert problems["value"].tolist()[1] == "1000|K1001|03.01.2023|1.000,00|Invoice"
+    # 96 regular + credit memo + two repaired + zero + K1009's invoice
+    assert count_rows(engine) == {
+        "customers": 9,
+        "invoices": 101,
+        "payments": 0,
+        "credit_events": 0,
+        "customer_attributes": 4,
+    }
+
+    ledger = stored(engine)
+    invoices = ledger.invoices.set_index("invoice_id")
+    credit = invoices.loc["1000|K1001|20.03.2023|250,00|Credit memo"]
+    assert credit["amount"] == -250.0
+    repaired = invoices.loc["1000|K1002|15.05.2023|1.500,00|Invoice"]
+    assert repaired["due_date"] == repaired["issue_date"] == pd.Timestamp("2023-05-15")
+    assert repaired["quality_flags"] == "due_date_repaired"
+    prepaid = invoices.loc["1000|K1003|15.06.2023|2.000,00|Invoice"]
+    assert prepaid["settled_date"] == prepaid["issue_date"]
+    assert prepaid["quality_flags"] == "prepaid"
+    assert has_quality_flag(ledger.invoices, "zero_amount").sum() == 1
+    assert set(ledger.invoices["company_code"]) == {"1000", "2000"}
+    assert set(ledger.invoices["terms_code"]) == {"Z030", "Z014", "Z999"}
+    assert set(ledger.invoices["segment"]) == {"BA1", "BA2"}
+    assert set(ledger.invoices["gl_account"]) == {"140000"}
+    terms = ledger.customers.set_index("customer_id")["payment_terms_days"]
+    assert terms[["K1001", "K1002", "K1009"]].tolist() == [30.0, 14.0, 30.0]
+    ratings = ledger.customer_attributes.sort_values(["customer_id", "valid_from"])
+    assert ratings["value"].tolist() == ["A", "B", "C", "D"]
+
+    again = import_ledger(
+        load_mapping("sap_fi_ar"), engine=engine, data_dir=DATA, skip_bad_rows=True
+    )
+    assert all(c.written == 0 for c in again.counts.values())  # generated ids are stable
+    assert again.counts["invoices"] == TableCounts(unchanged=101)
