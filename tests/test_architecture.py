@@ -140,3 +140,61 @@ def test_web_import_checker_catches_fastapi_starlette_and_the_api(tmp_path: Path
         "serving/rating.py imports fastapi.HTTPException",
         "serving/worklist.py imports starlette.responses",
     ]
+
+
+# pyspark is an optional extra (creditrisk[spark]): only the Spark engine and the Spark snapshot
+# builder import it; the local engine, the service and the CLI run without it installed.
+SPARK_MODULES = ("pyspark", "py4j")
+SPARK_ALLOWED = ("serving/rescoring/spark/", "training/spark_snapshots.py")
+
+
+def spark_imports(root: Path) -> list[str]:
+    """Modules outside :data:`SPARK_ALLOWED` that import pyspark or py4j (at any depth)."""
+    out = []
+    for folder in (*LAYERS, "creditrisk/cli"):
+        for path in sorted((root / folder).rglob("*.py")):
+            relative = path.relative_to(root).as_posix()
+            if relative.startswith(SPARK_ALLOWED):
+                continue
+            for name in sorted(imported_modules(path.read_text())):
+                if name.split(".")[0] in SPARK_MODULES:
+                    out.append(f"{relative} imports {name}")
+    return out
+
+
+def test_only_the_spark_modules_import_pyspark() -> None:
+    assert spark_imports(REPO) == []
+
+
+def test_spark_import_checker_catches_pyspark_outside_its_modules(tmp_path: Path) -> None:
+    """Negative control: pyspark in the local runner or the CLI is caught, the engine is not."""
+    for folder in (*LAYERS, "creditrisk/cli", "serving/rescoring/spark"):
+        (tmp_path / folder).mkdir(parents=True, exist_ok=True)
+    (tmp_path / "serving" / "rescoring" / "runner.py").write_text(
+        "from pyspark.sql import SparkSession\n")
+    (tmp_path / "creditrisk" / "cli" / "rescore.py").write_text("import py4j\n")
+    (tmp_path / "serving" / "rescoring" / "spark" / "engine.py").write_text("import pyspark\n")
+    assert spark_imports(tmp_path) == [
+        "serving/rescoring/runner.py imports pyspark.sql",
+        "serving/rescoring/runner.py imports pyspark.sql.SparkSession",
+        "creditrisk/cli/rescore.py imports py4j",
+    ]
+
+
+def test_local_engine_and_cli_load_without_pyspark() -> None:
+    """Importing the local rescoring engine and the whole CLI loads no pyspark module (MLflow
+    itself does: ``mlflow.types.schema`` imports pyspark when it is installed, so the check
+    stops short of anything that imports mlflow at module level)."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "import creditrisk.serving.rescoring.runner, creditrisk.serving.rescoring.scoring\n"
+        "import creditrisk.cli, creditrisk.cli.rescore, creditrisk.cli.rescore_spark\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('pyspark', 'py4j')))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          check=False, cwd=REPO, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip() == "[]"
