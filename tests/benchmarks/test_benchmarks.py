@@ -28,6 +28,7 @@ TINY_RUNS = (
     "benchmarks/features.py",
     "benchmarks/generate.py",
     "benchmarks/quality.py",
+    "benchmarks/rescoring_spark.py",
     "benchmarks/serving.py",
     "benchmarks/soak.py",
     "benchmarks/training.py",
@@ -106,6 +107,22 @@ def test_quality_benchmark_tiny() -> None:
         "benchmarks/quality.py", "--skip-ibm", *SMOKE
     ))
     assert 0.0 <= float(found["default_auc"]) <= 1.0
+
+
+@pytest.mark.slow
+def test_rescoring_spark_benchmark_tiny() -> None:
+    """Spark in local mode and the local engine on the same bucketed Parquet ledger (a model
+    trained through the product at the smoke size)."""
+    pytest.importorskip("pyspark", reason="the spark extra is not installed")
+    found = figures(run_benchmark(
+        "benchmarks/rescoring_spark.py", "--customers=300", "--buckets=4", "--local-buckets=1",
+        "--train-customers=400", "--boost-rounds=10", "--lgbm-threads=1", "--driver-memory=1g",
+        timeout_s=600,
+    ))
+    assert int(found["customers"]) > 0
+    assert float(found["spark_customers_per_s"]) > 0
+    assert float(found["local_customers_per_s"]) > 0
+    assert float(found["spark_peak_tree_rss_mb"]) > 0
 
 
 @pytest.mark.slow
