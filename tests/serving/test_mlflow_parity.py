@@ -1,12 +1,16 @@
 """The bundle gives the same answer through ``mlflow models serve`` and through our API.
 
 Both serve the registered champion (``models:/creditrisk@champion`` in a temporary MLflow
-store): MLflow's scoring server through the pyfunc's DataFrame path
-(``CreditRiskBundle.score_applications``), our service, started with its real entry point
+store): MLflow's scoring server through the pyfunc (:mod:`creditrisk.models.pyfunc`), our
+service, started with its real entry point
 (``uvicorn creditrisk.serving.api.entrypoint:app_from_env --factory``), through the dict fast path
 (``score_applicant``). For the same application rows: PD within 1e-9, same grade, decision
 and recommended limit. The test is skipped (with the reason) only when MLflow's server cannot
 be started on this machine at all; an error while it loads or scores our model fails it.
+
+The bundle travels: the champion, copied out of the store, is served from a fresh virtual
+environment built from its own ``requirements.txt`` (no repository, no ``creditrisk``
+installed) and answers one applicant like the API.
 """
 
 from __future__ import annotations
@@ -27,7 +31,7 @@ import pandas as pd
 import pytest
 
 from creditrisk.serving.api_keys import IssuedApiKey, generate_api_key, seed_entry
-from tests.serving.bundle_fixture import ServingWorld, example_applications
+from tests.serving.bundle_fixture import ServingWorld, example_applications, tracking_store
 
 pytestmark = pytest.mark.slow
 
@@ -149,10 +153,16 @@ def application_rows() -> pd.DataFrame:
 
 
 def json_rows(frame: pd.DataFrame) -> list[dict[str, Any]]:
-    return [
-        {k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in row.items()}
-        for row in frame.to_dict(orient="records")
-    ]
+    """Rows as a JSON client sends them: null for missing, whole days as integers (the API
+    takes ``payment_terms_days`` as a JSON integer; the pyfunc as a number)."""
+    def plain(key: str, value: Any) -> Any:
+        if isinstance(value, float) and math.isnan(value):
+            return None
+        if key == "payment_terms_days" and float(value).is_integer():
+            return int(value)
+        return value
+
+    return [{k: plain(k, v) for k, v in row.items()} for row in frame.to_dict(orient="records")]
 
 
 def test_mlflow_models_serve_and_our_api_give_the_same_answers(
@@ -178,3 +188,86 @@ def test_mlflow_models_serve_and_our_api_give_the_same_answers(
             assert ",".join(r["code"] for r in ours["reasons"]) == expected["decision_reasons"]
             assert ours["as_of"] == row["as_of"]
     assert len({p["decision"] for p in predictions}) >= 2, "rows should not all decide alike"
+
+
+# --------------------------------------------------------------------------- a bundle that travels
+
+VENV_TIMEOUT_SECONDS = 900.0
+
+
+@pytest.fixture(scope="module")
+def travelled_url(serving_world: ServingWorld, tmp_path_factory: pytest.TempPathFactory
+                  ) -> Iterator[str]:
+    """The champion copied out of the store into a folder of its own, served by
+    ``mlflow models serve`` from a fresh virtual environment built from the model's own
+    ``requirements.txt`` alone (pip's cache may be used; the index is PyPI or the configured
+    one): no repository, no ``creditrisk`` installed, nothing on PYTHONPATH."""
+    import mlflow
+
+    home = tmp_path_factory.mktemp("elsewhere")
+    with tracking_store(serving_world.tracking_uri):
+        model = Path(mlflow.artifacts.download_artifacts(serving_world.model_uri,
+                                                         dst_path=str(home / "model")))
+    venv = home / "venv"
+    log = home / "venv.log"
+    clean = {"PATH": f"{venv / 'bin'}{os.pathsep}/usr/bin{os.pathsep}/bin",
+             "HOME": os.environ.get("HOME", str(home)), "OMP_NUM_THREADS": "1"}
+    with log.open("wb") as sink:
+        built = subprocess.run(  # the same Python version, none of this venv's packages
+            [sys.executable, "-m", "venv", str(venv)], stdout=sink,
+            stderr=subprocess.STDOUT, check=False)
+        if built.returncode == 0:
+            built = subprocess.run(
+                [str(venv / "bin" / "python"), "-m", "pip", "install", "--quiet",
+                 "-r", str(model / "requirements.txt")],
+                stdout=sink, stderr=subprocess.STDOUT, check=False, env=clean, cwd=home,
+                timeout=VENV_TIMEOUT_SECONDS)
+    assert built.returncode == 0, f"venv from the model's requirements:\n{log.read_text()[-3000:]}"
+    alone = subprocess.run([str(venv / "bin" / "python"), "-c", "import creditrisk"],
+                           env=clean, cwd=home, capture_output=True, check=False)
+    assert alone.returncode != 0, "the fresh environment must not see this repository"
+    port = free_port()
+    serve_log = home / "serve.log"
+    command = [str(venv / "bin" / "mlflow"), "models", "serve", "-m", str(model),
+               "--env-manager", "local", "-h", "127.0.0.1", "-p", str(port), "-w", "1"]
+    with serve_log.open("wb") as sink:
+        process = subprocess.Popen(command, env=clean, stdout=sink, stderr=subprocess.STDOUT,
+                                   cwd=home)
+    try:
+        problem = wait_until(f"http://127.0.0.1:{port}/ping", process, serve_log)
+        assert problem is None, f"the travelled model did not come up: {problem}"
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        stop(process)
+
+
+def test_the_bundle_serves_from_a_fresh_virtualenv_built_from_the_model_alone(
+    travelled_url: str, api_url: str, api_key: IssuedApiKey
+) -> None:
+    """Same PD, grade, decision and reason codes as the API for one applicant who leaves the
+    optional inputs out; the answer carries the reason sentences; bad input is a 400 that
+    names the row and field without a stack trace."""
+    row = json_rows(example_applications().iloc[[1]])[0]
+    applicant = {k: v for k, v in row.items()
+                 if k not in ("external_score", "expected_monthly_sales")}
+    theirs = httpx.post(f"{travelled_url}/invocations",
+                        json={"dataframe_records": [applicant]}, timeout=60)
+    assert theirs.status_code == 200, theirs.text
+    predicted = theirs.json()["predictions"][0]
+    ours = httpx.post(f"{api_url}/v1/applications", json=applicant, timeout=30,
+                      headers={"Authorization": f"Bearer {api_key.token}"})
+    assert ours.status_code == 200, ours.text
+    answer = ours.json()
+    assert answer["pd_12m"] == pytest.approx(predicted["pd_12m"], abs=1e-9)
+    assert answer["grade"] == predicted["grade"]
+    assert answer["decision"] == predicted["decision"]
+    assert answer["recommended_limit"] == predicted["recommended_limit"]
+    assert [r["code"] for r in answer["reasons"]] == predicted["decision_reasons"].split(",")
+    assert [r["text"] for r in answer["reasons"]] == predicted["decision_reason_texts"].split("\n")
+    bad = httpx.post(f"{travelled_url}/invocations",
+                     json={"dataframe_records": [{**applicant, "founded_on": "2031-02-30"}]},
+                     timeout=60)
+    assert bad.status_code == 400, bad.text
+    assert "founded_on" in bad.json()["message"]
+    assert "Traceback" not in bad.text
+    assert "stack_trace" not in bad.json()
