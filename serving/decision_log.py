@@ -13,6 +13,7 @@ dataclasses and pydantic models are accepted; NaN becomes null.
 
 from __future__ import annotations
 
+import hashlib
 import re
 import uuid
 from collections.abc import Callable
@@ -24,15 +25,38 @@ import anyio.to_thread
 import orjson
 from pydantic import BaseModel
 from sqlalchemy import Engine, insert, select
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import IntegrityError, OperationalError
 
-from creditrisk.serving.errors import DecisionNotFound
+from creditrisk.serving.errors import DecisionNotFound, ServingError
 from creditrisk.serving.tables import decision_log
 
+IDEMPOTENCY_KEY_HEADER: Final = "Idempotency-Key"
 DECISION_ID_PATTERN: Final = r"^[0-9a-f]{32}$"
 _DECISION_ID = re.compile(DECISION_ID_PATTERN)
 _KIND = re.compile(r"^[a-z][a-z0-9_]{0,31}$")
 _ORJSON_OPTIONS: Final = orjson.OPT_SERIALIZE_NUMPY | orjson.OPT_NON_STR_KEYS
+
+
+class RequestInProgress(ServingError):  # noqa: N818 - named like the other serving errors
+    """Two requests with the same ``Idempotency-Key`` at once: the first one is decided, the
+    other is told to retry (it then gets the first decision)."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            f"a request with this {IDEMPOTENCY_KEY_HEADER} is being decided; retry to get "
+            "its decision"
+        )
+
+
+class IdempotencyKeyReused(ServingError):  # noqa: N818 - named like the other serving errors
+    """The ``Idempotency-Key`` already decided a different request (another body, path or
+    endpoint) of the same API key."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            f"this {IDEMPOTENCY_KEY_HEADER} was already used for a different request; use a "
+            "new key for a new request"
+        )
 
 
 class InvalidDecisionKindError(ValueError):
@@ -63,6 +87,8 @@ class DecisionRecord:
     customer_id: str | None = None
     features: Any = None
     reasons: Any = None
+    idempotency_key: str | None = None
+    """The POST's ``Idempotency-Key``: one decision per (API key, idempotency key)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,6 +107,7 @@ class StoredDecision:
     features: Any
     outputs: Any
     reasons: Any
+    request_sha256: str | None = None
 
 
 def _json_default(value: Any) -> Any:
@@ -121,6 +148,7 @@ def record_decision(engine: Engine, record: DecisionRecord, *, created_at: datet
     if not _KIND.fullmatch(record.kind):
         raise InvalidDecisionKindError(record.kind)
     decision_id = new_decision_id()
+    request_json = dumps_json(record.request)
     row = {
         "decision_id": decision_id,
         "created_at": _as_utc(created_at),
@@ -130,14 +158,45 @@ def record_decision(engine: Engine, record: DecisionRecord, *, created_at: datet
         "model_name": record.model_name,
         "model_version": record.model_version,
         "policy_version": record.policy_version,
-        "request_json": dumps_json(record.request),
+        "request_json": request_json,
         "features_json": None if record.features is None else dumps_json(record.features),
         "outputs_json": dumps_json(record.outputs),
         "reasons_json": None if record.reasons is None else dumps_json(record.reasons),
+        "idempotency_key": record.idempotency_key,
+        "request_sha256": None if record.idempotency_key is None else request_sha256(request_json),
     }
-    with engine.begin() as conn:
-        conn.execute(insert(decision_log), row)
+    try:
+        with engine.begin() as conn:
+            conn.execute(insert(decision_log), row)
+    except IntegrityError as exc:
+        if record.idempotency_key is None:
+            raise
+        raise RequestInProgress() from exc  # a concurrent twin took the key first
     return decision_id
+
+
+def request_sha256(request_json: str) -> str:
+    """The hash an idempotency key is checked against (of the stored request JSON)."""
+    return hashlib.sha256(request_json.encode("utf-8")).hexdigest()
+
+
+def first_decision(
+    engine: Engine, *, api_key_id: str, idempotency_key: str, request: Any
+) -> StoredDecision | None:
+    """The decision already on file for this (API key, idempotency key), None when there is
+    none; :class:`IdempotencyKeyReused` when it was made for a different request."""
+    with engine.connect() as conn:
+        row = conn.execute(
+            select(decision_log.c.decision_id, decision_log.c.request_sha256).where(
+                decision_log.c.api_key_id == api_key_id,
+                decision_log.c.idempotency_key == idempotency_key,
+            )
+        ).first()
+    if row is None:
+        return None
+    if row.request_sha256 != request_sha256(dumps_json(request)):
+        raise IdempotencyKeyReused()
+    return get_decision(engine, row.decision_id)
 
 
 READINESS_PROBE_BUSY_TIMEOUT_MS: Final = 500
@@ -200,6 +259,7 @@ def get_decision(engine: Engine, decision_id: str) -> StoredDecision:
         features=_loads_optional(row["features_json"]),
         outputs=orjson.loads(row["outputs_json"]),
         reasons=_loads_optional(row["reasons_json"]),
+        request_sha256=row["request_sha256"],
     )
 
 
@@ -223,6 +283,17 @@ class DecisionLog:
         if self._on_recorded is not None:
             self._on_recorded(record.kind)
         return decision_id
+
+    def first(self, api_key_id: str, idempotency_key: str, request: Any) -> StoredDecision | None:
+        """:func:`first_decision` on this log (blocking)."""
+        return first_decision(self.engine, api_key_id=api_key_id,
+                              idempotency_key=idempotency_key, request=request)
+
+    async def first_async(
+        self, api_key_id: str, idempotency_key: str, request: Any
+    ) -> StoredDecision | None:
+        """:meth:`first` from an ``async def`` handler (the query runs in a worker thread)."""
+        return await anyio.to_thread.run_sync(self.first, api_key_id, idempotency_key, request)
 
     async def record_async(self, record: DecisionRecord) -> str:
         """``record`` from an ``async def`` handler: the insert runs in a worker thread."""

@@ -1,5 +1,6 @@
 """SQL tables the service owns (SQLAlchemy Core); ``migrations/versions/0002_serving.py``
-creates them and must stay a mirror of this file.
+creates them (``0005_decision_idempotency.py`` adds the idempotency columns) and must stay a
+mirror of this file.
 
 - ``api_keys``: who may call the service; only a hash of each key is stored.
 - ``decision_log``: every credit decision the service answered, written before the answer
@@ -41,8 +42,11 @@ decision_log = Table(
     Column("features_json", Text),
     Column("outputs_json", Text, nullable=False),
     Column("reasons_json", Text),
+    Column("idempotency_key", String(128)),  # 0005: a POST's Idempotency-Key header
+    Column("request_sha256", String(64)),  # 0005: hash of request_json, to spot a reused key
     Index("ix_decision_log_created_at", "created_at"),
     Index("ix_decision_log_customer_created", "customer_id", "created_at"),
+    Index("ux_decision_log_idempotency", "api_key_id", "idempotency_key", unique=True),
 )
 
 SERVING_TABLES: dict[str, Table] = {"api_keys": api_keys, "decision_log": decision_log}

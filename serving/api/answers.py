@@ -11,8 +11,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from creditrisk.serving.api.schemas import ApplicationOut, OrderCheckOut
 from creditrisk.serving.api_keys import ApiKeyIdentity
-from creditrisk.serving.decision_log import DecisionLog, DecisionRecord
+from creditrisk.serving.decision_log import DecisionLog, DecisionRecord, StoredDecision
 from creditrisk.serving.model_holder import LoadedModel
 from creditrisk.serving.registry import ServedBundle
 
@@ -29,6 +30,7 @@ def decision_record(
     customer_id: str | None = None,
     features: Any = None,
     reasons: Any = None,
+    idempotency_key: str | None = None,
 ) -> DecisionRecord:
     """The decision-log record of one answer."""
     return DecisionRecord(
@@ -42,6 +44,7 @@ def decision_record(
         features=features,
         outputs=outputs,
         reasons=reasons,
+        idempotency_key=idempotency_key,
     )
 
 
@@ -53,6 +56,39 @@ def stamp(record: DecisionRecord, decision_id: str) -> dict[str, Any]:
         "model_version": record.model_version,
         "policy_version": record.policy_version,
     }
+
+
+def stored_stamp(stored: StoredDecision) -> dict[str, Any]:
+    """:func:`stamp` of a decision read back from the log."""
+    return {
+        "decision_id": stored.decision_id,
+        "model_name": stored.model_name,
+        "model_version": stored.model_version,
+        "policy_version": stored.policy_version,
+    }
+
+
+def replayed_application(stored: StoredDecision) -> ApplicationOut:
+    """The answer first given for an application (a POST repeated with its Idempotency-Key)."""
+    reasons = stored.reasons or {}
+    return ApplicationOut(
+        **stored_stamp(stored),
+        **stored.outputs,
+        reasons=reasons.get("decision", []),
+        top_factors=reasons.get("factors", []),
+        external_reference=(stored.request or {}).get("external_reference"),
+    )
+
+
+def replayed_order_check(stored: StoredDecision) -> OrderCheckOut:
+    """The answer first given for an order check (repeated with its Idempotency-Key)."""
+    return OrderCheckOut(
+        **stored_stamp(stored),
+        **stored.outputs,
+        customer_id=stored.customer_id,
+        reasons=(stored.reasons or {}).get("decision", []),
+        order_reference=(stored.request or {}).get("order_reference"),
+    )
 
 
 def log_decision(log: DecisionLog, record: DecisionRecord) -> dict[str, Any]:

@@ -22,7 +22,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated
 
-from fastapi import Depends, Path, Query, Request
+from fastapi import Depends, Header, Path, Query, Request
 from sqlalchemy import Engine
 
 from creditrisk.serving.api.auth import require_scope
@@ -35,7 +35,7 @@ from creditrisk.serving.api.schemas import (
 )
 from creditrisk.serving.api_keys import ApiKeyIdentity, ApiScope
 from creditrisk.serving.book_jobs import BookRateLimit
-from creditrisk.serving.decision_log import DecisionLog
+from creditrisk.serving.decision_log import IDEMPOTENCY_KEY_HEADER, DecisionLog
 from creditrisk.serving.errors import ModelNotReady
 from creditrisk.serving.model_holder import LoadedModel, ModelHolder
 from creditrisk.serving.portfolio import PortfolioCache, PortfolioScores
@@ -51,6 +51,7 @@ __all__ = [
     "DbDep",
     "DecisionLogDep",
     "HolderDep",
+    "IdempotencyKeyHeader",
     "MetricsDep",
     "ModelDep",
     "PortfolioCacheDep",
@@ -139,6 +140,14 @@ BookCaller = Annotated[ApiKeyIdentity, Depends(book_caller)]
 """A ``read`` caller of the whole-book endpoints, rate limited per key."""
 AdminCaller = Annotated[ApiKeyIdentity, Depends(require_scope("admin"))]
 
+IdempotencyKeyHeader = Annotated[
+    str | None,
+    Header(
+        alias=IDEMPOTENCY_KEY_HEADER, min_length=1, max_length=128, pattern=r"^[\x21-\x7e]+$",
+        description="Optional: a retried POST with the same key (and the same body) gets the "
+        "first decision back instead of a new one; the same key with another body is 422.",
+    ),
+]
 CustomerIdPath = Annotated[
     str,
     Path(min_length=1, max_length=64, pattern=NO_CONTROL_CHARACTERS,

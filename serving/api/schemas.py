@@ -49,8 +49,9 @@ def json_number(value: Any) -> Any:
 
 
 def json_integer(value: Any) -> Any:
-    """A JSON integer: not a boolean, a string or a fraction."""
-    if isinstance(value, bool) or not isinstance(value, int):
+    """A JSON integer: not a boolean or a string (``30.0`` is 30, a fraction is refused by
+    the int field itself)."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
         raise ValueError("must be a JSON integer")
     return value
 

@@ -141,3 +141,31 @@ def test_decision_answers_are_not_cached_nor_sniffed(http: httpx.Client) -> None
     assert response.status_code == 200, response.text
     assert response.headers["cache-control"] == "no-store"
     assert response.headers["x-content-type-options"] == "nosniff"
+
+
+def test_a_repeated_post_with_its_idempotency_key_gets_the_first_decision(
+    http: httpx.Client, serving_world: ServingWorld
+) -> None:
+    key = {"Idempotency-Key": "retry-4711-a"}
+    first = http.post("/v1/applications", json=APPLICATION, headers=key)
+    again = http.post("/v1/applications", json=APPLICATION, headers=key)
+    assert first.status_code == again.status_code == 200, again.text
+    assert again.json() == first.json()  # the same decision id, outputs and reasons
+    fresh = http.post("/v1/applications", json=APPLICATION)
+    assert fresh.json()["decision_id"] != first.json()["decision_id"]
+    other = http.post("/v1/applications", json={**APPLICATION, "requested_limit": 1}, headers=key)
+    assert other.status_code == 409, other.text
+    assert other.json()["error"] == "idempotency_key_reused"
+
+    customer_id = str(serving_world.ledger.customers["customer_id"].iloc[0])
+    order = {"order_amount": 1_000}
+    path = f"/v1/customers/{customer_id}/orders/check"
+    checked = http.post(path, json=order, headers={"Idempotency-Key": "order-1"})
+    assert checked.status_code == 200, checked.text
+    assert http.post(path, json=order, headers={"Idempotency-Key": "order-1"}).json() == (
+        checked.json()
+    )
+    assert http.post(path, json=order, headers={"Idempotency-Key": "retry-4711-a"}
+                     ).status_code == 409  # the key of another request
+    bad = http.post("/v1/applications", json=APPLICATION, headers={"Idempotency-Key": "a b"})
+    assert refused_fields(bad) == ["Idempotency-Key"]

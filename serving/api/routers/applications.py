@@ -22,9 +22,14 @@ from typing import Any
 
 from fastapi import APIRouter
 
-from creditrisk.serving.api.answers import decision_record, log_decision_async
+from creditrisk.serving.api.answers import (
+    decision_record,
+    log_decision_async,
+    replayed_application,
+)
 from creditrisk.serving.api.dependencies import (
     DecisionLogDep,
+    IdempotencyKeyHeader,
     ModelDep,
     ScoreCaller,
     ServedDep,
@@ -55,8 +60,14 @@ async def score_application(
     served: ServedDep,
     decisions: DecisionLogDep,
     today: TodayDep,
+    idempotency_key: IdempotencyKeyHeader = None,
 ) -> ApplicationOut:
-    """Score a new applicant: PD, grade, decision, recommended limit and the reasons."""
+    """Score a new applicant: PD, grade, decision, recommended limit and the reasons. A
+    retry with the same ``Idempotency-Key`` gets the first decision back."""
+    if idempotency_key is not None:
+        first = await decisions.first_async(caller.key_id, idempotency_key, body)
+        if first is not None:
+            return replayed_application(first)
     as_of = body.as_of or today
     score = score_applicant(served, body.model_dump(), as_of=as_of)
     policy = served.bundle.policy
@@ -82,6 +93,7 @@ async def score_application(
         features=score.features,
         outputs=outputs,
         reasons={"decision": reasons, "factors": factors},
+        idempotency_key=idempotency_key,
     )
     return ApplicationOut(
         **await log_decision_async(decisions, record),

@@ -20,12 +20,13 @@ from typing import Any
 from fastapi import APIRouter
 
 from creditrisk.serving import open_invoices, rating
-from creditrisk.serving.api.answers import decision_record, log_decision
+from creditrisk.serving.api.answers import decision_record, log_decision, replayed_order_check
 from creditrisk.serving.api.dependencies import (
     AsOfQuery,
     CustomerIdPath,
     DbDep,
     DecisionLogDep,
+    IdempotencyKeyHeader,
     ModelDep,
     ReadCaller,
     ScoreCaller,
@@ -130,8 +131,15 @@ def check_order(
     db: DbDep,
     decisions: DecisionLogDep,
     today: TodayDep,
+    idempotency_key: IdempotencyKeyHeader = None,
 ) -> OrderCheckOut:
-    """Release or hold a new order for an existing customer, naming why."""
+    """Release or hold a new order for an existing customer, naming why. A retry with the
+    same ``Idempotency-Key`` gets the first decision back."""
+    request = {"customer_id": customer_id, **body.model_dump(mode="json")}
+    if idempotency_key is not None:
+        first = decisions.first(caller.key_id, idempotency_key, request)
+        if first is not None:
+            return replayed_order_check(first)
     day = body.as_of or today
     state = rating.load_customer(served, db, customer_id, as_of=day)
     order = rating.check_customer_order(served, state, order_amount=body.order_amount)
@@ -158,10 +166,11 @@ def check_order(
         served=served,
         policy_version=order.policy_version,
         customer_id=customer_id,
-        request={"customer_id": customer_id, **body.model_dump(mode="json")},
+        request=request,
         features=state.feature_record(),
         outputs=outputs,
         reasons={"decision": reasons},
+        idempotency_key=idempotency_key,
     )
     return OrderCheckOut(
         **log_decision(decisions, record),
