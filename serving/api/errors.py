@@ -33,6 +33,7 @@ from starlette.exceptions import HTTPException
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from creditrisk.models.bundle import MissingDefaultModel
 from creditrisk.serving.api.observability import request_id_of, route_template
 from creditrisk.serving.book_jobs import BookBusy, RateLimited
 from creditrisk.serving.decision_log import IdempotencyKeyReused, RequestInProgress
@@ -47,6 +48,7 @@ from creditrisk.serving.errors import (
     ModelLoadError,
     ModelNotReady,
     ModelUnavailable,
+    NoDefaultModel,
     NotFound,
     ServingError,
 )
@@ -68,6 +70,7 @@ ERROR_STATUS: Final[dict[type[ServingError], tuple[int, str]]] = {
     ModelNotReady: (503, "model_not_ready"),
     ModelLoadError: (503, "model_load_failed"),
     IncompatibleBundle: (503, "model_load_failed"),
+    NoDefaultModel: (503, "no_default_model"),
     AccessDenied: (403, "forbidden"),
     AuthenticationError: (401, "unauthenticated"),
     MissingScopeError: (403, "forbidden"),
@@ -98,8 +101,8 @@ def error_headers(exc: ServingError) -> dict[str, str]:
         if exc.key_presented:
             challenge += ', error="invalid_token"'
         return {"WWW-Authenticate": challenge}
-    if isinstance(exc, ModelUnavailable):
-        return {"Retry-After": RETRY_AFTER_SECONDS}
+    if isinstance(exc, ModelUnavailable) and not isinstance(exc, NoDefaultModel):
+        return {"Retry-After": RETRY_AFTER_SECONDS}  # a late-only bundle stays so: no retry
     return {}
 
 
@@ -160,6 +163,12 @@ async def _serving_error(request: Request, exc: Exception) -> Response:
         details=error_details(exc),
         headers=error_headers(exc),
     )
+
+
+async def _missing_default_model(request: Request, exc: Exception) -> Response:
+    """A late-only bundle asked for a PD (any path: applicants, portfolio...): 503."""
+    assert isinstance(exc, MissingDefaultModel)
+    return await _serving_error(request, NoDefaultModel(exc.reason))
 
 
 def _field_error(error: Mapping[str, Any]) -> dict[str, Any]:
@@ -278,6 +287,7 @@ class UnexpectedErrorMiddleware:
 def install_error_handlers(app: FastAPI) -> None:
     """Register the mapping: serving errors, 422, HTTPException, and a catch-all 500."""
     app.add_exception_handler(ServingError, _serving_error)
+    app.add_exception_handler(MissingDefaultModel, _missing_default_model)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(HTTPException, _http_error)
     app.add_exception_handler(sa_exc.SQLAlchemyError, _database_error)
