@@ -17,6 +17,7 @@ import pytest
 from creditrisk.ledger.database import make_engine, upgrade_database
 from creditrisk.serving.registry import ServedBundle
 from creditrisk.serving.rescoring import runner
+from creditrisk.serving.rescoring.columns import SCORE_COLUMN_NAMES
 from creditrisk.serving.rescoring.store import (
     COMPLETE,
     FAILED,
@@ -180,3 +181,6 @@ def test_the_migration_creates_the_tables_on_a_new_database(tmp_path: Path) -> N
     with sqlite3.connect(tmp_path / "new.db") as conn:
         names = {r[0] for r in conn.execute("select name from sqlite_master where type='table'")}
     assert {"scores", "score_runs", "score_run_buckets"} <= names
+    with sqlite3.connect(tmp_path / "new.db") as conn:
+        columns = tuple(r[1] for r in conn.execute("pragma table_info(scores)"))
+    assert columns == SCORE_COLUMN_NAMES, "the migrations build exactly SCORE_COLUMNS, in order"
