@@ -20,15 +20,24 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pandas as pd
+import pytest
+from fastapi.testclient import TestClient
 from sqlalchemy import Engine
+from typer.testing import CliRunner
+
+from creditrisk.cli import app
 
 from creditrisk.ledger.frame import has_quality_flag
 from creditrisk.ledger.importer import import_ledger
 from creditrisk.ledger.mapping import load_mapping
 from creditrisk.ledger.store import TableCounts, count_rows
+from creditrisk.serving.api.entrypoint import build_service
+from creditrisk.serving.api_keys import generate_api_key
+from creditrisk.serving.settings import SeededApiKey, Settings
 from tests.ledger.erp_export import stored
 
 DATA = Path(__file__).parent / "data"
@@ -89,3 +98,61 @@ def test_sap_export_imports_with_the_counts_its_construction_gives(engine: Engin
     )
     assert all(c.written == 0 for c in again.counts.values())  # generated ids are stable
     assert again.counts["invoices"] == TableCounts(unchanged=101)
+
+
+@pytest.mark.slow
+def test_sap_export_trains_a_late_model_that_serves_predictions(tmp_path: Path) -> None:
+    """No code between the export and the service: the shipped mapping imports the file
+    (CLI), ``creditrisk train --late-only`` registers a late-only bundle, and the app serves
+    the customer's open invoices from it."""
+    ledger_url = f"sqlite:///{tmp_path / 'ledger.db'}"
+    tracking_uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    runner = CliRunner()
+    imported = runner.invoke(
+        app,
+        [
+            "ledger",
+            "import",
+            "--mapping",
+            "sap_fi_ar",
+            "--data-dir",
+            str(DATA),
+            "--skip-bad-rows",
+            "--reject-file",
+            str(tmp_path / "rejects.csv"),
+            "--database-url",
+            ledger_url,
+        ],
+        env={"COLUMNS": "250"},
+    )
+    assert imported.exit_code == 0, imported.output
+    assert "filtered_out 4" in imported.output
+    trained = runner.invoke(
+        app,
+        ["train", "--late-only", "--database-url", ledger_url, "--tracking-uri", tracking_uri],
+        env={"COLUMNS": "250"},
+    )
+    assert trained.exit_code == 0, trained.output
+    assert "late-payment only" in trained.output
+
+    reader = generate_api_key(label="r", scopes=["read"], created_at=datetime.now(UTC))
+    seeded = SeededApiKey(
+        key_id=reader.record.key_id, key_hash=reader.record.key_hash, scopes=reader.record.scopes
+    )
+    settings = Settings(
+        database_url=ledger_url,
+        model_uri="models:/creditrisk@challenger",
+        tracking_uri=tracking_uri,
+        api_keys=(seeded,),
+        model_load="blocking",
+    )
+    with TestClient(build_service(settings)) as client:
+        response = client.get(
+            "/v1/customers/K1001/invoices/predictions",
+            params={"as_of": "2023-12-20"},
+            headers={"X-API-Key": reader.token},
+        )
+    assert response.status_code == 200, response.text
+    invoices = response.json()["invoices"]
+    assert [i["invoice_id"] for i in invoices] == ["1000|K1001|03.12.2023|1.233,75|Invoice"]
+    assert 0.0 <= invoices[0]["p_late"] <= 1.0
