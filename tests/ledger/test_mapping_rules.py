@@ -120,7 +120,11 @@ def test_row_number_ids_are_stable_and_filters_count_what_they_drop(
 def test_quality_rules_reject_by_default_and_name_the_option(
     tmp_path: Path, engine: Engine
 ) -> None:
-    text = "Doc,Cust,Issued,Due,Amount\nI1,C1,2024-01-05,2024-01-01,100\nI2,C1,2024-01-05,2024-02-04,0\n"
+    text = (
+        "Doc,Cust,Issued,Due,Amount\n"
+        "I1,C1,2024-01-05,2024-01-01,100\n"
+        "I2,C1,2024-01-05,2024-02-04,0\n"
+    )
     with pytest.raises(ImportRejected) as caught:
         import_ledger(invoices_mapping(tmp_path, text), engine=engine)
     report = caught.value.report
@@ -141,7 +145,11 @@ def test_keep_with_a_flag_is_refused_where_the_ledger_cannot_hold_the_row(tmp_pa
 def test_ambiguous_thousands_separator_is_refused_naming_the_option(
     tmp_path: Path, engine: Engine
 ) -> None:
-    text = "Doc;Cust;Issued;Due;Amount\nI1;C1;2024-01-05;2024-02-04;1.234\nI2;C1;2024-01-05;2024-02-04;12,5\n"
+    text = (
+        "Doc;Cust;Issued;Due;Amount\n"
+        "I1;C1;2024-01-05;2024-02-04;1.234\n"
+        "I2;C1;2024-01-05;2024-02-04;12,5\n"
+    )
     mapping = invoices_mapping(tmp_path, text, delimiter=";", decimal=",")
     with pytest.raises(ImportRejected) as caught:
         import_ledger(mapping, engine=engine)

@@ -30,7 +30,6 @@ from sqlalchemy import Engine
 from typer.testing import CliRunner
 
 from creditrisk.cli import app
-
 from creditrisk.ledger.frame import has_quality_flag
 from creditrisk.ledger.importer import import_ledger
 from creditrisk.ledger.mapping import load_mapping
