@@ -43,12 +43,15 @@ import pyarrow.parquet as pq
 from sqlalchemy import Engine, select
 
 from creditrisk.ledger.errors import LedgerError
-from creditrisk.ledger.frame import TABLE_COLUMNS, Ledger, normalize_ledger
+from creditrisk.ledger.frame import TABLE_COLUMNS, TABLE_KEYS, Ledger, normalize_ledger
 
 MANIFEST_FILE: Final = "ledger.json"
 FORMAT_NAME: Final = "creditrisk-ledger-parquet"
 FORMAT_VERSION: Final = 1
 BUCKET_COLUMN: Final = "bucket"
+TABLE_COLUMN: Final = "ledger_table"
+"""In a *stacked* ledger (the tables unioned by column name into one frame, as Spark groups
+it by bucket), which table a row comes from."""
 
 BucketOf = Callable[[pd.Series], pd.Series]
 """Customer ids -> bucket numbers (int, same index): the caller's one bucket definition."""
@@ -333,3 +336,16 @@ def read_ledger_at(location: str | Path) -> Ledger:
         f"{text}: neither a Parquet ledger folder (with {MANIFEST_FILE}) nor a database URL "
         "such as sqlite:///creditrisk.db"
     )
+
+
+def unstack_ledger(stacked: pd.DataFrame) -> Ledger:
+    """A stacked ledger frame (:data:`TABLE_COLUMN` says each row's table; a table's columns
+    are the contract's, others null) split back into a normalised ledger, every table in key
+    order: a Spark group arrives in no particular row order, and nothing may depend on one."""
+    tables: dict[str, pd.DataFrame] = {}
+    for table, columns in TABLE_COLUMNS.items():
+        rows = stacked.loc[(stacked[TABLE_COLUMN] == table).to_numpy(), list(columns)]
+        tables[table] = rows.sort_values(TABLE_KEYS[table], kind="stable").reset_index(
+            drop=True
+        )
+    return normalize_ledger(tables)

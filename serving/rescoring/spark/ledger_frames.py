@@ -21,11 +21,14 @@ from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as sf
 from pyspark.sql import types as st
 
-from creditrisk.ledger.frame import TABLE_COLUMNS, TABLE_KEYS, Ledger, normalize_ledger
-from creditrisk.ledger.parquet import BUCKET_COLUMN, MANIFEST_FILE, parse_manifest
-
-TABLE_COLUMN: Final = "ledger_table"
-"""Which ledger table a row of the stacked frame comes from."""
+from creditrisk.ledger.frame import TABLE_COLUMNS, Ledger
+from creditrisk.ledger.parquet import (
+    BUCKET_COLUMN,
+    MANIFEST_FILE,
+    TABLE_COLUMN,
+    parse_manifest,
+    unstack_ledger,
+)
 
 _SPARK_TYPES: Final[dict[str, st.DataType]] = {
     "id": st.StringType(),
@@ -71,11 +74,6 @@ def stacked_ledger(spark: SparkSession, folder: str) -> DataFrame:
 
 
 def group_ledger(group: pd.DataFrame) -> Ledger:
-    """One group of :func:`stacked_ledger` (a bucket) as a normalised ledger, in key order."""
-    tables: dict[str, pd.DataFrame] = {}
-    for table, columns in TABLE_COLUMNS.items():
-        rows = group.loc[(group[TABLE_COLUMN] == table).to_numpy(), list(columns)]
-        tables[table] = rows.sort_values(TABLE_KEYS[table], kind="stable").reset_index(
-            drop=True
-        )
-    return normalize_ledger(tables)
+    """One group of :func:`stacked_ledger` (a bucket) as a normalised ledger, in key order
+    (:func:`creditrisk.ledger.parquet.unstack_ledger`)."""
+    return unstack_ledger(group)

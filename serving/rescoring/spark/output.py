@@ -50,8 +50,11 @@ def spark_rows(scores: pd.DataFrame) -> pd.DataFrame:
     """A conformed scores frame as ``applyInPandas`` must return it (dates as dates)."""
     out = scores.copy()
     for column in SCORE_COLUMNS:
+        values = out[column.name]
         if column.kind == "date":
-            out[column.name] = pd.to_datetime(out[column.name]).dt.date.astype(object)
+            out[column.name] = pd.to_datetime(values).dt.date.astype(object)
+        elif isinstance(values.dtype, pd.StringDtype):  # Arrow-backed text as plain objects
+            out[column.name] = values.astype(object).where(values.notna(), None)
     return out
 
 
