@@ -28,6 +28,7 @@ TINY_RUNS = (
     "benchmarks/features.py",
     "benchmarks/generate.py",
     "benchmarks/quality.py",
+    "benchmarks/rescoring.py",
     "benchmarks/rescoring_spark.py",
     "benchmarks/serving.py",
     "benchmarks/soak.py",
@@ -123,6 +124,19 @@ def test_rescoring_spark_benchmark_tiny() -> None:
     assert float(found["spark_customers_per_s"]) > 0
     assert float(found["local_customers_per_s"]) > 0
     assert float(found["spark_peak_tree_rss_mb"]) > 0
+
+
+@pytest.mark.slow
+def test_rescoring_benchmark_tiny() -> None:
+    """The whole book rescored on SQLite (a bundle fitted at the smoke size), against the
+    service's per-request path on a few customers."""
+    found = figures(run_benchmark(
+        "benchmarks/rescoring.py", "--customers=300", "--databases=sqlite", "--buckets=4",
+        "--sample=10", "--train-customers=400", "--boost-rounds=10", "--lgbm-threads=1",
+    ))
+    assert float(found["customers_per_s"]) > 0
+    assert float(found["seconds_total"]) > 0
+    assert float(found["peak_rss_mb"]) > 0
 
 
 @pytest.mark.slow
