@@ -2,8 +2,8 @@
 
 What it measures, on the same bucketed Parquet ledger (``--customers``, 1,000,000 by default:
 the ledger of ``benchmarks/features.py``, about 25M invoices and 25M payments) as of its last
-day, with the same champion (trained through the product on a small ledger of the same
-generator, as ``benchmarks/rescoring.py`` does and cached with it):
+day, with the same model (the bundle ``benchmarks/rescoring.py``'s setup fits with the
+product's estimators on a small ledger of the same generator and caches, or ``--model``):
 
 1. **Spark**: :func:`creditrisk.serving.rescoring.spark.engine.rescore_on_spark` on
    ``--master`` (``local[2]``: this machine's 2 cores): every bucket through
@@ -21,8 +21,9 @@ their conversion to the bucketed ledger folder (``creditrisk ledger export`` for
 table by table), the model. All under ``benchmarks/out/``.
 
 Usage: ``python benchmarks/rescoring_spark.py [--customers N] [--buckets N] [--master URL]
-[--local-buckets N]``. The last line is ``customers=... spark_customers_per_s=...
-local_customers_per_s=... spark_vs_local=... spark_seconds_total=... spark_peak_tree_rss_mb=...``.
+[--local-buckets N] [--model PATH_OR_URI]``. The last line is ``customers=...
+spark_customers_per_s=... local_customers_per_s=... spark_vs_local=... spark_seconds_total=...
+spark_peak_tree_rss_mb=...``.
 """
 
 from __future__ import annotations
@@ -33,7 +34,6 @@ import os
 import sys
 import threading
 import time
-from datetime import date
 from functools import partial
 from pathlib import Path
 from types import ModuleType
@@ -46,7 +46,6 @@ sys.path.insert(0, str(REPO))
 import pyarrow.parquet as pq
 
 OUT = REPO / "benchmarks" / "out"
-TRAIN_START = date(2023, 1, 1)
 JAVA_17 = Path("/usr/lib/jvm/java-17-openjdk-amd64")
 
 
@@ -131,35 +130,6 @@ def bucketed_ledger(source: Path, buckets: int) -> Path:
     return target
 
 
-def ensure_model(workdir: Path, *, customers: int, boost_rounds: int | None,
-                 lgbm_threads: int | None, end: date) -> tuple[str, str]:
-    """(tracking URI, champion URI): a model trained through the product (``run_training``)
-    on a three-year ledger of the same generator (enough labelled month-ends for the default
-    model's windows), made champion; cached in ``workdir``."""
-    import pandas as pd
-
-    tracking_uri = f"sqlite:///{(workdir / 'mlflow.db').resolve()}"
-    marker = workdir / "trained"
-    if not marker.exists():
-        from creditrisk.models.policy import Policy
-        from creditrisk.synthetic.generator import generate_ledger
-        from creditrisk.training import tracking
-        from creditrisk.training.config import TrainingConfig
-        from creditrisk.training.pipeline import run_training
-
-        workdir.mkdir(parents=True, exist_ok=True)
-        tracking.configure(tracking_uri)
-        synthetic = generate_ledger(n_customers=customers, start=TRAIN_START, end=end, seed=11)
-        config = TrainingConfig.capped(boost_rounds=boost_rounds, lgbm_threads=lgbm_threads)
-        result = run_training(synthetic.ledger, config=config, data_end=pd.Timestamp(end),
-                              policy=Policy.default(), run_name="rescoring-spark-benchmark")
-        if result.version is None:
-            raise SystemExit("training registered no bundle")
-        tracking.set_alias(result.model_name, tracking.CHAMPION_ALIAS, result.version)
-        marker.write_text(result.model_name)
-    return tracking_uri, f"models:/{marker.read_text().strip()}@champion"
-
-
 def local_rate(lake: Path, served: object, *, as_of: object, buckets: int,
                local_buckets: int) -> tuple[int, float, dict[str, float]]:
     """(customers, seconds, stage seconds) of the local engine on the first buckets."""
@@ -186,9 +156,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--master", default="local[2]")
     parser.add_argument("--driver-memory", default="4g")
     parser.add_argument("--local-buckets", type=int, default=2)
-    parser.add_argument("--train-customers", type=int, default=3_000)
-    parser.add_argument("--boost-rounds", type=int, default=None)
-    parser.add_argument("--lgbm-threads", type=int, default=None)
+    parser.add_argument("--train-customers", type=int, default=2_000)
+    parser.add_argument("--boost-rounds", type=int, default=300)
+    parser.add_argument("--lgbm-threads", type=int, default=2)
+    parser.add_argument("--model", default=None,
+                        help="a bundle path or models:/ URI instead of training one")
+    parser.add_argument("--tracking-uri", default=None, help="with --model models:/...")
     args = parser.parse_args(argv)
     if "JAVA_HOME" not in os.environ and JAVA_17.is_dir():
         os.environ["JAVA_HOME"] = str(JAVA_17)
@@ -200,10 +173,11 @@ def main(argv: list[str] | None = None) -> int:
     peer = local_benchmark()
     OUT.mkdir(parents=True, exist_ok=True)
     lake = bucketed_ledger(peer.ledger_folder(args.customers, args.seed), args.buckets)
-    tracking_uri, model_uri = ensure_model(
-        OUT / f"spark_model_{args.train_customers}_{args.boost_rounds}",
+    tracking_uri = args.tracking_uri or f"sqlite:///{OUT / 'mlflow.db'}"
+    model_uri = args.model or str(peer.ensure_model(
+        OUT / f"rescoring_bundle_{args.train_customers}_{args.boost_rounds}.pkl",
         customers=args.train_customers, boost_rounds=args.boost_rounds,
-        lgbm_threads=args.lgbm_threads, end=peer.END)
+        lgbm_threads=args.lgbm_threads))
     served = ModelRegistry(tracking_uri).load(model_uri)
     as_of = peer.END
 
