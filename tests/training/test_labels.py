@@ -92,3 +92,24 @@ def test_late_labels_censor_open_invoices_not_yet_past_due_plus_grace() -> None:
 def test_grace_days_move_the_late_threshold() -> None:
     out = late_payment_labels(_ledger(), cutoff="2024-01-01", grace_days=7)  # type: ignore[arg-type]
     assert out.set_index("invoice_id").loc["i1", "late"] == 0  # 5 days late < 7 days grace
+
+
+def test_late_label_of_repaired_rows() -> None:
+    """A due date the import repaired (it fell before the issue date) leaves the outcome
+    unknown; a prepayment settled at issue keeps its label (on time)."""
+    ts = pd.Timestamp
+    invoices = pd.DataFrame(
+        {
+            "invoice_id": ["plain", "repaired", "prepaid"],
+            "customer_id": ["C1"] * 3,
+            "issue_date": [ts("2024-01-01")] * 3,
+            "due_date": [ts("2024-01-31"), ts("2024-01-01"), ts("2024-01-31")],
+            "amount": [100.0] * 3,
+            "settled_date": [ts("2024-02-10"), ts("2024-02-10"), ts("2024-01-01")],
+            "quality_flags": [None, "due_date_repaired", "prepaid"],
+        }
+    )
+    labels = late_payment_labels(normalize_ledger({"invoices": invoices}), cutoff=ts("2024-06-30"))
+    labels = labels.set_index("invoice_id")
+    assert labels["known"].to_dict() == {"plain": True, "repaired": False, "prepaid": True}
+    assert labels.loc[["plain", "prepaid"], "late"].tolist() == [1, 0]
