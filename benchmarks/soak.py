@@ -46,7 +46,7 @@ import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -186,8 +186,8 @@ def rss_mb(pid: int) -> float:
 
 
 def import_files(directory: Path, *, customers: int, seed: int, end: Any) -> int:
-    """A new synthetic book (ids prefixed ``SOAK``, so they add to the ledger) written as the
-    canonical mapping's Parquet files; the number of rows."""
+    """A new synthetic book (ids prefixed ``SOAK<seed>-``, so they add to the ledger) written
+    as the canonical mapping's Parquet files; the number of rows."""
     from creditrisk.synthetic.generator import generate_ledger
 
     ledger = generate_ledger(n_customers=customers, start=end - timedelta(days=365), end=end,
@@ -198,7 +198,7 @@ def import_files(directory: Path, *, customers: int, seed: int, end: Any) -> int
         frame = getattr(ledger, name).copy()
         for column in ("customer_id", "invoice_id", "payment_id"):
             if column in frame.columns:
-                frame[column] = ("SOAK" + frame[column].astype("string")).astype(object)
+                frame[column] = (f"SOAK{seed}-" + frame[column].astype("string")).astype(object)
         frame.to_parquet(directory / f"{name}.parquet", index=False)
         rows += len(frame)
     return rows
@@ -266,15 +266,29 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--customers", type=int, default=1_500)
     parser.add_argument("--boost-rounds", type=int, default=None)
     parser.add_argument("--lgbm-threads", type=int, default=None)
+    parser.add_argument("--import-seed", type=int, default=77,
+                        help="seed of the imported book (its ids are prefixed with it)")
+    parser.add_argument("--tracking-uri", help="existing MLflow store (default: train one)")
+    parser.add_argument("--model-uri", default="models:/creditrisk@champion")
+    parser.add_argument("--database-url", help="ledger database (with --tracking-uri)")
+    parser.add_argument("--as-of", type=date.fromisoformat, default=None,
+                        help="decision date with --tracking-uri (default: the world's end)")
     parser.add_argument("--keep-workdir", action="store_true")
     args = parser.parse_args(argv)
 
     workdir = Path(tempfile.mkdtemp(prefix="creditrisk-soak-"))
-    print(f"training a world of {args.customers:,} customers in {workdir} ...", flush=True)
-    world = bench.trained_world(workdir, customers=args.customers,
-                                boost_rounds=args.boost_rounds, lgbm_threads=args.lgbm_threads)
-    import_rows = import_files(workdir / "import", customers=args.import_customers, seed=77,
-                               end=world.as_of)
+    if args.tracking_uri:
+        if not args.database_url:
+            parser.error("--database-url is required with --tracking-uri")
+        world = bench.existing_world(args.tracking_uri, args.model_uri, args.database_url,
+                                     args.as_of or bench.WORLD_END)
+    else:
+        print(f"training a world of {args.customers:,} customers in {workdir} ...", flush=True)
+        world = bench.trained_world(workdir, customers=args.customers,
+                                    boost_rounds=args.boost_rounds,
+                                    lgbm_threads=args.lgbm_threads)
+    import_rows = import_files(workdir / "import", customers=args.import_customers,
+                               seed=args.import_seed, end=world.as_of)
     print(f"import ready: {import_rows:,} rows", flush=True)
 
     from creditrisk.serving.api_keys import generate_api_key, seed_entry
