@@ -70,9 +70,9 @@ IsoDate = Annotated[date, BeforeValidator(iso_date)]
 AsOfDate = Annotated[IsoDate, Field(ge=EARLIEST_AS_OF, le=LATEST_AS_OF)]
 Amount = Annotated[
     float,
-    BeforeValidator(json_number),
     Field(ge=0, le=MAX_MONEY_AMOUNT, allow_inf_nan=False,
           description=f"Money in the reporting currency, 0 .. {MAX_MONEY_AMOUNT:.0e}."),
+    BeforeValidator(json_number),  # after Field: runs first, and the JSON schema keeps bounds
 ]
 """A money amount in the ledger's reporting currency (finite, not negative, at most
 :data:`MAX_MONEY_AMOUNT`)."""
