@@ -150,9 +150,10 @@ class ApplicationIn(RequestModel):
         description="Date the company was founded (ISO date).",
     )
     annual_revenue: Amount = Field(description="Last annual revenue.")
-    external_score: Annotated[float, BeforeValidator(json_number)] | None = Field(
-        default=None, ge=0, le=1000, allow_inf_nan=False,
-        description="Credit bureau score, if one was bought (higher = safer).",
+    external_score: Annotated[
+        float, Field(ge=0, le=1000, allow_inf_nan=False), BeforeValidator(json_number)
+    ] | None = Field(
+        default=None, description="Credit bureau score, if one was bought (higher = safer)."
     )
     payment_terms_days: Annotated[int, BeforeValidator(json_integer)] = Field(
         ge=0, le=365, description="Payment terms asked for, in days."
