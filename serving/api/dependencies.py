@@ -23,6 +23,7 @@ from datetime import date
 from typing import Annotated
 
 from fastapi import Depends, Header, Path, Query, Request
+from pydantic import BeforeValidator
 from sqlalchemy import Engine
 
 from creditrisk.serving.api.auth import require_scope
@@ -31,7 +32,7 @@ from creditrisk.serving.api.schemas import (
     EARLIEST_AS_OF,
     LATEST_AS_OF,
     NO_CONTROL_CHARACTERS,
-    IsoDate,
+    optional_iso_date,
 )
 from creditrisk.serving.api_keys import ApiKeyIdentity, ApiScope
 from creditrisk.serving.book_jobs import BookRateLimit
@@ -154,7 +155,8 @@ CustomerIdPath = Annotated[
          description="The customer's id in the ledger (no control characters)."),
 ]
 AsOfQuery = Annotated[
-    IsoDate | None,
+    date | None,
     Query(ge=EARLIEST_AS_OF, le=LATEST_AS_OF,
           description="Decision date, ISO YYYY-MM-DD (default: today)."),
+    BeforeValidator(optional_iso_date),  # last: runs first; the schema keeps a plain date
 ]

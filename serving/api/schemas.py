@@ -66,8 +66,14 @@ def iso_date(value: Any) -> Any:
     raise ValueError("must be an ISO date (YYYY-MM-DD)")
 
 
-IsoDate = Annotated[date, BeforeValidator(iso_date)]
-AsOfDate = Annotated[IsoDate, Field(ge=EARLIEST_AS_OF, le=LATEST_AS_OF)]
+def optional_iso_date(value: Any) -> Any:
+    """:func:`iso_date`, or None (an optional query parameter left out)."""
+    return None if value is None else iso_date(value)
+
+
+AsOfDate = Annotated[
+    date, Field(ge=EARLIEST_AS_OF, le=LATEST_AS_OF), BeforeValidator(iso_date)
+]
 Amount = Annotated[
     float,
     Field(ge=0, le=MAX_MONEY_AMOUNT, allow_inf_nan=False,
@@ -145,10 +151,9 @@ class ApplicationIn(RequestModel):
     )
     industry: str = Field(min_length=1, max_length=64, pattern=NO_CONTROL_CHARACTERS,
                           examples=["manufacturing"])
-    founded_on: IsoDate = Field(
-        ge=EARLIEST_FOUNDED_ON, le=LATEST_AS_OF,
-        description="Date the company was founded (ISO date).",
-    )
+    founded_on: Annotated[
+        date, Field(ge=EARLIEST_FOUNDED_ON, le=LATEST_AS_OF), BeforeValidator(iso_date)
+    ] = Field(description="Date the company was founded (ISO date).")
     annual_revenue: Amount = Field(description="Last annual revenue.")
     external_score: Annotated[
         float, Field(ge=0, le=1000, allow_inf_nan=False), BeforeValidator(json_number)
