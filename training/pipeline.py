@@ -16,13 +16,14 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from mlflow.models import infer_signature
+from mlflow.models import ModelSignature
 
 from creditrisk.ledger.frame import Ledger
 from creditrisk.models.bundle import APPLICATION_COLUMNS, CreditRiskBundle
 from creditrisk.models.policy import Policy
 from creditrisk.models.population import reference_population
-from creditrisk.models.pyfunc import BUNDLE_ARTIFACT, CreditRiskPyfunc, save_bundle
+from creditrisk.models.pyfunc import log_options as pyfunc_log_options
+from creditrisk.models.pyfunc import save_bundle
 from creditrisk.models.spec import FeatureSpec
 from creditrisk.training import plots, tracking
 from creditrisk.training.capacity import (
@@ -410,18 +411,13 @@ def _log_bundle(
         metadata=metadata,
     )
     example = example_applications(data_end)
-    # a late-only bundle cannot score applications: its signature names the input only
-    signature = (infer_signature(example, bundle.score_applications(example))
-                 if default is not None else infer_signature(example))
     with tempfile.TemporaryDirectory() as tmp:
         path = save_bundle(bundle, Path(tmp) / "bundle.pkl")
-        tracking.log_model(
-            CreditRiskPyfunc(),
-            name="bundle",
-            artifacts={BUNDLE_ARTIFACT: str(path)},
-            signature=signature,
-            **({"input_example": example} if default is not None else {}),
-        )
+        options = pyfunc_log_options(path, example, Path(tmp))
+        if default is None:  # a late-only bundle cannot score applications: inputs only
+            options.pop("input_example")
+            options["signature"] = ModelSignature(inputs=options["signature"].inputs)
+        tracking.log_model(name="bundle", **options)
     version = tracking.register_model(run_id, "bundle", config.model_name,
                                       tags={"model_kind": kind,
                                             "policy_version": policy.version})
