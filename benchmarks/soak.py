@@ -58,6 +58,9 @@ PYTHON = sys.executable
 STORM_CLIENTS = 4
 COMPARED_OUTPUTS = ("pd_12m", "grade", "decision", "recommended_limit", "expected_loss")
 OVERLOAD_STATUSES = (429, 503)
+IDLE_REUSE_S = 2.0
+"""A connection idle longer is not reused: uvicorn closes idle ones after 5 s, and a request
+written into a closing connection would be a client artifact, not a server error."""
 
 
 def serving_benchmark() -> ModuleType:
@@ -92,21 +95,47 @@ class LoadOutcome:
     seconds: float = 0.0
 
 
-async def _applications(client: Any, bodies: Sequence[bytes], headers: dict[str, str],
-                        rate: float, seconds: float, start: float, out: LoadOutcome) -> None:
+async def _read_answer(reader: asyncio.StreamReader) -> tuple[int, bytes]:
+    """One HTTP/1.1 answer with a Content-Length: status and body."""
+    head = await reader.readuntil(b"\r\n\r\n")
+    length = 0
+    for line in head.split(b"\r\n")[1:]:
+        name, _, value = line.partition(b":")
+        if name.strip().lower() == b"content-length":
+            length = int(value)
+    return int(head[9:12]), (await reader.readexactly(length) if length else b"")
+
+
+async def _applications(port: int, requests: Sequence[bytes], rate: float, seconds: float,
+                        start: float, out: LoadOutcome) -> None:
+    """Open loop on raw keep-alive connections: a free one is reused, else a new one is
+    opened (no client-side queue, so a slow server shows as latency, never as a slow
+    client)."""
+    free: list[tuple[asyncio.StreamReader, asyncio.StreamWriter, float]] = []
     pending: set[asyncio.Task[None]] = set()
 
-    async def one(body: bytes, scheduled: float) -> None:
+    async def connection() -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+        while free:
+            reader, writer, idle_since = free.pop()
+            if time.perf_counter() - idle_since < IDLE_REUSE_S:
+                return reader, writer
+            writer.close()
+        return await asyncio.open_connection("127.0.0.1", port)
+
+    async def one(request: bytes, scheduled: float) -> None:
         try:
-            answer = await client.post("/v1/applications", content=body, headers=headers)
-        except Exception as exc:  # a broken connection or timeout is an error, by type
-            out.app_errors.append(type(exc).__name__)
+            reader, writer = await connection()
+            writer.write(request)
+            status, body = await asyncio.wait_for(_read_answer(reader), timeout=60)
+        except (OSError, asyncio.IncompleteReadError, TimeoutError) as exc:
+            out.app_errors.append(type(exc).__name__)  # the connection is dropped
             return
         latency_ms = (time.perf_counter() - scheduled) * 1000.0
-        if answer.status_code != 200:
-            out.app_errors.append(f"HTTP {answer.status_code}")
+        free.append((reader, writer, time.perf_counter()))
+        if status != 200:
+            out.app_errors.append(f"HTTP {status}")
             return
-        data = answer.json()
+        data = json.loads(body)
         out.answers[data["decision_id"]] = {
             "model_version": data["model_version"],
             **{name: data[name] for name in COMPARED_OUTPUTS},
@@ -119,12 +148,14 @@ async def _applications(client: Any, bodies: Sequence[bytes], headers: dict[str,
         delay = scheduled - time.perf_counter()
         if delay > 0:
             await asyncio.sleep(delay)
-        task = asyncio.create_task(one(bodies[i % len(bodies)], scheduled))
+        task = asyncio.create_task(one(requests[i % len(requests)], scheduled))
         pending.add(task)
         task.add_done_callback(pending.discard)
         out.sent += 1
     if pending:
         await asyncio.gather(*pending)
+    for _, writer, _ in free:
+        writer.close()
 
 
 async def _storm_client(client: Any, headers: dict[str, str], first_day: str, client_no: int,
@@ -146,23 +177,17 @@ async def _storm_client(client: Any, headers: dict[str, str], first_day: str, cl
         day -= timedelta(days=STORM_CLIENTS)  # a new date each time: nothing cached
 
 
-async def _load(port: int, bodies: list[bytes], token: str, rate: float, calm_s: float,
+async def _load(port: int, requests: list[bytes], token: str, rate: float, calm_s: float,
                 storm_s: float, as_of: str) -> LoadOutcome:
     import httpx
 
     out = LoadOutcome()
-    headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
-    # idle connections dropped before uvicorn's 5 s keep-alive timeout closes them: no
-    # request is ever written into a connection the server is closing (a client artifact)
-    limits = httpx.Limits(max_connections=256, max_keepalive_connections=64,
-                          keepalive_expiry=2.0)
-    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", limits=limits,
-                                 timeout=30.0) as apps, \
-            httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=120.0) as storm:
+    headers = {"Authorization": f"Bearer {token}"}
+    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=120.0) as storm:
         start = time.perf_counter() + 0.2
         storm_from, storm_to = start + calm_s, start + calm_s + storm_s
         await asyncio.gather(
-            _applications(apps, bodies, headers, rate, calm_s + storm_s, start, out),
+            _applications(port, requests, rate, calm_s + storm_s, start, out),
             *(_storm_client(storm, headers, as_of, n, storm_from, storm_to, out)
               for n in range(STORM_CLIENTS)),
         )
@@ -301,9 +326,13 @@ def main(argv: Sequence[str] | None = None) -> None:
            "CREDITRISK_MODEL_URI": world.model_uri,
            "CREDITRISK_API_KEYS": seed_entry(key.record),
            "CREDITRISK_RELOAD_POLL_SECONDS": "0"}
-    bodies = [bench.service_body(row) for row in bench.applicant_rows(
-        512, seed=5, as_of=world.as_of, score_range=world.score_range)]
     port = bench.free_port()
+    requests = [
+        bench.http_request("POST", "/v1/applications", port=port, body=bench.service_body(row),
+                           headers={"Authorization": f"Bearer {key.token}"})
+        for row in bench.applicant_rows(512, seed=5, as_of=world.as_of,
+                                        score_range=world.score_range)
+    ]
     server = bench.start([PYTHON, "-m", "uvicorn", "creditrisk.serving.api.entrypoint:app_from_env",
                           "--factory", "--host", "127.0.0.1", "--port", str(port),
                           "--workers", "1", "--no-access-log", "--log-level", "warning"],
@@ -316,7 +345,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         context = multiprocessing.get_context("spawn")
         queue = context.Queue()
         load = context.Process(target=_load_process, args=(
-            (port, bodies, key.token, args.rate, args.calm, args.duration,
+            (port, requests, key.token, args.rate, args.calm, args.duration,
              world.as_of.isoformat()), queue))
         started = time.perf_counter()
         load.start()
