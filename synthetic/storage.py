@@ -21,6 +21,7 @@ LEDGER_FILES: dict[str, str] = {
     "invoices": "invoices.parquet",
     "payments": "payments.parquet",
     "credit_events": "credit_events.parquet",
+    "customer_attributes": "customer_attributes.parquet",
 }
 TRUTH_FILES: dict[str, str] = {
     "customer_month_truth": "truth_customer_month.parquet",
