@@ -57,7 +57,7 @@ def mapping_for(folder: Path, tables: dict[str, dict[str, object]]) -> LedgerMap
 
 @pytest.mark.parametrize("table", list(MINIMAL))
 def test_every_optional_column_can_be_left_unmapped(
-    table: str, tmp_path: Path, engine: Engine
+    table: str, tmp_path: Path, migrated_engine: Engine
 ) -> None:
     """Each table mapped with its required columns only (invoices too, for the tables that
     refer to one) imports; invoices also with --skip-bad-rows (both once crashed with
@@ -72,13 +72,13 @@ def test_every_optional_column_can_be_left_unmapped(
         )
         tables[name] = {"file": file, "columns": columns}
     result = import_ledger(
-        mapping_for(tmp_path, tables), engine=engine, skip_bad_rows=skip_bad_rows
+        mapping_for(tmp_path, tables), engine=migrated_engine, skip_bad_rows=skip_bad_rows
     )
     assert result.n_rejected == 0
-    rows = count_rows(engine)
+    rows = count_rows(migrated_engine)
     assert rows["invoices"] == 2
     assert rows[table] >= 1
-    invoices = stored(engine).invoices
+    invoices = stored(migrated_engine).invoices
     assert not invoices["disputed"].any()  # the database default, not a crash
 
 
@@ -96,7 +96,7 @@ def invoices_mapping(folder: Path, text: str, **extra: object) -> LedgerMapping:
 
 
 def test_row_number_ids_are_stable_and_filters_count_what_they_drop(
-    tmp_path: Path, engine: Engine
+    tmp_path: Path, migrated_engine: Engine
 ) -> None:
     text = (
         "Cust,Issued,Due,Amount,Kind\n"
@@ -110,15 +110,18 @@ def test_row_number_ids_are_stable_and_filters_count_what_they_drop(
         columns={"invoice_id": {"row_number": True, "prefix": "inv-"}},
         filters=[{"column": "Kind", "not_in": ["ZP"]}],
     )
-    first = import_ledger(mapping, engine=engine)
+    first = import_ledger(mapping, engine=migrated_engine)
     assert first.report.rule_rows == {"invoices": {"filtered_out": 1}}
-    assert sorted(stored(engine).invoices["invoice_id"]) == ["inv-2", "inv-4"]  # line numbers
-    again = import_ledger(mapping, engine=engine)
+    assert sorted(stored(migrated_engine).invoices["invoice_id"]) == [
+        "inv-2",
+        "inv-4",
+    ]  # line numbers
+    again = import_ledger(mapping, engine=migrated_engine)
     assert again.counts["invoices"].written == 0
 
 
 def test_quality_rules_reject_by_default_and_name_the_option(
-    tmp_path: Path, engine: Engine
+    tmp_path: Path, migrated_engine: Engine
 ) -> None:
     text = (
         "Doc,Cust,Issued,Due,Amount\n"
@@ -126,7 +129,7 @@ def test_quality_rules_reject_by_default_and_name_the_option(
         "I2,C1,2024-01-05,2024-02-04,0\n"
     )
     with pytest.raises(ImportRejected) as caught:
-        import_ledger(invoices_mapping(tmp_path, text), engine=engine)
+        import_ledger(invoices_mapping(tmp_path, text), engine=migrated_engine)
     report = caught.value.report
     assert report.rule_rows == {
         "invoices": {"zero_amount_rejected": 1, "due_before_issue_rejected": 1}
@@ -134,7 +137,7 @@ def test_quality_rules_reject_by_default_and_name_the_option(
     problems = " ".join(report.problems["problem"])
     assert "quality.due_before_issue: repair" in problems
     assert "quality.zero_amount: flag" in problems
-    assert count_rows(engine)["invoices"] == 0
+    assert count_rows(migrated_engine)["invoices"] == 0
 
 
 def test_keep_with_a_flag_is_refused_where_the_ledger_cannot_hold_the_row(tmp_path: Path) -> None:
@@ -143,7 +146,7 @@ def test_keep_with_a_flag_is_refused_where_the_ledger_cannot_hold_the_row(tmp_pa
 
 
 def test_ambiguous_thousands_separator_is_refused_naming_the_option(
-    tmp_path: Path, engine: Engine
+    tmp_path: Path, migrated_engine: Engine
 ) -> None:
     text = (
         "Doc;Cust;Issued;Due;Amount\n"
@@ -152,17 +155,19 @@ def test_ambiguous_thousands_separator_is_refused_naming_the_option(
     )
     mapping = invoices_mapping(tmp_path, text, delimiter=";", decimal=",")
     with pytest.raises(ImportRejected) as caught:
-        import_ledger(mapping, engine=engine)
+        import_ledger(mapping, engine=migrated_engine)
     problems = caught.value.report.problems
     assert problems["row"].tolist() == [2]
     assert "set thousands: '.'" in problems["problem"].iloc[0]
     declared = invoices_mapping(tmp_path, text, delimiter=";", decimal=",", thousands=".")
-    import_ledger(declared, engine=engine)
-    amounts = sorted(stored(engine).invoices["amount"])
+    import_ledger(declared, engine=migrated_engine)
+    amounts = sorted(stored(migrated_engine).invoices["amount"])
     assert amounts == [12.5, 1234.0]
 
 
-def test_epoch_us_sign_by_posting_type_and_terms_default(tmp_path: Path, engine: Engine) -> None:
+def test_epoch_us_sign_by_posting_type_and_terms_default(
+    tmp_path: Path, migrated_engine: Engine
+) -> None:
     text = (
         "Doc,Cust,Issued,Due,Amount,Type,Terms\n"
         "I1,C1,1704412800000000,1707004800000000,100,Invoice,Z030\n"
@@ -190,16 +195,16 @@ def test_epoch_us_sign_by_posting_type_and_terms_default(tmp_path: Path, engine:
             },
         },
     }
-    import_ledger(mapping_for(tmp_path, tables), engine=engine)
-    ledger = stored(engine)
+    import_ledger(mapping_for(tmp_path, tables), engine=migrated_engine)
+    ledger = stored(migrated_engine)
     invoices = ledger.invoices.set_index("invoice_id")
     assert str(invoices.loc["I1", "issue_date"].date()) == "2024-01-05"
     assert invoices["amount"].to_dict() == {"I1": 100.0, "I2": -40.0}
     assert ledger.customers["payment_terms_days"].tolist() == [30.0]
     text_blank_first = text.replace("Z030\n", "\n", 1)
     (tmp_path / "inv.csv").write_text(text_blank_first)
-    import_ledger(mapping_for(tmp_path, tables), engine=engine)
-    assert stored(engine).customers["payment_terms_days"].tolist() == [45.0]
+    import_ledger(mapping_for(tmp_path, tables), engine=migrated_engine)
+    assert stored(migrated_engine).customers["payment_terms_days"].tolist() == [45.0]
 
 
 def test_generated_ids_only_for_the_table_key(tmp_path: Path) -> None:

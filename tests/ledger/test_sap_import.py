@@ -42,9 +42,9 @@ from tests.ledger.erp_export import stored
 DATA = Path(__file__).parent / "data"
 
 
-def test_sap_export_imports_with_the_counts_its_construction_gives(engine: Engine) -> None:
+def test_sap_export_imports_with_the_counts_its_construction_gives(migrated_engine: Engine) -> None:
     result = import_ledger(
-        load_mapping("sap_fi_ar"), engine=engine, data_dir=DATA, skip_bad_rows=True
+        load_mapping("sap_fi_ar"), engine=migrated_engine, data_dir=DATA, skip_bad_rows=True
     )
     assert result.report.rule_rows == {
         "invoices": {
@@ -64,7 +64,7 @@ def test_sap_export_imports_with_the_counts_its_construction_gives(engine: Engin
     ]
     assert problems["value"].tolist()[1] == "1000|K1001|03.01.2023|1.000,00|Invoice"
     # 96 regular + credit memo + two repaired + zero + K1009's invoice
-    assert count_rows(engine) == {
+    assert count_rows(migrated_engine) == {
         "customers": 9,
         "invoices": 101,
         "payments": 0,
@@ -72,7 +72,7 @@ def test_sap_export_imports_with_the_counts_its_construction_gives(engine: Engin
         "customer_attributes": 4,
     }
 
-    ledger = stored(engine)
+    ledger = stored(migrated_engine)
     invoices = ledger.invoices.set_index("invoice_id")
     credit = invoices.loc["1000|K1001|20.03.2023|250,00|Credit memo"]
     assert credit["amount"] == -250.0
@@ -93,7 +93,7 @@ def test_sap_export_imports_with_the_counts_its_construction_gives(engine: Engin
     assert ratings["value"].tolist() == ["A", "B", "C", "D"]
 
     again = import_ledger(
-        load_mapping("sap_fi_ar"), engine=engine, data_dir=DATA, skip_bad_rows=True
+        load_mapping("sap_fi_ar"), engine=migrated_engine, data_dir=DATA, skip_bad_rows=True
     )
     assert all(c.written == 0 for c in again.counts.values())  # generated ids are stable
     assert again.counts["invoices"] == TableCounts(unchanged=101)
