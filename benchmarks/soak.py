@@ -21,11 +21,13 @@ Checked: every application answer is a 200 (anything else, or a broken connectio
 portfolio answers may be 200 or an overload refusal, 429/503, never anything else); the
 import exits 0; the server's RSS (``/proc``) before and after the storm; and the decision log,
 read from the database afterwards, against the answers: every answered decision is there once
-with the same outputs, and nothing else was logged for the soak's key.
+with the same outputs (``log_mismatches``), and rows logged for the soak's key without an
+answer received (``logged_unanswered``: the client timed out or lost the connection).
 
 The last line is ``key=value`` figures: ``errors app_requests app_p50_ms app_p99_ms
 calm_p99_ms p99_ratio_storm_vs_calm achieved_rps storm_ok storm_refused storm_errors
-import_rc import_seconds rss_start_mb rss_end_mb rss_growth_mb log_mismatches loadavg_before
+import_rc import_seconds rss_start_mb rss_end_mb rss_growth_mb log_mismatches logged_unanswered
+loadavg_before
 loadavg_after`` (the machine's 1-minute load average: latencies mean little when it is far
 above the number of cores).
 """
@@ -241,9 +243,10 @@ def run_import(command: list[str], env: dict[str, str], log: Path, at: float,
 
 
 def decision_log_mismatches(database_url: str, key_id: str,
-                            answers: dict[str, dict[str, Any]]) -> tuple[int, list[str]]:
-    """Answers missing from the log or differing from it, plus rows logged for the key that no
-    answer carried; the count and the first few descriptions."""
+                            answers: dict[str, dict[str, Any]]) -> tuple[int, int, list[str]]:
+    """Answers missing from the log or differing from it (the count), rows logged for the key
+    that no answer carried (the count: requests whose answer the client never got, e.g. it
+    gave up waiting), and the first few descriptions of both."""
     from sqlalchemy import select
 
     from creditrisk.ledger.database import make_engine
@@ -260,8 +263,8 @@ def decision_log_mismatches(database_url: str, key_id: str,
     engine.dispose()
     logged = {row.decision_id: (row.model_version, json.loads(row.outputs_json)) for row in rows}
     problems = [f"{decision_id}: not in the log" for decision_id in answers.keys() - logged.keys()]
-    problems += [f"{decision_id}: logged, never answered"
-                 for decision_id in logged.keys() - answers.keys()]
+    unanswered = [f"{decision_id}: logged, no answer received"
+                  for decision_id in logged.keys() - answers.keys()]
     for decision_id in answers.keys() & logged.keys():
         version, outputs = logged[decision_id]
         answer = answers[decision_id]
@@ -270,7 +273,7 @@ def decision_log_mismatches(database_url: str, key_id: str,
             differing.append("model_version")
         if differing:
             problems.append(f"{decision_id}: {', '.join(differing)} differ")
-    return len(problems), problems[:5]
+    return len(problems), len(unanswered), (problems + unanswered)[:5]
 
 
 # --------------------------------------------------------------------------- main
@@ -365,8 +368,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     finally:
         bench.stop(server)
 
-    mismatches, examples = decision_log_mismatches(world.database_url, key.record.key_id,
-                                                   outcome.answers)
+    mismatches, unanswered, examples = decision_log_mismatches(
+        world.database_url, key.record.key_id, outcome.answers)
     calm = [ms for at, ms in outcome.app_latencies_ms if at < args.calm]
     storm = [ms for at, ms in outcome.app_latencies_ms if at >= args.calm]
     refused = sum(status in OVERLOAD_STATUSES for status in outcome.storm_statuses)
@@ -388,13 +391,15 @@ def main(argv: Sequence[str] | None = None) -> None:
         "rss_end_mb": rss_end,
         "rss_growth_mb": rss_end - rss_start,
         "log_mismatches": mismatches,
+        "logged_unanswered": unanswered,
         "loadavg_before": load_before,
         "loadavg_after": load_after,
     }
     print(f"applications: {outcome.sent} sent, {len(outcome.app_errors)} errors "
           f"{sorted(set(outcome.app_errors))[:5]}; storm: {len(outcome.storm_statuses)} answers "
           f"({refused} refused as overload), errors {sorted(set(outcome.storm_errors))[:5]}")
-    print(f"decision log: {mismatches} mismatches {examples}")
+    print(f"decision log: {mismatches} mismatches, {unanswered} logged without an answer "
+          f"received {examples}")
     if errors == 0 and not args.keep_workdir:
         import shutil
 

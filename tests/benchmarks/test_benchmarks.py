@@ -164,4 +164,5 @@ def test_soak_benchmark_tiny_checks_the_decision_log() -> None:
     assert int(found["app_requests"]) == 120
     assert float(found["import_rc"]) == 0
     assert int(found["log_mismatches"]) == 0
+    assert int(found["logged_unanswered"]) == 0
     assert int(found["storm_ok"]) + int(found["storm_refused"]) > 0
