@@ -51,7 +51,7 @@ router = APIRouter(prefix="/v1", tags=["decisions"])
 @router.post(
     "/applications",
     response_model=ApplicationOut,
-    responses=error_responses(*ROUTE_ERRORS, 400, 413, 422),
+    responses=error_responses(*ROUTE_ERRORS, 400, 409, 413, 422),
 )
 async def score_application(
     caller: ScoreCaller,

@@ -120,7 +120,7 @@ def customer_risk_of(
 @router.post(
     "/{customer_id}/orders/check",
     response_model=OrderCheckOut,
-    responses=error_responses(*ROUTE_ERRORS, 400, 404, 413, 422),
+    responses=error_responses(*ROUTE_ERRORS, 400, 404, 409, 413, 422),
 )
 def check_order(
     caller: ScoreCaller,

@@ -77,7 +77,7 @@ def scored_book(
 
 
 @router.get(
-    "/worklist", response_model=WorklistOut, responses=error_responses(*ROUTE_ERRORS, 422)
+    "/worklist", response_model=WorklistOut, responses=error_responses(*ROUTE_ERRORS, 422, 429)
 )
 def collections_worklist(
     caller: BookCaller,
@@ -113,7 +113,7 @@ def collections_worklist(
 
 
 @router.get(
-    "/portfolio", response_model=PortfolioOut, responses=error_responses(*ROUTE_ERRORS, 422)
+    "/portfolio", response_model=PortfolioOut, responses=error_responses(*ROUTE_ERRORS, 422, 429)
 )
 def portfolio_summary(
     caller: BookCaller,
