@@ -110,6 +110,7 @@ def sample_ledger(ledger: Ledger, customer_ids: pd.Index) -> Ledger:
         invoices=pick(ledger.invoices),
         payments=pick(ledger.payments),
         credit_events=pick(ledger.credit_events),
+        customer_attributes=pick(ledger.customer_attributes),
     )
 
 
@@ -141,6 +142,11 @@ def reference_features(ledger: Ledger, as_of: date) -> pd.DataFrame:
 
     out = customers.groupby("customer_id", sort=False).apply(one)
     out.index.name = "customer_id"
+    # the rating in force at t: the latest valid-from on or before t
+    ratings = ledger.customer_attributes
+    ratings = ratings[(ratings["attribute"] == "rating") & (ratings["valid_from"] <= t)]
+    latest = ratings.sort_values("valid_from", kind="stable").groupby("customer_id")["value"].last()
+    out["customer_rating"] = latest.reindex(out.index).astype(ledger.customers["industry"].dtype)
     return out[feature_names("customer")]
 
 
@@ -266,7 +272,11 @@ def compare(ours: pd.DataFrame, reference: pd.DataFrame) -> list[str]:
     bad = []
     for name in feature_names("customer"):
         if name in categorical_names("customer"):
-            same = (ours[name].astype(str) == reference[name].astype(str)).all()
+            # missing equals missing (pandas 3 keeps NA through astype(str))
+            same = (
+                ours[name].astype("string").fillna("\0")
+                == reference[name].astype("string").fillna("\0")
+            ).all()
         else:
             same = np.allclose(
                 ours[name].to_numpy(dtype=float),
