@@ -48,6 +48,7 @@ class FixedBundle:
     policy: Policy = field(default_factory=Policy.default)
     default_definition: DefaultDefinition = field(default_factory=DefaultDefinition)
     metadata: dict[str, Any] = field(default_factory=dict)
+    has_default_model: bool = True  # a late-only bundle has none (serving.rating checks it)
 
     def predict_pd_12m(self, features: pd.DataFrame) -> np.ndarray:
         return np.full(len(features), MODEL_PD)
