@@ -84,7 +84,14 @@ def fit_bins(
     name: str, x: FloatArray, y: npt.NDArray[np.int8], *, direction: int, categorical: bool,
     max_n_bins: int = 8,
 ) -> WoeBins:
-    """Optimal monotone binning of one feature; the bins read back as plain arrays."""
+    """Optimal monotone binning of one feature; the bins read back as plain arrays.
+
+    A feature with no value in training (every row missing, e.g. a customer rating that a
+    ledger does not carry) has no bins: WoE 0 everywhere and IV 0, so the IV filter drops it
+    (optbinning itself cannot fit zero samples).
+    """
+    if not np.any(~np.isnan(x)):
+        return WoeBins(name, categorical, (), () if categorical else (0.0,), 0.0, 0.0)
     binning = OptimalBinning(
         name=name,
         dtype="categorical" if categorical else "numerical",

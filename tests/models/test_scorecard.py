@@ -91,3 +91,15 @@ def test_every_coefficient_keeps_the_safer_is_higher_woe_sign(fitted) -> None:  
     assert all(c <= 0 for c in model.coef)
     assert {0, 1} <= set(model.selected)
     assert model.importance_gain()["riskier_when_high"] > 0
+
+
+def test_a_feature_missing_in_every_training_row_has_no_bins_and_no_weight() -> None:
+    """A ledger without the optional data behind a feature (every value missing) still
+    fits a scorecard: the feature gets WoE 0 and IV 0 instead of optbinning's zero-sample
+    error."""
+    x = np.full(50, np.nan)
+    y = np.array([0, 1] * 25, dtype=np.int8)
+    for categorical in (False, True):
+        bins = fit_bins("customer_rating", x, y, direction=1, categorical=categorical)
+        assert bins.iv == 0.0
+        assert np.all(bins.transform(np.array([np.nan, 3.0])) == 0.0)
