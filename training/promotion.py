@@ -381,6 +381,11 @@ def _gate(
     decisions = []
     rescoring: dict[str, Any] = {}
     for name in frames:
+        missing = _model_missing(champion, challenger, name)
+        if missing is not None:
+            decisions.append(missing)
+            rescoring[name] = {"rows": 0, "compared": False}
+            continue
         try:
             frame = tracking.load_evaluation_frame(champion.run_id, name)
         except tracking.TrackingError as exc:
@@ -402,6 +407,33 @@ def _gate(
             else 0.0,
         }
     return combine(decisions), rescoring
+
+
+def _has_frame(version: ModelVersionRef, name: str) -> bool:
+    return version.run_id is not None and name in tracking.evaluation_frame_names(version.run_id)
+
+
+def _model_missing(
+    champion: ModelVersionRef, challenger: ModelVersionRef, name: str
+) -> GateDecision | None:
+    """A late-only bundle (no default model: a ledger too short or without default events)
+    has no ``default_*`` evaluation frame. A challenger that adds the model the champion
+    lacks passes this frame without a comparison (said so in the evidence); a challenger that
+    drops a model the champion has is refused. ``None``: both have it, compare as usual."""
+    if not name.startswith("default"):
+        return None
+    champion_has, challenger_has = _has_frame(champion, name), _has_frame(challenger, name)
+    if champion_has == challenger_has or (champion_has and challenger.run_id is None):
+        return None
+    if challenger_has:
+        return GateDecision(
+            passed=True, checks=(),
+            summary=f"{name}: the champion (v{champion.version}) has no default model; the "
+            f"challenger's is its first, judged without a comparison")
+    return GateDecision(
+        passed=False, checks=(),
+        summary=f"{name}: the challenger (v{challenger.version}) has no default model while "
+        f"the champion (v{champion.version}) has one; promoting it would drop PD scoring")
 
 
 def _move_aliases(

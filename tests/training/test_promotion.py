@@ -69,10 +69,12 @@ def store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     mlflow.set_tracking_uri(previous)
 
 
-def add_version(model_name: str, kind: str, *, frame_seed: int) -> str:
-    """A training run that logged its test frame, registered as a new version of the model."""
+def add_version(model_name: str, kind: str, *, frame_seed: int, late_only: bool = False) -> str:
+    """A training run that logged its test frame, registered as a new version of the model
+    (``late_only``: a bundle without a default model, so no ``default_test`` frame)."""
     with tracking.training_run("promotion-test", f"{model_name}-{kind}") as run_id:
-        tracking.log_evaluation_frame("default_test", out_of_time_frame(frame_seed))
+        frame_name = "late_test" if late_only else "default_test"
+        tracking.log_evaluation_frame(frame_name, out_of_time_frame(frame_seed))
     client = MlflowClient()
     if not client.search_registered_models(f"name = '{model_name}'"):
         client.create_registered_model(model_name)
@@ -309,3 +311,26 @@ def test_segment_with_too_few_events_is_recorded_but_not_judged() -> None:
     assert not np.isnan(checks["existing.roc_auc"].challenger)
     with pytest.raises(ValueError, match="min_segment_events must be at least 1"):
         GateMargins(min_segment_events=0)
+
+
+def test_a_late_only_champion_is_replaced_by_a_first_default_model_but_never_the_reverse(
+    store: str,
+) -> None:
+    """A ledger too short for the default model gives a late-only champion; the first full
+    bundle later passes the default frame without comparison (said so), while a late-only
+    challenger against a full champion is refused: it would drop PD scoring."""
+    late_only = add_version("grow-model", "good", frame_seed=1, late_only=True)
+    tracking.set_alias("grow-model", tracking.CHAMPION_ALIAS, late_only)
+    full = add_version("grow-model", "good", frame_seed=2)
+    tracking.set_alias("grow-model", tracking.CHALLENGER_ALIAS, full)
+    outcome = promote("grow-model", score_fn=score_by_kind, actor="ana", now=NOW)
+    assert outcome.passed, outcome.decision.summary
+    assert "has no default model" in outcome.decision.summary
+    assert aliases("grow-model") == {"champion": int(full), "previous": int(late_only)}
+
+    shrink = add_version("grow-model", "good", frame_seed=3, late_only=True)
+    tracking.set_alias("grow-model", tracking.CHALLENGER_ALIAS, shrink)
+    refused = promote("grow-model", score_fn=score_by_kind, actor="ana", now=NOW)
+    assert not refused.passed
+    assert "would drop PD scoring" in refused.decision.summary
+    assert aliases("grow-model")["champion"] == int(full)
