@@ -36,6 +36,9 @@ def ledger_issue_day_and_rewritten_future(draw: st.DrawFn) -> tuple[RawLedger, i
         invoices=[],
         payments=[dict(p) for p in base.payments if p["paid_on"] < cut],
         events=[dict(e) for e in base.events if e["event_date"] < cut],
+        # the past's ratings stay (rewriting drops only what is valid from T on); the rewrite
+        # used to drop every rating, so a rating known before T vanished from "after"
+        ratings=[dict(r) for r in base.ratings if r["valid_from"] < cut],
     )
     paid_before = {p["invoice_id"] for p in changed.payments}
     for invoice in base.invoices:
