@@ -113,6 +113,11 @@ def calibration_table(y_true: Any, p: Any, bins: int = DEFAULT_ECE_BINS) -> pd.D
     y = outcome_array(y_true)
     prob = probability_array(p, length=len(y))
     bin_index = equal_frequency_bin(prob, bins)
+    return _bin_table(bin_index, y, prob)
+
+
+def _bin_table(bin_index: np.ndarray, y: np.ndarray, prob: np.ndarray) -> pd.DataFrame:
+    """Calibration table of non-empty bins: n, p range, mean predicted, observed, gap."""
     frame = pd.DataFrame({"bin": bin_index, "y": y, "p": prob})
     table = frame.groupby("bin", sort=True).agg(
         n=("y", "size"),
@@ -162,16 +167,7 @@ def calibration_table_by_edges(y_true: Any, p: Any, edges: Any) -> pd.DataFrame:
     if bounds.ndim != 1 or len(bounds) < 2 or np.any(np.diff(bounds) < 0):
         raise EvaluationError("edges must be at least two ascending probabilities")
     bin_index = np.clip(np.searchsorted(bounds, prob, side="right") - 1, 0, len(bounds) - 2)
-    frame = pd.DataFrame({"bin": bin_index, "y": y, "p": prob})
-    table = frame.groupby("bin", sort=True).agg(
-        n=("y", "size"),
-        p_min=("p", "min"),
-        p_max=("p", "max"),
-        mean_predicted=("p", "mean"),
-        observed_rate=("y", "mean"),
-    )
-    table["abs_gap"] = (table["mean_predicted"] - table["observed_rate"]).abs()
-    return table.reset_index()
+    return _bin_table(bin_index, y, prob)
 
 
 def expected_calibration_error(y_true: Any, p: Any, bins: int = DEFAULT_ECE_BINS) -> float:
