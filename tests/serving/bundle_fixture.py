@@ -49,6 +49,17 @@ CHALLENGER = "challenger"
 LEDGER_START = date(2023, 1, 1)
 LEDGER_END = date(2025, 12, 31)
 SERVICE_TODAY = date(2025, 12, 31)
+TYPICAL_APPLICATION: dict[str, object] = {
+    "country": "DE",
+    "industry": "manufacturing",
+    "founded_on": "2004-03-01",
+    "annual_revenue": 12_000_000,
+    "external_score": 71,
+    "payment_terms_days": 30,
+    "requested_limit": 150_000,
+    "expected_monthly_sales": 60_000,
+}
+"""A plausible applicant inside the served model's ranges: the body the HTTP tests post."""
 """The day the test service's clock says it is (the end of the synthetic ledger)."""
 
 FAST_LGBM = {"min_data_in_leaf": 20, "num_leaves": 7, "learning_rate": 0.2,

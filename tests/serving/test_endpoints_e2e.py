@@ -40,6 +40,7 @@ from creditrisk.serving.tables import decision_log
 from tests.serving.bundle_fixture import (
     CHAMPION,
     SERVICE_TODAY,
+    TYPICAL_APPLICATION,
     ServingWorld,
     example_applications,
     move_alias,
@@ -49,17 +50,7 @@ from tests.serving.server import running_server
 pytestmark = pytest.mark.slow
 
 NOW = datetime(SERVICE_TODAY.year, SERVICE_TODAY.month, SERVICE_TODAY.day, 12, tzinfo=UTC)
-APPLICATION: dict[str, Any] = {
-    "country": "DE",
-    "industry": "manufacturing",
-    "founded_on": "2004-03-01",
-    "annual_revenue": 12_000_000,
-    "external_score": 71,
-    "payment_terms_days": 30,
-    "requested_limit": 150_000,
-    "expected_monthly_sales": 60_000,
-    "external_reference": "CRM-4711",
-}
+APPLICATION: dict[str, Any] = {**TYPICAL_APPLICATION, "external_reference": "CRM-4711"}
 
 
 @dataclass(frozen=True)

@@ -23,22 +23,13 @@ from creditrisk.serving.api.schemas import MAX_MONEY_AMOUNT
 from creditrisk.serving.api_keys import IssuedApiKey, generate_api_key
 from creditrisk.serving.money import cents
 from creditrisk.serving.settings import SeededApiKey, Settings
-from tests.serving.bundle_fixture import SERVICE_TODAY, ServingWorld
+from tests.serving.bundle_fixture import SERVICE_TODAY, TYPICAL_APPLICATION, ServingWorld
 from tests.serving.server import running_server
 
 pytestmark = pytest.mark.slow
 
 NOW = datetime(SERVICE_TODAY.year, SERVICE_TODAY.month, SERVICE_TODAY.day, 12, tzinfo=UTC)
-APPLICATION: dict[str, Any] = {
-    "country": "DE",
-    "industry": "manufacturing",
-    "founded_on": "2004-03-01",
-    "annual_revenue": 12_000_000,
-    "external_score": 71,
-    "payment_terms_days": 30,
-    "requested_limit": 150_000,
-    "expected_monthly_sales": 60_000,
-}
+APPLICATION: dict[str, Any] = dict(TYPICAL_APPLICATION)
 
 
 @pytest.fixture(scope="module")

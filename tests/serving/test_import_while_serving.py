@@ -26,7 +26,7 @@ from creditrisk.serving.api.entrypoint import build_service, limit_lightgbm_thre
 from creditrisk.serving.api_keys import generate_api_key
 from creditrisk.serving.settings import SeededApiKey, Settings
 from creditrisk.serving.tables import decision_log
-from tests.serving.bundle_fixture import SERVICE_TODAY, ServingWorld
+from tests.serving.bundle_fixture import SERVICE_TODAY, TYPICAL_APPLICATION, ServingWorld
 from tests.serving.own_postgres import own_postgres
 from tests.serving.server import running_server
 
@@ -47,11 +47,7 @@ print("writing", flush=True)
 write_ledger(make_engine(sys.argv[1]), ledger)
 print("written", flush=True)
 """
-APPLICATION: dict[str, Any] = {
-    "country": "DE", "industry": "manufacturing", "founded_on": "2004-03-01",
-    "annual_revenue": 12_000_000, "external_score": 71, "payment_terms_days": 30,
-    "requested_limit": 150_000, "expected_monthly_sales": 60_000,
-}
+APPLICATION: dict[str, Any] = dict(TYPICAL_APPLICATION)
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

@@ -26,7 +26,7 @@ from creditrisk.serving.api.entrypoint import build_service, limit_lightgbm_thre
 from creditrisk.serving.api_keys import generate_api_key
 from creditrisk.serving.settings import SeededApiKey, Settings
 from creditrisk.serving.tables import decision_log
-from tests.serving.bundle_fixture import SERVICE_TODAY, ServingWorld
+from tests.serving.bundle_fixture import SERVICE_TODAY, TYPICAL_APPLICATION, ServingWorld
 from tests.serving.own_postgres import OwnPostgres, own_postgres
 from tests.serving.server import running_server
 
@@ -34,17 +34,7 @@ pytestmark = pytest.mark.slow
 
 NOW = datetime(SERVICE_TODAY.year, SERVICE_TODAY.month, SERVICE_TODAY.day, 12, tzinfo=UTC)
 CANARY = "CANARY7q3xk"
-APPLICATION: dict[str, Any] = {
-    "country": "DE",
-    "industry": "manufacturing",
-    "founded_on": "2004-03-01",
-    "annual_revenue": 12_000_000,
-    "external_score": 71,
-    "payment_terms_days": 30,
-    "requested_limit": 150_000,
-    "expected_monthly_sales": 60_000,
-    "external_reference": f"REF-{CANARY}",
-}
+APPLICATION: dict[str, Any] = {**TYPICAL_APPLICATION, "external_reference": f"REF-{CANARY}"}
 LOGGERS = ("", "uvicorn", "uvicorn.error", "uvicorn.access", "creditrisk", "sqlalchemy")
 
 
