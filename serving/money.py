@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
+
 from creditrisk.models.policy import Policy
 
 EXACT_CENTS_LIMIT = 2.0**53 / 100
@@ -16,6 +18,13 @@ def cents(amount: float) -> float:
     if not math.isfinite(amount) or abs(amount) >= EXACT_CENTS_LIMIT:
         return amount
     return round(amount, 2)
+
+
+def money_cents(values: np.ndarray) -> np.ndarray:
+    """:func:`cents` of every amount (the batch rounds a column exactly as the service rounds
+    one value)."""
+    return np.asarray([cents(v) for v in np.asarray(values, np.float64).tolist()],
+                      dtype=np.float64)
 
 
 def optional_cents(amount: float | None) -> float | None:

@@ -14,7 +14,6 @@ both rely on it).
 
 from __future__ import annotations
 
-import math
 import time
 from dataclasses import dataclass
 from datetime import date
@@ -26,6 +25,7 @@ from creditrisk.features.customer import build_features
 from creditrisk.ledger.frame import Ledger
 from creditrisk.models.decisions import LIMIT_REASON_CODES
 from creditrisk.models.reasons import join_reason_codes
+from creditrisk.serving.money import money_cents
 from creditrisk.serving.open_invoices import predict_open_invoices
 from creditrisk.serving.rating import (
     TOP_FACTORS,
@@ -76,15 +76,6 @@ def next_review_dates(served: ServedBundle, grade_codes: np.ndarray, *, as_of: d
         months = schedule.months([code])[0]
         out[codes == code] = (stamp + pd.DateOffset(months=months)).to_datetime64()
     return out
-
-
-def money_cents(values: np.ndarray) -> np.ndarray:
-    """Amounts rounded to cents exactly as the service rounds one (Python's ``round``);
-    NaN passes through."""
-    return np.asarray(
-        [round(v, 2) if math.isfinite(v) else v for v in np.asarray(values, np.float64).tolist()],
-        dtype=np.float64,
-    )
 
 
 def worklist_inputs(
