@@ -185,7 +185,12 @@ async def _load(port: int, requests: list[bytes], token: str, rate: float, calm_
 
     out = LoadOutcome()
     headers = {"Authorization": f"Bearer {token}"}
-    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=120.0) as storm:
+    # a new connection per portfolio request: they are seconds apart, and a pooled one can sit
+    # idle past uvicorn's 5 s keep-alive and be closed just as it is reused (a client-side
+    # race that was counted as a server error: seen once in CI as a ReadError)
+    no_reuse = httpx.Limits(max_keepalive_connections=0)
+    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=120.0,
+                                 limits=no_reuse) as storm:
         start = time.perf_counter() + 0.2
         storm_from, storm_to = start + calm_s, start + calm_s + storm_s
         await asyncio.gather(

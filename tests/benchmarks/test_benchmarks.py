@@ -160,7 +160,7 @@ def test_soak_benchmark_tiny_checks_the_decision_log() -> None:
         "benchmarks/soak.py", *SMOKE, "--rate=20", "--calm=2", "--duration=4",
         "--import-customers=100",
     ))
-    assert int(found["errors"]) == 0
+    assert int(found["errors"]) == 0, found
     assert int(found["app_requests"]) == 120
     assert float(found["import_rc"]) == 0
     assert int(found["log_mismatches"]) == 0
