@@ -36,7 +36,7 @@ from creditrisk.synthetic.errors import SyntheticLedgerError
 from creditrisk.synthetic.events import draw_credit_events
 from creditrisk.synthetic.invoicing import draw_invoices
 from creditrisk.synthetic.payments import draw_settlement
-from creditrisk.synthetic.population import draw_population
+from creditrisk.synthetic.population import draw_population, read_bureau_score
 from creditrisk.synthetic.truth import customer_month_truth, invoice_late_probability
 from creditrisk.synthetic.world import WorldParameters
 
@@ -206,6 +206,8 @@ def _generate_partition(
         start_month=population.chain_start_month,
         n_months=grid.n_months,
     )
+    first_state = states[np.arange(population.size), population.chain_start_month]
+    population = read_bureau_score(population, first_state, world)
     default_day = draw_default_days(rng, states, grid, world)
     invoices = draw_invoices(
         rng, population, states=states, default_day=default_day, grid=grid, world=world

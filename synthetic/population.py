@@ -3,13 +3,15 @@
 Each customer gets a country, an industry, a size (annual revenue), a company age, payment
 terms, a credit limit and a bureau score. Its latent creditworthiness ``z`` (higher is
 better) is a weighted sum of industry, country, size and age plus an idiosyncratic part no
-attribute reveals; the bureau score measures ``z`` with noise. Everything the ledger shows
-about a customer's payments later is driven by ``z`` and the monthly distress state.
+attribute reveals; the bureau score measures ``z`` with noise and, like a trade-payment
+bureau score, also the distress state the customer is in when the score is read
+(:func:`read_bureau_score`). Everything the ledger shows about a customer's payments later
+is driven by ``z`` and the monthly distress state.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -40,8 +42,14 @@ class Population:
     payment_terms_days: np.ndarray
     credit_limit: np.ndarray
     external_score: np.ndarray
+    """The bureau score on file (1-99); as drawn, the reading of a healthy customer, until
+    :func:`read_bureau_score` reads it in the state the customer is in."""
+    score_latent: np.ndarray
+    """The score's long-run part before the state and the 1-99 clipping: ``rho z + noise``."""
     z: np.ndarray
     """Latent creditworthiness (standardised, higher is better)."""
+    z_attributes: np.ndarray
+    """The part of ``z`` the attributes explain (country, industry, size, age)."""
     habit_days: np.ndarray
     """The customer's own payment habit in days beyond terms, unrelated to risk."""
     invoices_per_month: np.ndarray
@@ -102,18 +110,16 @@ def draw_population(
     )
     founded_day = onboarded_day - np.round(age_years * DAYS_PER_YEAR).astype(np.int64)
 
-    z = (
+    z_attributes = (
         np.asarray(world.country_effect_z)[country]
         + np.asarray(world.industry_effect_z)[industry]
         + world.size_weight_z * size_sd
         + world.age_weight_z * age_sd
-        + world.idiosyncratic_sigma_z * rng.standard_normal(n)
     )
+    z = z_attributes + world.idiosyncratic_sigma_z * rng.standard_normal(n)
     rho = world.external_score_correlation
     score_latent = rho * z + np.sqrt(1.0 - rho**2) * rng.standard_normal(n)
-    external_score = np.round(
-        np.clip(world.external_score_center + world.external_score_scale * score_latent, 1, 99), 1
-    )
+    external_score = bureau_score(score_latent, np.zeros(n, dtype=np.int64), world)
 
     u_terms = np.clip(rng.random(n), 1e-12, 1.0 - 1e-12)
     terms_logit = np.log(u_terms / (1.0 - u_terms)) + world.terms_size_shift * size_sd
@@ -159,11 +165,46 @@ def draw_population(
         payment_terms_days=payment_terms_days,
         credit_limit=credit_limit,
         external_score=external_score,
+        score_latent=score_latent,
         z=z,
+        z_attributes=z_attributes,
         habit_days=habit_days,
         invoices_per_month=invoices_per_month,
         invoice_amount_median=invoice_amount_median,
     )
+
+
+def bureau_state_points(world: WorldParameters) -> np.ndarray:
+    """Points the bureau score loses in each living state (healthy, watch, distressed): the
+    state's delay shift read on the trade-payment index, relative to paying on terms."""
+    days = np.asarray(world.delay_state_days, dtype=np.float64)
+    index = np.interp(days, world.bureau_days_beyond_terms, world.bureau_payment_index)
+    base = np.interp(0.0, world.bureau_days_beyond_terms, world.bureau_payment_index)
+    points: np.ndarray = index - base
+    return points
+
+
+def bureau_score(score_latent: np.ndarray, state: np.ndarray, world: WorldParameters) -> np.ndarray:
+    """The 1-99 bureau score (one decimal) of customers whose long-run part is
+    ``score_latent`` read while in ``state`` (0 healthy, 1 watch, 2 distressed)."""
+    raw = (
+        world.external_score_center
+        + world.external_score_scale * score_latent
+        + bureau_state_points(world)[state]
+    )
+    score: np.ndarray = np.round(np.clip(raw, 1, 99), 1)
+    return score
+
+
+def read_bureau_score(
+    population: Population, state: np.ndarray, world: WorldParameters
+) -> Population:
+    """The population with its bureau scores read in ``state``, each customer's distress state
+    when the score is taken: at onboarding for a new customer, at ``start`` for one already
+    trading (the score on file when the extract begins). A bureau built from trade-payment
+    experience with other suppliers sees trouble as those suppliers are paid late."""
+    score = bureau_score(population.score_latent, state, world)
+    return replace(population, external_score=score)
 
 
 def _normalised(weights: tuple[float, ...]) -> np.ndarray:

@@ -58,6 +58,13 @@ class WorldParameters:
     """Correlation of the bureau score with z (the score is a noisy measure of it)."""
     external_score_center: float = 55.0
     external_score_scale: float = 15.0
+    bureau_days_beyond_terms: tuple[float, ...] = (0.0, 15.0, 22.0, 30.0, 60.0, 90.0, 120.0)
+    bureau_payment_index: tuple[float, ...] = (80.0, 70.0, 60.0, 50.0, 40.0, 30.0, 20.0)
+    """A trade-payment index (the PAYDEX scale: 80 = pays on terms, 70 = 15 days beyond,
+    60 = 22, 50 = 30, 40 = 60, 30 = 90, 20 = 120): how a bureau reads the days beyond terms
+    it sees reported by the customer's *other* suppliers. The bureau score loses the index
+    points of the distress state's delay shift (``delay_state_days``) at the time it is read:
+    about 17 points on watch (+20 days), 35 when distressed (+45 days)."""
     payment_terms_days: tuple[int, ...] = (14, 30, 45, 60)
     payment_terms_weights: tuple[float, ...] = (0.15, 0.5, 0.2, 0.15)
     terms_size_shift: float = 0.5

@@ -205,6 +205,38 @@ def test_truth_covers_each_customer_month_end_since_onboarding(
     assert (onboarded[new] == onboarded[new] + pd.offsets.MonthEnd(0)).all()
 
 
+def _customers_with_first_pd(synthetic: SyntheticLedger) -> pd.DataFrame:
+    """Customers with ``first_pd_12m``: the truth at their first observed month-end."""
+    truth = synthetic.customer_month_truth.sort_values(["customer_id", "month_end"])
+    first = truth.groupby("customer_id", sort=False)["pd_12m"].first().rename("first_pd_12m")
+    customers = synthetic.ledger.customers.sort_values("customer_id", ignore_index=True)
+    return customers.join(first, on="customer_id")
+
+
+def test_bureau_score_falls_with_the_distress_state_it_is_read_in() -> None:
+    """The bureau score reflects the state at the reading (onboarding, or ``start`` for a
+    customer already trading), as trade-payment data do: the same seed with a flat payment
+    index gives the same customers and scores lowered by the index points of the state,
+    never raised: about 17 on watch, 35 when distressed. Those read in trouble have a higher
+    pd_12m at their first month-end."""
+    flat = WorldParameters(bureau_payment_index=(80.0,) * 7)
+    args = {"n_customers": 3_000, "start": START, "end": END, "seed": 3}
+    shown = _customers_with_first_pd(generate_ledger(**args))
+    blind = _customers_with_first_pd(generate_ledger(**args, world=flat))
+    assert (shown["customer_id"] == blind["customer_id"]).all()
+    drop = (shown["external_score"] - blind["external_score"]).round(1)
+    inside = blind["external_score"].between(36.0, 98.0)  # neither reading clipped to 1-99
+    points = np.array([0.0, -120 / 7, -35.0])  # PAYDEX at 0, 20 and 45 days beyond terms
+    nearest = points[np.abs(drop[inside].to_numpy()[:, None] - points).argmin(axis=1)]
+    np.testing.assert_allclose(drop[inside], nearest, atol=0.11)  # two roundings to 0.1
+    assert set(nearest) == set(points)
+    assert (drop <= 0).all()
+    in_trouble = drop < 0
+    assert 0.01 < in_trouble.mean() < 0.3
+    assert shown.loc[in_trouble, "first_pd_12m"].median() > 3 * shown.loc[
+        ~in_trouble, "first_pd_12m"].median()
+
+
 def test_default_within_matches_a_simulated_chain() -> None:
     """``default_within`` (matrix powers) equals the frequency of absorption within 12
     simulated monthly steps, from every starting state (binomial errors, 4 SE)."""
