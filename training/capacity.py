@@ -22,6 +22,7 @@ A late-payment model the ledger cannot support fails the run at once: nothing to
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from datetime import date
 
 import numpy as np
 import pandas as pd
@@ -70,9 +71,14 @@ class DefaultSupport:
 
     def windows(self, min_train_months: int) -> str:
         """The windows in one phrase, each with the config key that sets it."""
-        return (f"label window {self.horizon_days} days (default.horizon_days) + the same gap "
-                f"+ holdout {self.holdout_months} months (default.holdout_months) + "
-                f"{min_train_months} training months (default.min_train_months)")
+        return windows_phrase(self.horizon_days, self.holdout_months, min_train_months)
+
+
+def windows_phrase(horizon_days: int, holdout_months: int, min_train_months: int) -> str:
+    """The default model's windows in one phrase, each with the config key that sets it."""
+    return (f"label window {horizon_days} days (default.horizon_days) + the same gap "
+            f"+ holdout {holdout_months} months (default.holdout_months) + "
+            f"{min_train_months} training months (default.min_train_months)")
 
 
 @dataclass(frozen=True)
@@ -159,6 +165,45 @@ def _events_in(
     return int(events.loc[inside.to_numpy(), "customer_id"].nunique())
 
 
+@dataclass(frozen=True)
+class WindowPlan:
+    """The default model's out-of-time split planned on dates alone (no rows read)."""
+
+    labelled_months: int
+    split: OutOfTimeSplit | None
+    train_months: int
+    problem: str | None
+    """Why these windows do not fit between the first day and the data end (None: they do)."""
+
+
+def plan_windows(
+    first: pd.Timestamp,
+    data_end: pd.Timestamp,
+    *,
+    horizon_days: int,
+    holdout_months: int,
+    min_train_months: int,
+) -> WindowPlan:
+    """Plan the default model's split on the month-ends from ``first`` (the first invoice)
+    whose label window closes by ``data_end``: the fit's own
+    :func:`training.split.plan_snapshot_split`, so the answer is the fit's."""
+    last_labelled = data_end - pd.Timedelta(days=horizon_days)
+    dates = month_ends(first, last_labelled) if first <= last_labelled else []
+    windows = windows_phrase(horizon_days, holdout_months, min_train_months)
+    try:
+        split = plan_snapshot_split(dates, horizon_days=horizon_days,
+                                    holdout_periods=holdout_months)
+    except SplitError:
+        return WindowPlan(len(dates), None, 0, (
+            f"{len(dates)} labelled month-ends from {first.date()}, too few for {windows}"))
+    train_months = sum(1 for d in dates if d <= split.train_end)
+    problem = None
+    if train_months < min_train_months:
+        problem = (f"{len(dates)} labelled month-ends from {first.date()} leave {train_months} "
+                   f"training months with {windows}")
+    return WindowPlan(len(dates), split, train_months, problem)
+
+
 def default_support(
     ledger: Ledger,
     events: pd.DataFrame,
@@ -169,36 +214,27 @@ def default_support(
     min_train_months: int,
     dpd_days: int,
 ) -> DefaultSupport:
-    """Plan the default model's out-of-time split on the ledger's month-ends (the fit's own
-    :func:`training.split.plan_snapshot_split`) and count its events per part."""
+    """Plan the default model's out-of-time split on the ledger's month-ends
+    (:func:`plan_windows`) and count its events per part."""
     first = ledger_start(ledger)
-    last_labelled = data_end - pd.Timedelta(days=horizon_days)
-    dates = month_ends(first, last_labelled) if first <= last_labelled else []
-    base = DefaultSupport(horizon_days, holdout_months, len(dates), 0)
-    windows = base.windows(min_train_months)
-    no_events = (f"the ledger holds no default event up to {data_end.date()} (no invoice "
-                 f"{dpd_days}+ days past due, no write-off, no insolvency)")
-    try:
-        split = plan_snapshot_split(dates, horizon_days=horizon_days,
-                                    holdout_periods=holdout_months)
-    except SplitError:
-        return replace(base, problem=no_events if events.empty else (
-            f"{len(dates)} labelled month-ends from {first.date()}, too few for {windows}"))
-    train_months = sum(1 for d in dates if d <= split.train_end)
-    counted = _count_events(events, split)
-    support = replace(base, train_months=train_months, events=counted)
+    plan = plan_windows(first, data_end, horizon_days=horizon_days,
+                        holdout_months=holdout_months, min_train_months=min_train_months)
+    support = DefaultSupport(horizon_days, holdout_months, plan.labelled_months,
+                             plan.train_months)
+    if plan.split is not None:
+        support = replace(support, events=_count_events(events, plan.split))
     if events.empty:
-        return replace(support, problem=no_events)
-    if train_months < min_train_months:
         return replace(support, problem=(
-            f"{len(dates)} labelled month-ends from {first.date()} leave {train_months} "
-            f"training months with {windows}"))
-    empty_parts = [part for part, count in counted.items() if count == 0]
+            f"the ledger holds no default event up to {data_end.date()} (no invoice "
+            f"{dpd_days}+ days past due, no write-off, no insolvency)"))
+    if plan.problem is not None:
+        return replace(support, problem=plan.problem)
+    empty_parts = [part for part, count in support.events.items() if count == 0]
     if empty_parts:
         return replace(support, problem=(
             f"no default event in the {' and '.join(empty_parts)} label windows "
-            f"({', '.join(f'{p} {n}' for p, n in counted.items())}): every part needs both "
-            "outcomes"))
+            f"({', '.join(f'{p} {n}' for p, n in support.events.items())}): every part needs "
+            "both outcomes"))
     return support
 
 
@@ -239,6 +275,65 @@ def fit_default_windows(
     return None
 
 
+def shortest_windows(config: DefaultModelConfig) -> tuple[int, int]:
+    """The shortest label window and holdout :func:`fit_default_windows` tries."""
+    steps = max(0, (config.horizon_days - config.min_horizon_days) // FIT_HORIZON_STEP_DAYS)
+    return (config.horizon_days - steps * FIT_HORIZON_STEP_DAYS,
+            min(config.holdout_months, config.min_holdout_months))
+
+
+def check_windows_fit(
+    first_day: date | pd.Timestamp, data_end: date | pd.Timestamp, config: TrainingConfig
+) -> None:
+    """The first check of ``creditrisk train``, on two dates only (the first invoice and the
+    data end, read with aggregate SQL before the ledger is read or MLflow and the estimators
+    are imported). Raises :class:`UnsupportedLedger` when the run would fail on the default
+    model's windows anyway: it is required (``default.when_unsupported: fail``) and its
+    windows, with ``fit_windows`` even the shortest, do not fit. Events are counted later, by
+    :func:`assess_ledger`; this check never decides what that one would not."""
+    first, end = pd.Timestamp(first_day).normalize(), pd.Timestamp(data_end).normalize()
+    if first > end:
+        raise UnsupportedLedger(
+            f"the ledger's first invoice ({first.date()}) is after the data end "
+            f"({end.date()}): choose a later --data-end")
+    default = config.default
+    if not config.train_default or default.when_unsupported != "fail":
+        return
+    plan = plan_windows(first, end, horizon_days=default.horizon_days,
+                        holdout_months=default.holdout_months,
+                        min_train_months=default.min_train_months)
+    if plan.problem is None:
+        return
+    problem = plan.problem
+    if default.fit_windows:
+        horizon, holdout = shortest_windows(default)
+        shortest = plan_windows(first, end, horizon_days=horizon, holdout_months=holdout,
+                                min_train_months=default.min_train_months)
+        if shortest.problem is None:
+            return
+        problem = _even_shortest(problem, default)
+    raise UnsupportedLedger(_cannot_support(problem, _options(config, has_events=True)))
+
+
+def _even_shortest(problem: str | None, config: DefaultModelConfig) -> str:
+    return (f"{problem}; even the shortest windows fit_windows may use (label window "
+            f"default.min_horizon_days {config.min_horizon_days} days, holdout "
+            f"default.min_holdout_months {config.min_holdout_months}) do not fit")
+
+
+def _options(config: TrainingConfig, *, has_events: bool) -> str:
+    if not has_events:
+        return "a lower default.dpd_days in --config if invoices run that late"
+    if config.default.fit_windows:
+        return "shorter default.min_horizon_days / default.min_holdout_months in --config"
+    return "--fit-windows (default.fit_windows) to size the windows to the ledger"
+
+
+def _cannot_support(problem: str | None, options: str) -> str:
+    return (f"the ledger cannot support the default model: {problem}; options: {options}, or "
+            "--late-only")
+
+
 def assess_ledger(
     ledger: Ledger,
     *,
@@ -269,11 +364,7 @@ def assess_ledger(
     chosen = configured
     if fit_windows and not configured.supported and not events.empty:
         chosen = fit_default_windows(ledger, events, data_end=end, config=default_config) or (
-            replace(configured, problem=(
-                f"{configured.problem}; even the shortest windows fit_windows may use (label "
-                f"window default.min_horizon_days {default_config.min_horizon_days} days, "
-                f"holdout default.min_holdout_months {default_config.min_holdout_months}) "
-                "do not fit")))
+            replace(configured, problem=_even_shortest(configured.problem, default_config)))
     return LedgerSupport(
         first_day=first,
         data_end=end,
@@ -303,14 +394,7 @@ def plan_default_model(
         return fitted, "not asked for (--late-only / train_default: false)"
     if chosen.supported:
         return fitted, None
-    if support.default_events_total == 0:
-        options = "a lower default.dpd_days in --config if invoices run that late"
-    elif config.default.fit_windows:
-        options = "shorter default.min_horizon_days / default.min_holdout_months in --config"
-    else:
-        options = "--fit-windows (default.fit_windows) to size the windows to the ledger"
+    options = _options(config, has_events=support.default_events_total > 0)
     if config.default.when_unsupported == "fail":
-        raise UnsupportedLedger(
-            f"the ledger cannot support the default model: {chosen.problem}; options: "
-            f"{options}, or --late-only")
+        raise UnsupportedLedger(_cannot_support(chosen.problem, options))
     return fitted, f"{chosen.problem} (options: {options})"

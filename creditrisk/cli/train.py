@@ -117,8 +117,10 @@ def train(
     run, register the bundle (late-only when the ledger cannot support a default model)."""
     import pandas as pd
 
-    from creditrisk.ledger.database import ledger_max_date, make_engine, read_ledger
+    from creditrisk.ledger.database import make_engine, read_ledger
+    from creditrisk.ledger.span import read_ledger_span
     from creditrisk.models.policy import Policy
+    from creditrisk.training.capacity import check_windows_fit
     from creditrisk.training.config import TrainingConfig
     from creditrisk.training.errors import TrainingError
 
@@ -140,20 +142,24 @@ def train(
     config = config.model_copy(update=updates)
     policy = Policy.from_yaml(policy_file) if policy_file else Policy.default()
     truth_frames = read_truth(truth) if truth else None
-    tracking.configure(settings.tracking_uri(tracking_uri))
     engine = make_engine(settings.database_url(database_url))
-    with console.status("reading the ledger"):
-        ledger = read_ledger(engine)
+    # first what a few aggregate queries tell (seconds, not minutes): MLflow, the estimators
+    # and the whole ledger come after, so a ledger too short for the windows fails at once
+    span = read_ledger_span(engine)
     try:
-        end = pd.Timestamp(data_end) if data_end else pd.Timestamp(ledger_max_date(ledger))
+        end = pd.Timestamp(data_end) if data_end else pd.Timestamp(span.last_date)
     except ValueError as exc:
         raise typer.BadParameter(f"{data_end!r} is not a date such as 2025-12-31",
                                  param_hint="--data-end") from exc
-    if pd.isna(end):
-        errors.print("training failed: the ledger is empty (import one first: "
+    if span.first_issue is None or pd.isna(end):
+        errors.print("training failed: the ledger holds no invoices (import one first: "
                      "creditrisk ledger import)", style="red", markup=False)
         raise typer.Exit(code=2)
     try:
+        check_windows_fit(span.first_issue, end, config)
+        tracking.configure(settings.tracking_uri(tracking_uri))
+        with console.status("reading the ledger"):
+            ledger = read_ledger(engine)
         results = _train(ledger, config, end, policy, truth_frames,
                          run_name=run_name, challenger=challenger,
                          challenger_run_name=challenger_run_name)

@@ -3,10 +3,10 @@
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
 import pytest
 import typer
 from typer.testing import CliRunner
@@ -37,12 +37,14 @@ def test_train_reports_a_training_error_without_a_traceback(
     def failing_run(*_: Any, **__: Any) -> None:
         raise SplitError("no month-end leaves a 365-day label window before 2025-06-30")
 
-    from creditrisk.ledger import database
+    from creditrisk.ledger import database, span
     from creditrisk.training import capacity
 
+    ledger_span = span.LedgerSpan(first_issue=date(2020, 1, 1), last_date=date(2025, 6, 30),
+                                  invoices=1, credit_events=0)
     monkeypatch.setattr(database, "make_engine", lambda url: None)
+    monkeypatch.setattr(span, "read_ledger_span", lambda engine: ledger_span)
     monkeypatch.setattr(database, "read_ledger", lambda engine: None)
-    monkeypatch.setattr(database, "ledger_max_date", lambda ledger: pd.Timestamp("2025-06-30"))
     monkeypatch.setattr(capacity, "assess_ledger", failing_run)  # the first training step
     app = typer.Typer()
     app.command("train")(train_cli.train)

@@ -4,17 +4,19 @@
   and registers a late-only bundle that is promoted and served (invoice predictions
   answered, PD endpoints a 503 naming "no default model in this bundle").
 - A ledger too short for the default model's windows with ``--require-default``: one line
-  naming the windows and the options, exit 2, before anything is fitted.
+  naming the windows and the options, exit 2, before the ledger is read or MLflow and the
+  estimators imported (checked on the first invoice date and the data end alone).
 - ``fit_windows`` sizes the windows to a 30-month ledger that the configured ones do not fit.
 """
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import warnings
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any
 
 import pandas as pd
 import pytest
@@ -25,8 +27,13 @@ from creditrisk.features.default_status import DefaultDefinition, default_events
 from creditrisk.serving.api.entrypoint import build_service
 from creditrisk.serving.api_keys import generate_api_key
 from creditrisk.serving.settings import SeededApiKey, Settings
-from creditrisk.training import pipeline, tracking
-from creditrisk.training.capacity import UnsupportedLedger, assess_ledger, plan_default_model
+from creditrisk.training import tracking
+from creditrisk.training.capacity import (
+    UnsupportedLedger,
+    assess_ledger,
+    check_windows_fit,
+    plan_default_model,
+)
 from creditrisk.training.config import DefaultModelConfig, LateModelConfig, TrainingConfig
 from creditrisk.training.scoring import load_registered_bundle
 from tests.training.ledger_shapes import (
@@ -127,28 +134,71 @@ def test_a_late_only_bundle_serves_invoices_and_names_the_missing_default_model(
         assert model.json()["metadata"]["model_kind"] == "late_only"
 
 
-def test_a_too_short_ledger_fails_before_fitting_in_one_line_naming_the_windows(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    def must_not_fit(*_: Any, **__: Any) -> None:
-        raise AssertionError("fitted although the ledger cannot support the run")
+FAIL_BEFORE_HEAVY = """
+import sys
+from creditrisk.cli import main
+try:
+    main(sys.argv[1:])
+except SystemExit as exc:
+    print("exit", exc.code)
+print("heavy", sorted(m for m in ("mlflow", "lightgbm", "optbinning") if m in sys.modules))
+"""
 
-    monkeypatch.setattr(pipeline, "fit_models", must_not_fit)
+
+def test_a_too_short_ledger_fails_first_in_one_line_naming_the_windows(tmp_path: Path) -> None:
+    """Before the ledger is read or MLflow and the estimators are imported: a fresh process
+    that fails has not imported them (the time they take was most of the 12.5 s measured)."""
     ledger = synthetic_ledger(customers=200, start=date(2024, 9, 1), end=END)  # 10 months
     events = default_events(ledger, DefaultDefinition())
     assert (events["event_date"] <= pd.Timestamp(END)).any()  # short, not event-less
     url = ledger_database(ledger, tmp_path / "ledger.db")
-    result = CliRunner().invoke(app, [
-        "train", "--database-url", url, "--tracking-uri", f"sqlite:///{tmp_path / 'm.db'}",
-        "--require-default",
-    ])
-    assert result.exit_code == 2, result.output
-    failure = [line for line in result.output.splitlines() if "training failed" in line]
-    assert len(failure) == 1, result.output
+    run = subprocess.run(
+        [sys.executable, "-c", FAIL_BEFORE_HEAVY, "train", "--database-url", url,
+         "--tracking-uri", f"sqlite:///{tmp_path / 'm.db'}", "--require-default"],
+        capture_output=True, text=True, timeout=120, check=False,
+    )
+    assert run.stdout.splitlines()[-2:] == ["exit 2", "heavy []"], run.stdout + run.stderr
+    failure = [line for line in run.stderr.splitlines() if "training failed" in line]
+    assert len(failure) == 1, run.stderr
     assert "default.horizon_days" in failure[0]
     assert "default.holdout_months" in failure[0]
     assert "--fit-windows" in failure[0]
-    assert "Traceback" not in result.output
+    assert "Traceback" not in run.stderr
+
+
+def test_the_first_check_on_dates_agrees_with_the_full_assessment() -> None:
+    """Where check_windows_fit (two dates) fails, plan_default_model (the whole ledger)
+    fails too, with the same line unless its late-model check fails first; where it
+    passes, the windows fit by dates (the full assessment may still fail on the events per
+    part, which only it counts)."""
+    ledger = synthetic_ledger(customers=60, start=START, end=END)  # 30 months
+    first = ledger.invoices["issue_date"].min()
+    required = TrainingConfig().model_copy(
+        update={"default": DefaultModelConfig(when_unsupported="fail")})
+    first_checks = []
+    for end, fit in ((pd.Timestamp(END), False), (pd.Timestamp(END), True),
+                     (pd.Timestamp("2024-06-30"), True)):
+        config = required.model_copy(
+            update={"default": required.default.model_copy(update={"fit_windows": fit})})
+        support = assess_ledger(ledger, data_end=end, default_config=config.default,
+                                late_config=config.late, fit_windows=fit)
+        try:
+            plan_default_model(support, config)
+            full = None
+        except UnsupportedLedger as exc:
+            full = str(exc)
+        try:
+            check_windows_fit(first, end, config)
+            first_check = None
+        except UnsupportedLedger as exc:
+            first_check = str(exc)
+        if first_check is not None:  # the same line, unless the late model fails first
+            assert full is not None, (end, fit)
+            assert first_check == full or full.startswith("cannot train the late"), (end, fit)
+        first_checks.append(first_check is None)
+    # 30 months: 365 days + the same gap + 6 months do not fit, fitted windows do; 18 months:
+    # not even the shortest (180 days twice + 3 months + 6 training months)
+    assert first_checks == [False, True, False]
 
 
 def test_fit_windows_sizes_the_default_windows_to_a_30_month_ledger() -> None:
