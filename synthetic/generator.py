@@ -48,8 +48,10 @@ MONTHS_AFTER_END = 4
 class SyntheticLedger:
     """A generated ledger and the truth behind it.
 
-    ``customer_month_truth``: customer_id, month_end, pd_12m, in_default — one row per
-    customer and month-end in [start, end] at which it was a customer.
+    ``customer_month_truth``: customer_id, month_end, pd_12m, in_default,
+    pd_12m_application — one row per customer and month-end in [start, end] at which it was
+    a customer; the last is the applicant yardstick (:func:`truth.application_pd_12m`), set
+    only at a new customer's onboarding month-end.
     ``invoice_truth``: invoice_id, p_late — P(paid after the due date, grace 0) at issue.
     """
 
@@ -242,7 +244,7 @@ def _generate_partition(
             first_number=first_event_number,
         ),
     )
-    truth = customer_month_truth(population, states=states, P=P, grid=grid)
+    truth = customer_month_truth(population, states=states, P=P, grid=grid, world=world)
     p_late = invoice_late_probability(invoices, population, P=P, world=world)
     return SyntheticLedger(
         ledger=ledger,

@@ -183,6 +183,7 @@ def customer_month_truth_frame(truth: CustomerMonthTruth, population: Population
             "month_end": dates(truth.month_end_day),
             "pd_12m": truth.pd_12m.astype(np.float64),
             "in_default": truth.in_default.astype(bool),
+            "pd_12m_application": truth.pd_12m_application.astype(np.float64),
         }
     )
 

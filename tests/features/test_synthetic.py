@@ -293,6 +293,49 @@ def test_pd_12m_matches_observed_12_month_default_frequency(
     assert label[fifth == 4].mean() > 5 * label[fifth == 0].mean()
 
 
+def test_applicant_yardstick_is_the_pd_given_the_application(synthetic: SyntheticLedger) -> None:
+    """``pd_12m_application`` exists exactly at new customers' onboarding month-ends and is
+    E[pd_12m | application]: the residual pd_12m - yardstick averages zero overall and
+    within every fifth of the bureau score and every industry (a yardstick that ignored the
+    score, or the state it was read in, would be off in the extreme fifths). It ranks
+    between the score alone and the oracle (expected AUC, no outcome noise)."""
+    truth = synthetic.customer_month_truth
+    customers = synthetic.ledger.customers.set_index("customer_id")
+    onboarded = truth["customer_id"].map(customers["onboarded_on"])
+    at_onboarding = (truth["month_end"] == onboarded) & (onboarded >= pd.Timestamp(START))
+    assert truth["pd_12m_application"].notna().to_numpy().tolist() == at_onboarding.tolist()
+    rows = truth[at_onboarding]
+    assert len(rows) > 1_500
+    attributes = customers.loc[rows["customer_id"]]
+    residual = rows["pd_12m"].to_numpy() - rows["pd_12m_application"].to_numpy()
+    se_each = residual.std() / np.sqrt(len(rows))
+    assert abs(residual.mean()) < MAX_Z * se_each
+    for groups in (pd.qcut(attributes["external_score"].to_numpy(), 5, labels=False),
+                   attributes["industry"].astype(str).to_numpy()):
+        by_group = pd.Series(residual).groupby(groups)
+        z = by_group.mean() / (by_group.std() / np.sqrt(by_group.size()))
+        assert (z.abs() < MAX_Z).all(), z
+    pd_true = rows["pd_12m"].to_numpy()
+    oracle = expected_auc(pd_true, pd_true)
+    yardstick = expected_auc(pd_true, rows["pd_12m_application"].to_numpy())
+    score_alone = expected_auc(pd_true, -attributes["external_score"].to_numpy())
+    assert score_alone < yardstick < oracle
+
+
+def expected_auc(pd_true: np.ndarray, score: np.ndarray) -> float:
+    """AUC expected when outcomes are drawn from ``pd_true``: each (event, non-event) pair
+    weighted by its probability, ties counted half."""
+    order = np.argsort(score, kind="stable")
+    p, s = pd_true[order], score[order]
+    _, first, counts = np.unique(s, return_index=True, return_counts=True)
+    below = np.concatenate([[0.0], np.cumsum(1.0 - p)])
+    tie_group = np.repeat(np.arange(len(first)), counts)
+    negatives_below = below[first][tie_group]
+    negatives_tied = (below[first + counts] - below[first])[tie_group] - (1.0 - p)
+    wins = np.sum(p * (negatives_below + 0.5 * negatives_tied))
+    return float(wins / (p.sum() * (1.0 - p).sum() - np.sum(p * (1.0 - p))))
+
+
 def test_p_late_matches_observed_late_share(synthetic: SyntheticLedger) -> None:
     """Late = not settled by the due date (grace 0). Invoices due before ``end`` have a known
     outcome whatever it is, so selecting them does not bias the check."""
@@ -347,7 +390,8 @@ def test_write_synthetic_writes_contract_files(synthetic: SyntheticLedger, tmp_p
     for name, frame in small.ledger.tables().items():
         pd.testing.assert_frame_equal(reread.tables()[name], frame, check_dtype=False)
     truth = pd.read_parquet(tmp_path / TRUTH_FILES["customer_month_truth"])
-    assert list(truth.columns) == ["customer_id", "month_end", "pd_12m", "in_default"]
+    assert list(truth.columns) == ["customer_id", "month_end", "pd_12m", "in_default",
+                                   "pd_12m_application"]
     p_late = pd.read_parquet(tmp_path / TRUTH_FILES["invoice_truth"])
     assert list(p_late.columns) == ["invoice_id", "p_late"]
 
