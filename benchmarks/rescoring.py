@@ -37,6 +37,7 @@ import sqlite3
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
@@ -46,6 +47,7 @@ sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != HERE]
 sys.path.insert(0, str(REPO))
 
 import pandas as pd
+import pyarrow as pa
 import pyarrow.parquet as pq
 
 OUT = REPO / "benchmarks" / "out"
@@ -54,6 +56,8 @@ TRAIN_START = date(2021, 1, 1)
 """The model's own ledger starts three years earlier: a default model needs 12 labelled
 months, the same gap, a holdout and training months."""
 TABLES = ("customers", "invoices", "payments", "credit_events")
+OPTIONAL_TABLES = ("customer_attributes",)
+LOAD_BATCH_ROWS = 200_000
 DEFAULT_PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 
 
@@ -71,7 +75,7 @@ def ledger_folder(customers: int, seed: int) -> Path:
         partial = folder.with_name(folder.name + ".partial")
         partial.mkdir(parents=True, exist_ok=True)
         for table, frame in ledger.tables().items():
-            if table in TABLES:
+            if table in TABLES + OPTIONAL_TABLES:
                 frame.to_parquet(partial / f"{table}.parquet", index=False)
         partial.rename(folder)
     if not folder.exists():
@@ -84,53 +88,84 @@ def ledger_folder(customers: int, seed: int) -> Path:
 # --------------------------------------------------------------------------- loading
 
 
-def _frames(folder: Path, table: str, columns: list[str]) -> list[pd.DataFrame]:
-    parquet = pq.ParquetFile(folder / f"{table}.parquet")
-    names = [c for c in columns if c in parquet.schema_arrow.names]
-    return [batch.to_pandas() for batch in parquet.iter_batches(batch_size=500_000,
-                                                                  columns=names)]
-
-
 def _schema_columns(table: str) -> list[str]:
     from creditrisk.ledger.schema import LEDGER_TABLES
 
     return [c.name for c in LEDGER_TABLES[table].columns]
 
 
-def _plain(frame: pd.DataFrame) -> pd.DataFrame:
-    out = frame.copy()
-    for column in out.columns:
-        if pd.api.types.is_datetime64_any_dtype(out[column]):
-            out[column] = out[column].dt.strftime("%Y-%m-%d")
-    return out
+def _parquet_tables(folder: Path) -> list[str]:
+    """The ledger tables present as Parquet, in foreign-key order."""
+    return [t for t in TABLES + OPTIONAL_TABLES if (folder / f"{t}.parquet").exists()]
+
+
+def _batches(folder: Path, table: str) -> Iterator[pa.RecordBatch]:
+    """The table's Parquet rows in Arrow batches, only the schema's columns, dates as
+    ``YYYY-MM-DD`` text (how SQLAlchemy's Date stores them in SQLite; PostgreSQL parses it)."""
+    import pyarrow.compute as pc
+
+    parquet = pq.ParquetFile(folder / f"{table}.parquet")
+    names = [c for c in _schema_columns(table) if c in parquet.schema_arrow.names]
+    for batch in parquet.iter_batches(batch_size=LOAD_BATCH_ROWS, columns=names):
+        columns = []
+        for column in batch.columns:
+            if pa.types.is_timestamp(column.type) or pa.types.is_date(column.type):
+                column = pc.cast(pc.cast(column, pa.date32()), pa.string())
+            elif pa.types.is_dictionary(column.type):
+                column = column.dictionary_decode()
+            columns.append(column)
+        yield pa.RecordBatch.from_arrays(columns, names=batch.schema.names)
+
+
+def _indexes_sqlite(conn: sqlite3.Connection, table: str) -> list[tuple[str, str]]:
+    return [(str(name), str(sql)) for name, sql in conn.execute(
+        "select name, sql from sqlite_master where type = 'index' and tbl_name = ? "
+        "and sql is not null", (table,))]
 
 
 def load_sqlite(folder: Path, path: Path) -> None:
-    """Migrate a new SQLite file and bulk-insert the Parquet ledger (one transaction per
-    table, executemany)."""
+    """Migrate a new SQLite file and bulk-insert the Parquet ledger: per table, its secondary
+    indexes dropped, one transaction of ``executemany`` over tuples of Arrow batches, the
+    indexes created again. ``journal_mode=OFF`` / ``synchronous=OFF`` for this load only (a
+    crash leaves the ``.partial`` file, never the benchmark's database)."""
     from creditrisk.ledger.database import upgrade_database
 
     partial = path.with_suffix(".partial")
     partial.unlink(missing_ok=True)
     upgrade_database(f"sqlite:///{partial}")
-    conn = sqlite3.connect(partial)
+    conn = sqlite3.connect(partial, isolation_level=None)
     conn.execute("PRAGMA journal_mode=OFF")
     conn.execute("PRAGMA synchronous=OFF")
-    for table in TABLES:
-        for frame in _frames(folder, table, _schema_columns(table)):
-            plain = _plain(frame).astype(object).where(frame.notna(), None)
-            names = ", ".join(plain.columns)
-            marks = ", ".join("?" for _ in plain.columns)
-            conn.executemany(f"INSERT INTO {table} ({names}) VALUES ({marks})",
-                             plain.itertuples(index=False, name=None))
-        conn.commit()
+    conn.execute("PRAGMA cache_size=-1000000")
+    for table in _parquet_tables(folder):
+        started = time.perf_counter()
+        indexes = _indexes_sqlite(conn, table)
+        for name, _ in indexes:
+            conn.execute(f'DROP INDEX "{name}"')
+        conn.execute("BEGIN")
+        rows = 0
+        for batch in _batches(folder, table):
+            names = ", ".join(batch.schema.names)
+            marks = ", ".join("?" for _ in batch.schema.names)
+            conn.executemany(f"INSERT INTO {table} ({names}) VALUES ({marks})",  # noqa: S608
+                             zip(*(c.to_pylist() for c in batch.columns), strict=True))
+            rows += batch.num_rows
+        conn.execute("COMMIT")
+        for _, sql in indexes:
+            conn.execute(sql)
+        print(f"  sqlite {table}: {rows:,} rows in {time.perf_counter() - started:.1f} s",
+              flush=True)
     conn.execute("ANALYZE")
     conn.close()
     partial.rename(path)
 
 
 def load_postgres(folder: Path, url: str) -> None:
-    """Migrate the (new) database and COPY the Parquet ledger into it."""
+    """Migrate the (new) database and ``COPY`` the Parquet ledger in, per table: secondary
+    indexes dropped, CSV written by Arrow per batch, indexes created again; foreign-key
+    triggers off for this session (``session_replication_role = replica``: the generator's
+    ledger is consistent, and the benchmark's own database only)."""
+    import pyarrow.csv as pacsv
     from sqlalchemy import create_engine
 
     from creditrisk.ledger.database import upgrade_database
@@ -140,15 +175,29 @@ def load_postgres(folder: Path, url: str) -> None:
     with engine.begin() as conn:
         raw = conn.connection.driver_connection
         assert raw is not None
-        for table in TABLES:
-            for frame in _frames(folder, table, _schema_columns(table)):
-                buffer = io.StringIO()
-                _plain(frame).to_csv(buffer, index=False, header=False, na_rep="\\N")
-                names = ", ".join(frame.columns)
+        conn.exec_driver_sql("SET session_replication_role = replica")
+        for table in _parquet_tables(folder):
+            started = time.perf_counter()
+            indexes = conn.exec_driver_sql(
+                "select indexname, indexdef from pg_indexes where tablename = %(t)s "
+                "and indexname not in (select conname from pg_constraint)", {"t": table}).all()
+            for name, _ in indexes:
+                conn.exec_driver_sql(f'DROP INDEX "{name}"')
+            rows = 0
+            for batch in _batches(folder, table):
+                buffer = io.BytesIO()
+                pacsv.write_csv(batch, buffer, pacsv.WriteOptions(include_header=False))
+                names = ", ".join(batch.schema.names)
                 with raw.cursor() as cursor, cursor.copy(
-                        f"COPY {table} ({names}) FROM STDIN WITH (FORMAT csv, NULL '\\N')"
-                ) as copy:
+                        f"COPY {table} ({names}) FROM STDIN WITH (FORMAT csv)") as copy:
                     copy.write(buffer.getvalue())
+                rows += batch.num_rows
+            for _, sql in indexes:
+                conn.exec_driver_sql(sql)
+            print(f"  postgresql {table}: {rows:,} rows in "
+                  f"{time.perf_counter() - started:.1f} s", flush=True)
+        conn.exec_driver_sql("SET session_replication_role = DEFAULT")
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
         conn.exec_driver_sql("ANALYZE")
     engine.dispose()
 
@@ -188,7 +237,8 @@ def ensure_postgres(folder: Path, server_url: str, database: str) -> str:
 # --------------------------------------------------------------------------- model
 
 
-def ensure_model(path: Path, *, customers: int, boost_rounds: int, lgbm_threads: int) -> Path:
+def ensure_model(path: Path, *, customers: int, boost_rounds: int, num_leaves: int,
+                 quantile_rounds: int, lgbm_threads: int) -> Path:
     """A real bundle (LightGBM default and late-payment models, days-late quantiles, the
     default policy) fitted on a small ledger of the same generator, saved at ``path`` (cached).
 
@@ -204,7 +254,11 @@ def ensure_model(path: Path, *, customers: int, boost_rounds: int, lgbm_threads:
     from creditrisk.features.invoice import build_invoice_features
     from creditrisk.features.snapshots import build_snapshots
     from creditrisk.models.bundle import CreditRiskBundle
-    from creditrisk.models.estimators import BoostedClassifier, QuantileRegressors
+    from creditrisk.models.estimators import (
+        DEFAULT_LGBM_PARAMS,
+        BoostedClassifier,
+        QuantileRegressors,
+    )
     from creditrisk.models.policy import Policy
     from creditrisk.models.pyfunc import save_bundle
     from creditrisk.models.spec import FeatureSpec
@@ -219,8 +273,7 @@ def ensure_model(path: Path, *, customers: int, boost_rounds: int, lgbm_threads:
                                on=["customer_id", "as_of"], how="inner")
     rng = np.random.default_rng(7)
     y_default = (rng.random(len(labelled)) < labelled["pd_12m"].to_numpy()).astype(np.int64)
-    params = {"num_leaves": 31, "learning_rate": 0.05, "min_data_in_leaf": 50,
-              "num_threads": lgbm_threads}
+    params = {**DEFAULT_LGBM_PARAMS, "num_leaves": num_leaves, "num_threads": lgbm_threads}
     customer_spec = FeatureSpec.from_catalog("customer").with_levels_from(labelled)
     default_model = BoostedClassifier(customer_spec, params=params,
                                       num_boost_round=boost_rounds, seed=7).fit(
@@ -236,12 +289,13 @@ def ensure_model(path: Path, *, customers: int, boost_rounds: int, lgbm_threads:
     late_model = BoostedClassifier(invoice_spec, params=params, num_boost_round=boost_rounds,
                                    seed=7).fit(X_invoice, (days_late > 0).to_numpy(np.int64))
     days_model = QuantileRegressors(invoice_spec, params=params,
-                                    num_boost_round=max(boost_rounds // 2, 5), seed=7).fit(
+                                    num_boost_round=quantile_rounds, seed=7).fit(
         X_invoice, days_late.to_numpy(np.float64))
     bundle = CreditRiskBundle(
         customer_spec=customer_spec, invoice_spec=invoice_spec, default_model=default_model,
         late_model=late_model, days_model=days_model, policy=Policy.default(),
-        metadata={"model_name": "rescoring-benchmark", "rounds": boost_rounds})
+        metadata={"model_name": "rescoring-benchmark", "rounds": boost_rounds,
+                  "num_leaves": num_leaves, "quantile_rounds": quantile_rounds})
     return save_bundle(bundle, path)
 
 
@@ -302,7 +356,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--buckets", type=int, default=64)
     parser.add_argument("--sample", type=int, default=200, help="customers for the peer")
     parser.add_argument("--train-customers", type=int, default=2_000)
-    parser.add_argument("--boost-rounds", type=int, default=300)
+    parser.add_argument("--boost-rounds", type=int, default=60,
+                        help="rounds of the default and late models (creditrisk train's early "
+                             "stopping picks 25-50 on this generator, docs/synthetic.md)")
+    parser.add_argument("--num-leaves", type=int, default=15,
+                        help="leaves per tree (the product's default is 15)")
+    parser.add_argument("--quantile-rounds", type=int, default=300,
+                        help="rounds of each days-late quantile model (training's default)")
     parser.add_argument("--lgbm-threads", type=int, default=2)
     parser.add_argument("--pg-url", default=os.environ.get("CREDITRISK_BENCH_PG_URL",
                                                            DEFAULT_PG_URL))
@@ -341,8 +401,10 @@ def main(argv: list[str] | None = None) -> int:
     from creditrisk.serving.registry import ModelRegistry
 
     model_path = ensure_model(
-        OUT / f"rescoring_bundle_{args.train_customers}_{args.boost_rounds}.pkl",
+        OUT / (f"rescoring_bundle_{args.train_customers}_{args.boost_rounds}_"
+               f"{args.num_leaves}_{args.quantile_rounds}.pkl"),
         customers=args.train_customers, boost_rounds=args.boost_rounds,
+        num_leaves=args.num_leaves, quantile_rounds=args.quantile_rounds,
         lgbm_threads=args.lgbm_threads)
     model_uri = str(model_path)
     served = ModelRegistry("sqlite://").load(model_uri)

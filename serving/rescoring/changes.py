@@ -15,7 +15,9 @@ Definitions (one place):
 
 Credit events, one row each: ``grade_downgrade``, ``grade_upgrade``, ``limit_lower``,
 ``limit_raise``, ``limit_breach``, ``new_default``, ``payment_behaviour_changed`` with
-as_of, customer_id, model_version, previous and current value, amount and detail.
+as_of, customer_id, model_version, previous and current value, amount, currency (the run's
+reporting currency, ``scores.currency``; empty for runs written before it was stored) and
+detail. The tables with amounts (moves, limits, breaches, new defaults) carry it too.
 """
 
 from __future__ import annotations
@@ -32,7 +34,7 @@ from creditrisk.serving.rescoring.columns import as_float_array, split_list
 
 EVENT_COLUMNS: Final = (
     "as_of", "customer_id", "model_version", "event_type", "previous_value", "current_value",
-    "amount", "detail",
+    "amount", "currency", "detail",
 )
 AGING_EDGES: Final = (0.0, 30.0, 60.0, 90.0)
 AGING_LABELS: Final = ("current", "1-30", "31-60", "61-90", "over 90")
@@ -80,9 +82,18 @@ def grade_order(labels: list[str]) -> list[str]:
     return sorted(set(labels), key=lambda g: grade_rank(pd.Series([g]))[0])
 
 
+def run_currency(scores: pd.DataFrame) -> str | None:
+    """The reporting currency of a run's score rows (None when they do not say)."""
+    if "currency" not in scores.columns:
+        return None
+    known = scores["currency"].dropna()
+    return str(known.iloc[0]) if len(known) else None
+
+
 def compare_runs(current: pd.DataFrame, previous: pd.DataFrame | None) -> RunChanges:
     """Everything that changed from ``previous`` to ``current`` (score frames)."""
     now = current.set_index("customer_id", drop=False)
+    currency = run_currency(current)
     as_of = pd.Timestamp(now["as_of"].iloc[0]).date() if len(now) else date.min
     model_version = str(now["model_version"].iloc[0]) if len(now) else ""
     before = (previous.set_index("customer_id", drop=False)
@@ -177,6 +188,7 @@ def compare_runs(current: pd.DataFrame, previous: pd.DataFrame | None) -> RunCha
     nonempty = [p for p in parts if len(p)]
     events = (pd.concat(nonempty, ignore_index=True) if nonempty
               else pd.DataFrame({c: [] for c in ("customer_id", *EVENT_COLUMNS[3:])}))
+    events["currency"] = currency
     events.insert(0, "as_of", as_of)
     events.insert(2, "model_version", model_version)
     for column in ("previous_value", "current_value"):
@@ -184,11 +196,13 @@ def compare_runs(current: pd.DataFrame, previous: pd.DataFrame | None) -> RunCha
         events[column] = events[column].map(lambda v: None if v is None else str(v))
     events = events[list(EVENT_COLUMNS)].sort_values(["event_type", "customer_id"],
                                                      kind="stable").reset_index(drop=True)
+    moves, limits, breaches = (frame.assign(currency=currency)
+                               for frame in (moves, limits, breaches))
     return RunChanges(
         as_of=as_of,
         previous_as_of=(pd.Timestamp(before["as_of"].iloc[0]).date()
                         if previous is not None and len(before) else None),
         migration=migration, moves=moves.reset_index(drop=True),
         limits=limits.reset_index(drop=True), breaches=breaches.reset_index(drop=True),
-        new_defaults=new_defaults, events=events,
+        new_defaults=new_defaults.assign(currency=currency), events=events,
     )

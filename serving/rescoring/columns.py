@@ -89,6 +89,8 @@ SCORE_COLUMNS: Final[tuple[ScoreColumn, ...]] = (
     ScoreColumn("last_promise_date", "date", nullable=True),
     ScoreColumn("last_reminder_date", "date", nullable=True),
     ScoreColumn("default_event", "bool"),
+    # migration 0007: the reporting currency of the row's amounts (NULL in older rows)
+    ScoreColumn("currency", "str", nullable=True),
 )
 WORKLIST_RENAMES: Final = {"open_invoice_amount": "open_amount",
                            "overdue_invoice_amount": "overdue_amount"}

@@ -3,9 +3,14 @@
 :func:`rescore` reads the customer ids, assigns each to a bucket
 (:func:`~.partitions.customer_bucket`), then per bucket not yet done: reads only that bucket's
 customers' rows from the ledger (so memory is bounded by one bucket's ledger), rates them
-(:func:`~.scoring.rate_chunk`), counts them into the monitoring bins and writes the rows and
-the bucket's done-marker in one transaction (:func:`~.store.write_bucket`). At the end the run
-is checked and marked complete. A failure in any bucket marks the run failed and raises
+(:func:`~.scoring.rate_chunk`), counts them into the monitoring bins
+(:func:`~.bucket_work.rate_bucket`) and writes the rows and the bucket's done-marker in one
+transaction (:func:`~.store.write_bucket`). With ``workers`` > 1 the buckets are rated in
+that many worker processes (spawned; each opens its own engine) while this process writes
+what they hand back, at most two buckets per worker in flight. At the end the run is checked
+and marked complete. The whole run holds the run's lock (:mod:`.run_lock`): a second process
+asking for the same (as_of, model version) meanwhile stops at once, writing nothing. A
+failure in any bucket marks the run failed and raises
 :class:`~.store.RescoringError` naming the bucket; the next call resumes it (finished buckets
 are skipped) as long as the ledger and bucket count did not change (otherwise it restarts).
 Progress is reported through a callback (the CLI draws it); nothing here prints.
@@ -13,23 +18,34 @@ Progress is reported through a callback (the CLI draws it); nothing here prints.
 
 from __future__ import annotations
 
+import multiprocessing
+import os
+import pickle
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, Final
 
-import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy import Engine
 
-from creditrisk.ledger.frame import Ledger, normalize_ledger
+from creditrisk.ledger.frame import Ledger
 from creditrisk.ledger.schema import LEDGER_TABLES
 from creditrisk.serving.registry import ServedBundle
 from creditrisk.serving.rescoring import monitoring
+from creditrisk.serving.rescoring.bucket_work import (
+    BucketJob,
+    BucketRows,
+    rate_bucket,
+    rate_bucket_in_worker,
+    start_worker,
+)
+from creditrisk.serving.rescoring.ledger_rows import read_customers_ledger as _read
 from creditrisk.serving.rescoring.partitions import DEFAULT_BUCKETS, customer_bucket
-from creditrisk.serving.rescoring.scoring import rate_chunk
+from creditrisk.serving.rescoring.run_lock import run_lock
 from creditrisk.serving.rescoring.store import (
     OpenedRun,
     RescoringError,
@@ -43,8 +59,6 @@ from creditrisk.serving.rescoring.store import (
     write_bucket,
 )
 
-ID_BATCH: Final = 10_000
-"""Customer ids bound per query (SQLite allows 32,766 parameters)."""
 STAGES: Final = ("reading", "features", "scoring", "reasons", "writing")
 
 
@@ -77,27 +91,9 @@ def customer_ids(engine: Engine) -> pd.Series:
     return pd.Series(ids, dtype="string")
 
 
-def _batches(values: Sequence[str], size: int) -> Iterable[Sequence[str]]:
-    for start in range(0, len(values), size):
-        yield values[start:start + size]
-
-
-def read_customers_ledger(engine: Engine, ids: Sequence[str]) -> Ledger:
-    """The ledger rows of ``ids`` (bound parameters, in batches of :data:`ID_BATCH`)."""
-    tables: dict[str, pd.DataFrame] = {}
-    with engine.connect() as conn:
-        for name, table in LEDGER_TABLES.items():
-            if "customer_id" not in table.c:  # pragma: no cover - every ledger table has one
-                raise RescoringError(f"ledger table {name} has no customer_id to chunk by")
-            parts = [
-                pd.read_sql(sa.select(table).where(table.c.customer_id.in_(list(batch))), conn)
-                for batch in _batches(ids, ID_BATCH)
-            ]
-            tables[name] = (
-                pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
-                if parts else pd.read_sql(sa.select(table).where(sa.false()), conn)
-            )
-    return normalize_ledger(tables)
+def read_customers_ledger(engine: Engine, ids: list[str]) -> Ledger:
+    """The ledger rows of the customers ``ids`` (see :mod:`.ledger_rows`)."""
+    return _read(engine, ids)
 
 
 def rescore(
@@ -110,15 +106,39 @@ def rescore(
     force: bool = False,
     on_open: Callable[[OpenedRun, int], None] | None = None,
     on_bucket: Callable[[BucketDone], None] | None = None,
+    workers: int = 1,
 ) -> RescoreResult:
     """Rate every customer as of ``as_of`` with ``served`` into ``scores`` (see the module
-    docstring). ``on_open(opened, customers)`` and ``on_bucket(progress)`` report progress."""
-    started = time.perf_counter()
+    docstring). ``on_open(opened, customers)`` and ``on_bucket(progress)`` report progress;
+    ``workers`` > 1 rates buckets in that many worker processes (this process writes).
+    :class:`~.run_lock.RunLockedError` when another process is rescoring the same run."""
+    if workers < 1:
+        raise ValueError(f"workers must be at least 1, got {workers}")
     if getattr(served.bundle, "default_model", None) is None:
         raise RescoringError(
             f"model {served.model_name} version {served.model_version} has no default model "
             "(a late-only bundle): it cannot rate customers; train one with a default model")
     key = RunKey(as_of, served.model_name, served.model_version)
+    with run_lock(engine, key):
+        return _rescore_locked(engine, served, key, model_uri=model_uri, buckets=buckets,
+                               force=force, on_open=on_open, on_bucket=on_bucket,
+                               workers=workers)
+
+
+def _rescore_locked(
+    engine: Engine,
+    served: ServedBundle,
+    key: RunKey,
+    *,
+    model_uri: str,
+    buckets: int,
+    force: bool,
+    on_open: Callable[[OpenedRun, int], None] | None,
+    on_bucket: Callable[[BucketDone], None] | None,
+    workers: int,
+) -> RescoreResult:
+    started = time.perf_counter()
+    as_of = key.as_of
     opened = open_run(
         engine, key, model_uri=model_uri, policy_version=served.bundle.policy.version,
         buckets=buckets, ledger_digest=ledger_digest(engine), force=force,
@@ -132,40 +152,78 @@ def rescore(
     run_id = opened.run.run_id
     assigned = customer_bucket(ids, buckets).to_numpy()
     binnings = monitoring.run_binnings(served)
+    jobs = [BucketJob(bucket, ids[assigned == bucket].tolist(), as_of, run_id, buckets)
+            for bucket in range(buckets) if bucket not in opened.done_buckets]
     done = set(opened.done_buckets)
     current = -1
     try:
-        for bucket in range(buckets):
-            if bucket in done:
-                continue
-            current = bucket
-            timings: dict[str, float] = {}
-            t0 = time.perf_counter()
-            ledger = read_customers_ledger(engine, ids[assigned == bucket].tolist())
-            timings["reading"] = time.perf_counter() - t0
-            chunk = rate_chunk(ledger, as_of=as_of, served=served, run_id=run_id,
-                               buckets=buckets, timings=timings)
-            counts = monitoring.chunk_counts(
-                binnings, chunk.features, chunk.scores["model_pd_12m"].to_numpy(np.float64))
-            t1 = time.perf_counter()
-            write_bucket(engine, run_id, bucket, chunk.scores, timings=timings,
-                         monitoring=counts)
-            timings["writing"] = time.perf_counter() - t1
-            done.add(bucket)
+        for rows in _rated(engine, served, binnings, jobs, workers):
+            current = rows.bucket
+            write_bucket(engine, run_id, rows.bucket, rows.scores, timings=rows.timings,
+                         monitoring=rows.counts)
+            done.add(rows.bucket)
             if on_bucket is not None:
-                on_bucket(BucketDone(bucket, len(done), buckets, len(chunk.scores)))
-        current = -1
+                on_bucket(BucketDone(rows.bucket, len(done), buckets, len(rows.scores)))
+            current = -1
         records = bucket_records(engine, run_id)
         timings_total = _sum_timings(r["timings"] for r in records)
         counts_total = monitoring.merge_counts([r["monitoring"] for r in records])
         run = complete_run(engine, run_id, timings=timings_total,
                            monitoring=monitoring.run_monitoring(binnings, counts_total))
     except Exception as exc:
-        where = f"bucket {current}" if current >= 0 else "completion"
-        message = f"{where}: {type(exc).__name__}: {exc}"
+        bucket = getattr(exc, "bucket", current)
+        where = f"bucket {bucket}" if bucket >= 0 else "completion"
+        cause = exc.__cause__ if isinstance(exc, _BucketFailedError) and exc.__cause__ else exc
+        message = f"{where}: {type(cause).__name__}: {cause}"
         fail_run(engine, run_id, message)
         raise RescoringError(f"rescoring run {run_id} failed in {message}") from exc
     return RescoreResult(run, opened.how, time.perf_counter() - started, timings_total)
+
+
+class _BucketFailedError(RuntimeError):
+    """A worker's bucket raised (the cause chained); ``bucket`` names it."""
+
+    def __init__(self, bucket: int) -> None:
+        super().__init__(f"bucket {bucket} failed")
+        self.bucket = bucket
+
+
+def _rated(
+    engine: Engine, served: ServedBundle, binnings: Any, jobs: list[BucketJob], workers: int,
+) -> Iterator[BucketRows]:
+    """The rated buckets of ``jobs``: here one after the other, or from ``workers`` worker
+    processes (at most two buckets per worker in flight, so memory stays bounded), in the
+    order they finish."""
+    if workers == 1 or len(jobs) <= 1:
+        for job in jobs:
+            try:
+                rated = rate_bucket(engine, served, binnings, job)
+            except Exception as exc:
+                raise _BucketFailedError(job.bucket) from exc
+            yield rated
+        return
+    context = multiprocessing.get_context("spawn")  # no fork of LightGBM's OpenMP threads
+    url = engine.url.render_as_string(hide_password=False)
+    pool = ProcessPoolExecutor(
+        max_workers=min(workers, len(jobs)), mp_context=context, initializer=start_worker,
+        initargs=(url, pickle.dumps(served), os.getpid()))
+    try:
+        waiting = list(reversed(jobs))
+        running: dict[Future[BucketRows], int] = {}
+        while waiting or running:
+            while waiting and len(running) < 2 * workers:
+                job = waiting.pop()
+                running[pool.submit(rate_bucket_in_worker, job)] = job.bucket
+            finished, _ = wait(running, return_when=FIRST_COMPLETED)
+            for future in sorted(finished, key=running.__getitem__):
+                bucket = running.pop(future)
+                try:
+                    rows = future.result()
+                except Exception as exc:
+                    raise _BucketFailedError(bucket) from exc
+                yield rows
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
 def _sum_timings(parts: Iterable[dict[str, Any]]) -> dict[str, float]:

@@ -25,7 +25,7 @@ from creditrisk.features.customer import build_features
 from creditrisk.ledger.frame import Ledger
 from creditrisk.models.decisions import LIMIT_REASON_CODES
 from creditrisk.models.reasons import join_reason_codes
-from creditrisk.serving.money import money_cents
+from creditrisk.serving.money import money_cents, reporting_currency
 from creditrisk.serving.open_invoices import predict_open_invoices
 from creditrisk.serving.rating import (
     TOP_FACTORS,
@@ -206,6 +206,7 @@ def rate_chunk(
             **{c: features[c].to_numpy(np.float64) for c in PORTFOLIO_COLUMNS},
             **{c: worklist[c].to_numpy() for c in worklist.columns
                if c != "expected_overdue_30d"},
+            "currency": reporting_currency(policy),
         }
     )
     out = RatedChunk(conform_scores(frame), features)

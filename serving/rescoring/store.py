@@ -26,6 +26,7 @@ import hashlib
 import io
 import json
 import math
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -292,6 +293,7 @@ def write_bucket(
     monitoring: Mapping[str, Any],
 ) -> None:
     """One bucket's rows and its done-marker, in one transaction (see the module docstring)."""
+    started = time.perf_counter()
     rows = conform_scores(frame) if len(frame) else empty_scores()
     if len(rows) and (rows["run_id"] != run_id).any():
         raise RescoringError(f"bucket {bucket}: rows of another run handed to run {run_id}")
@@ -305,9 +307,11 @@ def write_bucket(
                 _copy_postgres(conn, rows)
             else:
                 _insert_many(conn, rows)
+        # the bucket's own writing time so far (its rows), stored with its other stages
+        stages = {**timings, "writing": time.perf_counter() - started}
         conn.execute(sa.insert(score_run_buckets).values(
             run_id=run_id, bucket=bucket, customer_count=len(rows),
-            timings_json=json.dumps(dict(timings), sort_keys=True),
+            timings_json=json.dumps(stages, sort_keys=True),
             monitoring_json=json.dumps(dict(monitoring), sort_keys=True),
         ))
         conn.execute(sa.update(score_runs).where(score_runs.c.run_id == run_id).values(

@@ -1,9 +1,9 @@
 """The rescoring tables (SQLAlchemy Core), built from :data:`.columns.SCORE_COLUMNS`.
 
-Migrations ``0003_rescoring`` (the tables) and ``0006_rescoring_service_inputs`` (the
-portfolio and worklist columns) write the same columns out, frozen as released; a test checks
-that a migrated database has exactly SCORE_COLUMNS in order, so the table, the Parquet export
-and Spark's schema share one column list.
+Migrations ``0003_rescoring`` (the tables), ``0006_rescoring_service_inputs`` (the
+portfolio and worklist columns) and ``0007_scores_currency`` write the same columns out,
+frozen as released; a test checks that a migrated database has exactly SCORE_COLUMNS in
+order, so the table, the Parquet export and Spark's schema share one column list.
 
 - ``scores``: one row per (as_of, customer_id, model_version), the columns of SCORE_COLUMNS;
 - ``score_runs``: one row per run (as_of, model_name, model_version): status (``running``,
@@ -30,6 +30,7 @@ STRING_LENGTHS: dict[str, int] = {
     "grade": 8,
     "limit_action": 8,
     "decision": 16,
+    "currency": 3,
 }
 RUN_ID = sa.String(64)
 

@@ -16,7 +16,7 @@ import pytest
 
 from creditrisk.ledger.database import make_engine, upgrade_database
 from creditrisk.serving.registry import ServedBundle
-from creditrisk.serving.rescoring import runner
+from creditrisk.serving.rescoring import bucket_work, runner
 from creditrisk.serving.rescoring.columns import SCORE_COLUMN_NAMES
 from creditrisk.serving.rescoring.store import (
     COMPLETE,
@@ -103,7 +103,7 @@ def test_a_failing_bucket_fails_the_run_loudly_and_never_marks_it_complete(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     engine = make_engine(ledger_copy)
-    real = runner.rate_chunk
+    real = bucket_work.rate_chunk
     calls = {"n": 0}
 
     def breaking(*args: object, **kwargs: object) -> object:
@@ -112,7 +112,7 @@ def test_a_failing_bucket_fails_the_run_loudly_and_never_marks_it_complete(
             raise ValueError("feature store unreachable")
         return real(*args, **kwargs)  # type: ignore[arg-type]  # passes the caller's arguments
 
-    monkeypatch.setattr(runner, "rate_chunk", breaking)
+    monkeypatch.setattr(bucket_work, "rate_chunk", breaking)
     with pytest.raises(RescoringError, match="bucket 2: ValueError: feature store unreachable"):
         runner.rescore(engine, champion, as_of=AS_OF, model_uri=serving_world.model_uri,
                        buckets=4)
@@ -124,7 +124,7 @@ def test_a_failing_bucket_fails_the_run_loudly_and_never_marks_it_complete(
     assert "bucket 2" in failed.error
     assert latest_complete_run(engine) is None
 
-    monkeypatch.setattr(runner, "rate_chunk", real)
+    monkeypatch.setattr(bucket_work, "rate_chunk", real)
     resumed = runner.rescore(engine, champion, as_of=AS_OF, model_uri=serving_world.model_uri,
                              buckets=4)
     assert resumed.how == "resumed"
@@ -149,7 +149,7 @@ def test_a_changed_ledger_restarts_an_unfinished_run(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     engine = make_engine(ledger_copy)
-    monkeypatch.setattr(runner, "rate_chunk", _fail_second(runner.rate_chunk))
+    monkeypatch.setattr(bucket_work, "rate_chunk", _fail_second(bucket_work.rate_chunk))
     with pytest.raises(RescoringError):
         runner.rescore(engine, champion, as_of=AS_OF, model_uri=serving_world.model_uri,
                        buckets=4)
