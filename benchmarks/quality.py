@@ -2,13 +2,18 @@
 IBM accounts-receivable file.
 
 Synthetic: generate -> write Parquet -> import (canonical mapping) -> features -> train,
-with the generator's truth as the oracle. IBM: import (shipped mapping) -> features ->
-train the late-payment model on a date-ordered split, against the naive baseline (the
-customer's own prior late share) and the mean-delay baseline for days late.
+with the generator's truth as the oracle. Applicants are judged on every onboarding
+snapshot dated after the training cut whose 12-month window has matured, against the oracle
+and the applicant yardstick (the oracle averaged over what an application cannot show) on
+the same rows, with a bootstrap 95 % interval (``training.applicant_evidence``). IBM:
+import (shipped mapping) -> features -> train the late-payment model on a date-ordered
+split, against the naive baseline (the customer's own prior late share) and the mean-delay
+baseline for days late.
 
 Ends with one line of key=value figures.
 
     .venv/bin/python benchmarks/quality.py [--customers 10000] [--seed 42] [--skip-ibm]
+        [--existing-share 0.55]
 """
 
 from __future__ import annotations
@@ -25,9 +30,11 @@ sys.path.insert(0, str(_HERE.parent))
 import argparse
 import tempfile
 import time
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from creditrisk.ledger.database import ledger_max_date, make_engine, read_ledger
@@ -36,28 +43,44 @@ from creditrisk.ledger.mapping import load_mapping
 from creditrisk.models.policy import Policy
 from creditrisk.synthetic.generator import generate_ledger
 from creditrisk.synthetic.storage import write_synthetic
+from creditrisk.synthetic.world import WorldParameters
 from creditrisk.training import tracking
+from creditrisk.training.applicant_evidence import (
+    applicant_evidence,
+    applicant_rows_after_cut,
+    truth_on_rows,
+)
 from creditrisk.training.config import TrainingConfig
-from creditrisk.training.pipeline import run_training
+from creditrisk.training.evaluation import not_enough_events
+from creditrisk.training.pipeline import FittedModels, fit_models, log_training, run_training
 
 REPO = Path(__file__).resolve().parents[1]
 IBM_DIR = REPO.parent / "shared" / "datasets" / "ibm_accounts_receivable"
 
 
 def synthetic(work: Path, customers: int, seed: int,
-              config: TrainingConfig | None = None) -> dict[str, float]:
+              config: TrainingConfig | None = None,
+              world: WorldParameters | None = None) -> dict[str, float]:
     start, end = date(2021, 1, 1), date(2025, 12, 31)
+    config = config or TrainingConfig()
     t0 = time.perf_counter()
-    result = generate_ledger(n_customers=customers, start=start, end=end, seed=seed)
+    result = generate_ledger(n_customers=customers, start=start, end=end, seed=seed,
+                             world=world)
     write_synthetic(result, work / "synthetic")
     engine = make_engine(f"sqlite:///{work / 'synthetic.db'}")
     import_ledger(load_mapping("canonical"), engine=engine, data_dir=work / "synthetic")
     ledger = read_ledger(engine)
     t1 = time.perf_counter()
     truth = {"customer_month": result.customer_month_truth, "invoice": result.invoice_truth}
-    out = run_training(ledger, config=config or TrainingConfig(), data_end=pd.Timestamp(end),
-                       policy=Policy.default(), truth=truth, run_name="quality-synthetic",
-                       progress=lambda step: print(f"  synthetic: {step}", flush=True))
+    def progress(step: str) -> None:
+        print(f"  synthetic: {step}", flush=True)
+
+    # run_training's two steps, to keep the fitted models for the applicant evidence
+    with tracking.training_run(config.experiment, "quality-synthetic"):
+        fitted = fit_models(ledger, config=config, data_end=pd.Timestamp(end), truth=truth,
+                            progress=progress)
+        out = log_training(ledger, fitted, policy=Policy.default(),
+                           run_name="quality-synthetic", progress=progress)
     t2 = time.perf_counter()
     m = out.metrics
     print(f"synthetic ledger: {customers} customers, {len(ledger.invoices)} invoices; "
@@ -68,11 +91,9 @@ def synthetic(work: Path, customers: int, seed: int,
         "default_ece": m["default_test_ece"],
         "default_scorecard_auc": m["default_test_scorecard_roc_auc"],
         "default_auc_gap": m.get("default_test_roc_auc_gap", float("nan")),
-        # applicants on every out-of-time onboarding snapshot (calibration and test halves)
-        "applicant_auc": m.get("default_oot_applicants_model_roc_auc", float("nan")),
-        "applicant_oracle_auc": m.get("default_oot_applicants_oracle_roc_auc", float("nan")),
-        "applicant_defaults": m.get("default_oot_applicants_events", float("nan")),
-        "applicant_rows": m.get("default_oot_applicants_n", float("nan")),
+        # applicants on the holdout's onboarding snapshots only (what training logs)
+        "applicant_holdout_defaults": m.get("default_oot_applicants_events", float("nan")),
+        **applicant_figures(fitted, result.customer_month_truth, seed=seed),
         "late_auc": m["late_test_roc_auc"],
         "late_oracle_auc": m.get("late_test_oracle_roc_auc", float("nan")),
         # invoices open at the test month-ends, predicted as of then (not-yet-due rows for
@@ -81,6 +102,48 @@ def synthetic(work: Path, customers: int, seed: int,
         "open_invoice_ece": m.get("open_invoice_test_ece", float("nan")),
         "open_invoice_coverage": m.get("open_invoice_test_coverage_p10_p90", float("nan")),
         "train_seconds": t2 - t1,
+    }
+
+
+def applicant_figures(fitted: FittedModels, truth: pd.DataFrame, *, seed: int) -> dict[str, float]:
+    """Applicants on every onboarding snapshot after the training cut (matured windows):
+    the model's AUC with its bootstrap interval, and on the same rows the oracle's and the
+    applicant yardstick's. NaN when the default model was skipped or events are too few."""
+    nan = float("nan")
+    keys = ("applicant_auc", "applicant_auc_low", "applicant_auc_high", "applicant_oracle_auc",
+            "applicant_yardstick_auc", "applicant_defaults", "applicant_rows",
+            "applicant_compared_defaults")
+    figures = dict.fromkeys(keys, nan)
+    fit, snapshots = fitted.default, fitted.snapshots
+    if fit is None or snapshots is None:
+        return figures
+    frame = snapshots.frame
+    rows = frame.loc[applicant_rows_after_cut(frame, fit.split.train_end)].reset_index(drop=True)
+    if rows.empty:
+        return figures
+    y = rows["default_12m"].to_numpy(dtype=np.int8)
+    score = fit.model.predict_proba(fit.spec.encode(rows))
+    found = applicant_evidence(y, score, truth_on_rows(rows, truth),
+                               min_events=fitted.config.default.min_segment_events, seed=seed)
+    print(f"applicants after the training cut ({fit.split.train_end.date()}): "
+          f"{int(found['n'])} onboarding snapshots, {int(found['events'])} defaults")
+    if "roc_auc" not in found:
+        print(f"  applicant AUC: {not_enough_events(found['events'])}")
+    else:
+        print(f"  applicant AUC {found['roc_auc']:.4f} "
+              f"(95 % bootstrap {found['roc_auc_low']:.4f}-{found['roc_auc_high']:.4f}); "
+              f"oracle {found.get('oracle_roc_auc', nan):.4f}, applicant yardstick "
+              f"{found.get('yardstick_roc_auc', nan):.4f} on the same "
+              f"{int(found.get('compared_n', 0))} rows")
+    return figures | {
+        "applicant_auc": found.get("compared_model_roc_auc", found.get("roc_auc", nan)),
+        "applicant_auc_low": found.get("roc_auc_low", nan),
+        "applicant_auc_high": found.get("roc_auc_high", nan),
+        "applicant_oracle_auc": found.get("oracle_roc_auc", nan),
+        "applicant_yardstick_auc": found.get("yardstick_roc_auc", nan),
+        "applicant_defaults": found["events"],
+        "applicant_rows": found["n"],
+        "applicant_compared_defaults": found.get("compared_events", nan),
     }
 
 
@@ -108,18 +171,24 @@ def main() -> None:
     parser.add_argument("--customers", type=int, default=10_000)
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--skip-ibm", action="store_true")
+    parser.add_argument("--existing-share", type=float, default=WorldParameters.existing_share,
+                        help="share of customers already trading at the start; the rest "
+                        "onboard during the five years (a growth scenario: lower)")
     parser.add_argument("--boost-rounds", type=int, default=None,
                         help="cap every model's boosting rounds (>= 10; smoke-test size)")
     parser.add_argument("--lgbm-threads", type=int, default=None,
                         help="LightGBM threads per model (default: the training config's)")
     args = parser.parse_args()
+    if not 0.0 <= args.existing_share <= 1.0:
+        parser.error(f"--existing-share must be in [0, 1], got {args.existing_share}")
     figures: dict[str, float] = {}
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         tracking.configure(f"sqlite:///{work / 'mlflow.db'}")
         config = TrainingConfig.capped(boost_rounds=args.boost_rounds,
                                        lgbm_threads=args.lgbm_threads)
-        figures |= synthetic(work, args.customers, args.seed, config)
+        world = replace(WorldParameters(), existing_share=args.existing_share)
+        figures |= synthetic(work, args.customers, args.seed, config, world)
         if not args.skip_ibm:
             if IBM_DIR.exists():
                 figures |= ibm(work)

@@ -108,6 +108,11 @@ def test_quality_benchmark_tiny() -> None:
         "benchmarks/quality.py", "--skip-ibm", *SMOKE
     ))
     assert 0.0 <= float(found["default_auc"]) <= 1.0
+    # the applicant evidence: every onboarding snapshot after the training cut is counted
+    # (a tiny ledger has too few defaults for an AUC: NaN, shown as "not enough events")
+    assert float(found["applicant_rows"]) > 0
+    assert float(found["applicant_defaults"]) >= 0
+    assert {"applicant_auc", "applicant_oracle_auc", "applicant_yardstick_auc"} <= set(found)
 
 
 @pytest.mark.slow

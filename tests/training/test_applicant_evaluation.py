@@ -1,6 +1,7 @@
 """Applicants judged out of time on every onboarding snapshot of the holdout, against the
-oracle on the same rows; the final default model refits on every training customer with the
-rounds early stopping chose."""
+oracle on the same rows, and on every onboarding snapshot after the training cut against
+the oracle and the applicant yardstick; the final default model refits on every training
+customer with the rounds early stopping chose."""
 
 from __future__ import annotations
 
@@ -15,8 +16,14 @@ from sklearn.metrics import roc_auc_score
 
 from creditrisk.models.estimators import BoostedClassifier
 from creditrisk.synthetic.generator import generate_ledger
+from creditrisk.training.applicant_evidence import (
+    applicant_evidence,
+    applicant_rows_after_cut,
+    truth_on_rows,
+)
 from creditrisk.training.config import DefaultModelConfig
 from creditrisk.training.datasets import build_snapshot_set
+from creditrisk.training.evaluation import not_enough_events
 from creditrisk.training.fitting import (
     applicant_holdout_metrics,
     fit_default_model,
@@ -155,3 +162,83 @@ def test_the_final_default_model_is_fitted_on_every_training_customer(
                       model_kind="lightgbm", seed=1)
     assert len(fits) == 1
     assert fits[0][0] < n_train
+
+
+def test_applicants_after_the_cut_are_every_onboarding_snapshot_dated_after_training() -> None:
+    """The wider applicant evidence: every applicant row dated after the training cut (the
+    label-window gap and the holdout), none on or before it, no existing customer's row."""
+    rows = _snapshots()
+    month_ends = rows.loc[rows["as_of"].dt.is_month_end, "as_of"]
+    split = plan_snapshot_split(month_ends, horizon_days=HORIZON_DAYS, holdout_periods=6)
+    chosen = applicant_rows_after_cut(rows, split.train_end)
+    picked = rows[chosen]
+    assert picked["is_applicant"].all()
+    assert (picked["as_of"] > split.train_end).all()
+    after = rows["is_applicant"] & (rows["as_of"] > split.train_end)
+    assert chosen.sum() == after.sum()
+    # about three times the holdout's onboardings: the gap year is in as well
+    holdout = oot_applicant_rows(rows, split.assign(rows["as_of"], rows["customer_id"]))
+    assert chosen.sum() > 2.5 * holdout.sum()
+    assert (chosen | ~holdout).all()
+
+
+def _applicant_truth(n: int, seed: int) -> tuple[np.ndarray, pd.DataFrame]:
+    """Outcomes drawn from an oracle PD; the yardstick is that PD blurred (what an
+    application shows); the last 30 rows have no yardstick (not an onboarding month-end)."""
+    rng = np.random.default_rng(seed)
+    oracle = rng.beta(0.6, 12.0, n)
+    yardstick = np.clip(oracle * np.exp(rng.normal(0, 0.6, n)), 1e-4, 0.99)
+    yardstick[-30:] = np.nan
+    y = (rng.random(n) < oracle).astype(np.int8)
+    return y, pd.DataFrame({"oracle": oracle, "yardstick": yardstick})
+
+
+def test_applicant_evidence_compares_model_oracle_and_yardstick_on_the_same_rows() -> None:
+    y, truth = _applicant_truth(3_000, seed=5)
+    rng = np.random.default_rng(6)
+    model = np.clip(truth["oracle"].to_numpy() * np.exp(rng.normal(0, 0.9, len(y))), 0, 1)
+    out = applicant_evidence(y, model, truth, min_events=20, seed=0)
+    assert out["n"] == len(y)
+    assert out["events"] == y.sum() >= 100
+    assert np.isclose(out["roc_auc"], roc_auc_score(y, model))
+    assert out["roc_auc_low"] < out["roc_auc"] < out["roc_auc_high"]
+    assert out["roc_auc_high"] - out["roc_auc_low"] < 0.15
+    same = slice(0, len(y) - 30)
+    assert out["compared_n"] == len(y) - 30
+    assert np.isclose(out["compared_model_roc_auc"], roc_auc_score(y[same], model[same]))
+    assert np.isclose(out["oracle_roc_auc"], roc_auc_score(y[same], truth["oracle"][same]))
+    assert np.isclose(out["yardstick_roc_auc"],
+                      roc_auc_score(y[same], truth["yardstick"][same]))
+    assert np.isclose(out["oracle_gap"], out["oracle_roc_auc"] - out["compared_model_roc_auc"])
+    # the noisier model ranks worse than the blurred yardstick, which ranks below the oracle
+    assert out["oracle_gap"] > out["yardstick_gap"] > 0
+
+
+def test_applicant_evidence_on_too_few_events_gives_only_the_counts() -> None:
+    y, truth = _applicant_truth(300, seed=1)
+    y[:] = 0
+    y[:7] = 1
+    out = applicant_evidence(y, truth["oracle"].to_numpy(), truth, min_events=20)
+    assert out == {"n": 300.0, "events": 7.0}
+    assert not_enough_events(out["events"]) == "not enough events (7)"
+
+
+def test_truth_on_rows_takes_oracle_and_yardstick_by_customer_and_date() -> None:
+    truth = pd.DataFrame({
+        "customer_id": ["c1", "c1", "c2"],
+        "month_end": pd.to_datetime(["2024-01-31", "2024-02-29", "2024-01-31"]),
+        "pd_12m": [0.1, 0.2, 0.3],
+        "in_default": [False, False, False],
+        "pd_12m_application": [0.15, np.nan, 0.25],
+    })
+    rows = pd.DataFrame({"customer_id": ["c2", "c1", "c3", "c1"],
+                         "as_of": pd.to_datetime(["2024-01-31", "2024-02-29", "2024-01-31",
+                                                  "2024-01-31"])})
+    out = truth_on_rows(rows, truth)
+    assert out["oracle"].tolist()[:2] == [0.3, 0.2]
+    assert out["oracle"].tolist()[3] == 0.1
+    assert np.isnan(out["oracle"][2])
+    assert out["yardstick"].isna().tolist() == [False, True, True, False]
+    # a truth without the yardstick column (an older generator) gives NaN, not an error
+    older = truth_on_rows(rows, truth.drop(columns="pd_12m_application"))
+    assert older["yardstick"].isna().all()
