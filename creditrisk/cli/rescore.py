@@ -103,6 +103,9 @@ def rescore_command(
     buckets: Annotated[int, typer.Option(min=1, max=100_000,
                                          help="Customer buckets (chunks).")] = DEFAULT_BUCKETS,
     force: Annotated[bool, typer.Option(help="Recompute a complete run.")] = False,
+    workers: Annotated[int | None, typer.Option(
+        min=1, max=256, help="Worker processes rating buckets (default: one per core).")]
+    = None,
     database_url: Annotated[str | None, typer.Option(help="Ledger database URL.")] = None,
     tracking_uri: Annotated[str | None, typer.Option(help="MLflow tracking URI.")] = None,
     engine_name: Annotated[str, typer.Option(
@@ -121,6 +124,7 @@ def rescore_command(
         return
     from creditrisk.ledger.database import make_engine, upgrade_database
     from creditrisk.serving.registry import ModelRegistry, ModelUriError
+    from creditrisk.serving.rescoring.run_lock import RunLockedError
     from creditrisk.serving.rescoring.runner import rescore
     from creditrisk.serving.rescoring.store import RescoringError
 
@@ -152,7 +156,12 @@ def rescore_command(
     progress = _Progress()
     try:
         result = rescore(engine, served, as_of=day, model_uri=uri, buckets=buckets, force=force,
-                         on_open=progress.opened, on_bucket=progress.bucket)
+                         on_open=progress.opened, on_bucket=progress.bucket,
+                         workers=workers or os.cpu_count() or 1)
+    except RunLockedError as exc:
+        progress.stop()
+        console.print(f"[red]not started:[/red] {escape(str(exc))}")
+        raise typer.Exit(1) from None
     except RescoringError as exc:
         progress.stop()
         console.print(f"[red]rescoring failed, the run is not complete:[/red] {escape(str(exc))}")
