@@ -113,11 +113,16 @@ def _mapped_source_columns(mapping: LedgerMapping, source_table: str) -> set[str
 def _select_rows(
     mapping: TableMapping, raw: pd.DataFrame, row_numbers: np.ndarray
 ) -> tuple[pd.DataFrame, np.ndarray, dict[str, int], list[str]]:
-    """The rows the mapping keeps: its filters (every one must hold), then exact duplicates
-    dropped (``drop_duplicates``: the first of identical rows stays). Returns the rows, their
-    numbers, rows left out per reason and the filter columns missing from the file."""
+    """The rows the mapping keeps: its filters (every one must hold), its route (rows whose
+    value it does not route are left out), then exact duplicates dropped
+    (``drop_duplicates``: the first of identical rows stays). Returns the rows, their
+    numbers, row counts per reason (left out, and routed per target) and the filter or
+    route columns missing from the file."""
     dropped: dict[str, int] = {}
-    missing = sorted({f.column for f in mapping.filters} - set(raw.columns))
+    chooses = {f.column for f in mapping.filters}
+    if mapping.route is not None:
+        chooses.add(mapping.route.column)
+    missing = sorted(chooses - set(raw.columns))
     if missing:
         return raw, row_numbers, dropped, missing
     keep = np.ones(len(raw), dtype=bool)
@@ -125,10 +130,19 @@ def _select_rows(
         keep &= row_filter.keeps(as_text(raw[row_filter.column])).to_numpy(dtype=bool)
     if mapping.filters:
         dropped["filtered_out"] = int((~keep).sum())
+    target = None
+    if mapping.route is not None:
+        target = as_text(raw[mapping.route.column]).astype(object).map(mapping.route.values)
+        routed = target.notna().to_numpy()
+        dropped["not_routed"] = int((keep & ~routed).sum())
+        keep &= routed
     if mapping.drop_duplicates:
         duplicate = raw.duplicated(keep="first").to_numpy() & keep
         dropped["exact_duplicates"] = int(duplicate.sum())
         keep &= ~duplicate
+    if target is not None:  # rows per route, as they go to validation
+        for name in ("invoice", "credit_note"):
+            dropped[f"routed_{name}s"] = int((keep & (target == name).to_numpy()).sum())
     if not keep.all():
         raw = raw[keep].reset_index(drop=True)
         row_numbers = row_numbers[keep]
@@ -182,7 +196,7 @@ def read_source(
     if missing:
         return None, [
             (table, path, column, "", f"column {column!r} is missing from the file "
-             f"(the mapping's filters on {table} need it)")
+             f"(the mapping's filters or route on {table} need it)")
             for column in missing
         ]
     if raw.empty:

@@ -238,6 +238,37 @@ class AmountSign(BaseModel):
         return values
 
 
+RouteTarget = Literal["invoice", "credit_note"]
+
+ROUTE_SIGNS: dict[str, Literal[1, -1]] = {"invoice": 1, "credit_note": -1}
+"""The ledger keeps credit notes in the invoices table with a negative amount (the features
+count them as credit notes, the labels and invoice features leave them out): routing a row
+to ``credit_note`` writes ``-|amount|``, to ``invoice`` ``|amount|``."""
+
+
+class TableRoute(BaseModel):
+    """Route the rows of the invoice file by a source column (a posting type): ``values`` maps
+    each source value to ``invoice`` or ``credit_note``; rows with any other value are left
+    out, not rejected, and counted (``not_routed``), like filtered rows."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    column: str
+    values: dict[str, RouteTarget]
+
+    @field_validator("values", mode="before")
+    @classmethod
+    def _keys_as_text(cls, values: Any) -> Any:
+        if isinstance(values, dict):
+            if not values:
+                raise ValueError("route.values: map at least one source value")
+            return {_as_text(k, "route.values"): v for k, v in values.items()}
+        return values
+
+    def signs(self) -> dict[str, Literal[1, -1]]:
+        return {value: ROUTE_SIGNS[target] for value, target in self.values.items()}
+
+
 QualityAction = Literal["reject", "repair", "flag"]
 
 QUALITY_RULES: dict[str, dict[str, tuple[str, ...]]] = {
@@ -272,6 +303,7 @@ class TableMapping(BaseModel):
     drop_duplicates: bool = False
     filters: tuple[RowFilter, ...] = ()
     amount_sign: AmountSign | None = None
+    route: TableRoute | None = None
     quality: dict[str, QualityAction] = Field(default_factory=dict)
     columns: dict[str, ColumnSpec]
 
@@ -296,10 +328,22 @@ class TableMapping(BaseModel):
         return self.quality.get(rule, "reject")
 
     def filter_columns(self) -> set[str]:
+        """Source columns read to choose rows and signs (filters, route, amount_sign)."""
         columns = {f.column for f in self.filters}
         if self.amount_sign is not None:
             columns.add(self.amount_sign.column)
+        if self.route is not None:
+            columns.add(self.route.column)
         return columns
+
+    def sign_rule(self) -> tuple[str, dict[str, Literal[1, -1]]] | None:
+        """(source column, value -> sign) when the amount's sign comes from a source column:
+        ``amount_sign``, or ``route`` (credit notes negative)."""
+        if self.amount_sign is not None:
+            return self.amount_sign.column, dict(self.amount_sign.values)
+        if self.route is not None:
+            return self.route.column, self.route.signs()
+        return None
 
     def is_required(self, table: str, column: str) -> bool:
         """Whether an empty value in ``column`` rejects the row."""
@@ -366,6 +410,12 @@ def _check_table(table: str, mapping: TableMapping, tables: Mapping[str, TableMa
         )
     if mapping.amount_sign is not None and table != "invoices":
         raise ValueError(f"{where}.amount_sign: only invoices take a sign (credit notes)")
+    if mapping.route is not None and table != "invoices":
+        raise ValueError(f"{where}.route: only invoice files are routed (invoice or credit note)")
+    if mapping.route is not None and mapping.amount_sign is not None:
+        raise ValueError(
+            f"{where}: give route or amount_sign, not both (route gives the sign of credit notes)"
+        )
     if mapping.from_ is not None and (mapping.filters or mapping.drop_duplicates):
         raise ValueError(
             f"{where}: filters and drop_duplicates belong to the invoices table it is taken from"

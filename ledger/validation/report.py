@@ -42,8 +42,10 @@ class SourceFrame:
     delimiter: str = ","
     encoding: str = "utf-8"
     dropped: Mapping[str, int] = field(default_factory=dict)
-    """Rows left out before validation, by reason: ``filtered_out`` (the mapping's filters)
-    and ``exact_duplicates`` (``drop_duplicates``: same values in every column)."""
+    """Rows counted before validation: left out, by reason (``filtered_out``: the mapping's
+    filters; ``not_routed``: a value its route does not map; ``exact_duplicates``:
+    ``drop_duplicates``), and routed, per target (``routed_invoices``,
+    ``routed_credit_notes``)."""
 
     @property
     def row_kind(self) -> RowKind:
@@ -65,7 +67,8 @@ class ImportReport:
     problems: pd.DataFrame
     rejected_rows: Mapping[str, int] = field(default_factory=dict)
     rule_rows: Mapping[str, Mapping[str, int]] = field(default_factory=dict)
-    """Per source table, rows per mapping rule: ``filtered_out``, ``exact_duplicates``,
+    """Per source table, rows per mapping rule: ``filtered_out``, ``not_routed``,
+    ``exact_duplicates``, ``routed_invoices`` / ``routed_credit_notes``,
     ``<rule>_rejected`` / ``<rule>_repaired`` / ``<rule>_flagged`` for the data-quality rules
     (``due_before_issue``, ``settled_before_issue``, ``zero_amount``)."""
 

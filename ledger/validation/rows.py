@@ -89,7 +89,7 @@ def parse_table(
             parsed = parse_column(src.raw[spec.column], kind, spec, table_mapping)
             log.add_rows(src.table, parsed.invalid, spec.column, parsed.problem, about=column)
             values = parsed.values
-            if column == "amount" and table_mapping.amount_sign is not None:
+            if column == "amount" and table_mapping.sign_rule() is not None:
                 values = _signed(values, table_mapping, src, log)
         if table_mapping.is_required(table, column) and spec.column is not None:
             empty = values.isna().to_numpy() & ~parsed.invalid
@@ -129,17 +129,18 @@ def generated_ids(spec: ColumnSpec, src: SourceFrame) -> pd.Series:
 def _signed(
     amount: pd.Series, table_mapping: TableMapping, src: SourceFrame, log: ProblemLog
 ) -> pd.Series:
-    """``sign x |amount|`` with the sign mapped from a source column (posting type)."""
-    rule = table_mapping.amount_sign
+    """``sign x |amount|`` with the sign mapped from a source column (posting type): by
+    ``amount_sign``, or by ``route`` (its unrouted rows were left out when read)."""
+    rule = table_mapping.sign_rule()
     assert rule is not None
-    if rule.column not in src.raw.columns:
+    column, signs = rule
+    if column not in src.raw.columns:
         return amount
-    text = as_text(src.raw[rule.column])
-    sign = text.astype(object).map(rule.values).astype("float64")
+    sign = as_text(src.raw[column]).astype(object).map(signs).astype("float64")
     unknown = sign.isna().to_numpy()
     log.add_rows(
-        src.table, unknown, rule.column,
-        "no sign for this value in amount_sign.values (" + ", ".join(rule.values) + ")",
+        src.table, unknown, column,
+        "no sign for this value in amount_sign.values (" + ", ".join(signs) + ")",
         about="amount",
     )
     return amount.abs() * sign
@@ -213,7 +214,7 @@ def _check_invoice_rules(
     flags = pd.Series(pd.NA, index=frame.index, dtype=ID_DTYPE)
     if "amount" in frame:
         amount = frame["amount"]
-        negatives = table_mapping.allow_negative_amounts or table_mapping.amount_sign is not None
+        negatives = table_mapping.allow_negative_amounts or table_mapping.sign_rule() is not None
         zero = (amount == 0).fillna(False)
         if table_mapping.action("zero_amount") == "flag":
             flags = _add_flag(flags, zero, "zero_amount")
@@ -227,8 +228,9 @@ def _check_invoice_rules(
         else:
             log_rule(
                 log, src, origin, "amount", zero | (amount < 0),
-                "must be positive (for credit notes set allow_negative_amounts: true or "
-                "amount_sign on invoices; quality.zero_amount: flag keeps zero amounts)",
+                "must be positive (for credit notes set allow_negative_amounts: true, "
+                "amount_sign or route on invoices; quality.zero_amount: flag keeps zero "
+                "amounts)",
                 frame,
             )
     if {"issue_date", "due_date"} <= set(frame):

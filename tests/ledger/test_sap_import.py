@@ -1,19 +1,13 @@
 """The shipped SAP FI-AR mapping on a hand-made export of that shape (tests/ledger/data).
 
-``sap_fi_ar_lines.csv`` (``;``-separated, ``1.234,50`` amounts, ``dd.mm.yyyy`` dates):
-
-* lines 2-97: 96 regular invoices, 8 customers (K1001-K1008) x 12 months of 2023, company
-  codes 1000 (K1001-K1005) and 2000, terms Z030 or Z014, a third of them paid 12 days late;
-* line 98: an exact copy of line 6 (dropped as a duplicate);
-* lines 99-102: a GL line (KOART S), a payment difference, a down-payment request and a
-  test company code 9999 (all four filtered out);
-* line 103: a credit memo of 250,00 (imported as -250);
-* line 104: due date three days before the document date (repaired: due at issue);
-* line 105: cleared before the document date (repaired: a prepayment settled at issue);
-* line 106: a zero amount (kept, flagged);
-* line 107: document date 31.02.2023 (rejected);
-* line 108: a new customer K1009 with an unknown terms code Z999 (terms default: 30 days);
-* line 109: the composite key of line 2 with another due date (rejected: duplicate id).
+``sap_fi_ar_lines.csv`` (``;``-separated, ``1.234,50`` amounts, ``dd.mm.yyyy`` dates) is
+built line by line by :func:`tests.ledger.erp_export.sap_lines`, each line with what the
+mapping does with it: 96 regular invoices (8 customers x 12 months of 2023, a third paid 12
+days late), an exact duplicate, a GL line and a test company code (filtered), a payment
+difference and a down-payment request (not routed), a credit memo (routed to credit notes),
+a due date and a clearing date before the document date (repaired), a zero amount (flagged),
+an impossible date and a second line with the same composite key (rejected), and a new
+customer with an unknown terms code. The counts below are summed from that construction.
 
 ``sap_fi_ar_ratings.csv``: four rating changes of K1001 and K1005 (history, valid-from dates).
 """
@@ -37,45 +31,56 @@ from creditrisk.ledger.store import TableCounts, count_rows
 from creditrisk.serving.api.entrypoint import build_service
 from creditrisk.serving.api_keys import generate_api_key
 from creditrisk.serving.settings import SeededApiKey, Settings
-from tests.ledger.erp_export import stored
+from tests.ledger.erp_export import (
+    SAP_DATA,
+    SAP_RATINGS_CSV,
+    sap_lines,
+    sap_lines_csv,
+    sap_rule_rows,
+    stored,
+)
 
-DATA = Path(__file__).parent / "data"
+DATA = SAP_DATA
+LINES = sap_lines()
+
+
+def test_the_data_files_are_their_construction() -> None:
+    assert (DATA / "sap_fi_ar_lines.csv").read_text() == sap_lines_csv(LINES)
+    assert (DATA / "sap_fi_ar_ratings.csv").read_text() == SAP_RATINGS_CSV
 
 
 def test_sap_export_imports_with_the_counts_its_construction_gives(migrated_engine: Engine) -> None:
     result = import_ledger(
         load_mapping("sap_fi_ar"), engine=migrated_engine, data_dir=DATA, skip_bad_rows=True
     )
-    assert result.report.rule_rows == {
-        "invoices": {
-            "filtered_out": 4,
-            "exact_duplicates": 1,
-            "zero_amount_flagged": 1,
-            "due_before_issue_repaired": 1,
-            "settled_before_issue_repaired": 1,
-        }
-    }
-    assert result.rejected_rows == {"invoices": 2}
+    expected_rules = {rule: n for rule, n in sap_rule_rows(LINES).items() if n}
+    assert {rule: n for rule, n in result.report.rule_rows["invoices"].items() if n} == (
+        expected_rules
+    )
+    assert set(result.report.rule_rows) == {"invoices"}
+    rejected_lines = [i + 2 for i, line in enumerate(LINES) if line.fate == "rejected"]
+    assert result.rejected_rows == {"invoices": len(rejected_lines)}
     problems = result.report.problems
-    assert problems["row"].tolist() == [107, 109]
+    assert problems["row"].tolist() == rejected_lines
     assert problems["problem"].tolist() == [
         "not a date in the format %d.%m.%Y (issue_date)",
         "duplicate id, first on line 2 (invoice_id)",
     ]
     assert problems["value"].tolist()[1] == "1000|K1001|03.01.2023|1.000,00|Invoice"
-    # 96 regular + credit memo + two repaired + zero + K1009's invoice
+    imported = [line for line in LINES if line.fate == "imported"]
     assert count_rows(migrated_engine) == {
-        "customers": 9,
-        "invoices": 101,
+        "customers": len({line.values["KUNNR"] for line in imported}),
+        "invoices": len(imported),
         "payments": 0,
         "credit_events": 0,
-        "customer_attributes": 4,
+        "customer_attributes": SAP_RATINGS_CSV.count("\n") - 1,
     }
 
     ledger = stored(migrated_engine)
     invoices = ledger.invoices.set_index("invoice_id")
     credit = invoices.loc["1000|K1001|20.03.2023|250,00|Credit memo"]
     assert credit["amount"] == -250.0
+    assert (invoices["amount"] < 0).sum() == expected_rules["routed_credit_notes"]
     repaired = invoices.loc["1000|K1002|15.05.2023|1.500,00|Invoice"]
     assert repaired["due_date"] == repaired["issue_date"] == pd.Timestamp("2023-05-15")
     assert repaired["quality_flags"] == "due_date_repaired"
@@ -96,7 +101,7 @@ def test_sap_export_imports_with_the_counts_its_construction_gives(migrated_engi
         load_mapping("sap_fi_ar"), engine=migrated_engine, data_dir=DATA, skip_bad_rows=True
     )
     assert all(c.written == 0 for c in again.counts.values())  # generated ids are stable
-    assert again.counts["invoices"] == TableCounts(unchanged=101)
+    assert again.counts["invoices"] == TableCounts(unchanged=len(imported))
 
 
 @pytest.mark.slow
@@ -125,7 +130,8 @@ def test_sap_export_trains_a_late_model_that_serves_predictions(tmp_path: Path) 
         env={"COLUMNS": "250"},
     )
     assert imported.exit_code == 0, imported.output
-    assert "filtered_out 4" in imported.output
+    assert f"filtered_out {sap_rule_rows(LINES)['filtered_out']}" in imported.output
+    assert f"routed_credit_notes {sap_rule_rows(LINES)['routed_credit_notes']}" in imported.output
     trained = runner.invoke(
         app,
         ["train", "--late-only", "--database-url", ledger_url, "--tracking-uri", tracking_uri],
