@@ -30,7 +30,12 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 from mlflow.pyfunc.model import PythonModel
 
-from creditrisk.models.bundle import APPLICATION_COLUMNS, CreditRiskBundle, format_factors
+from creditrisk.models.bundle import (
+    APPLICATION_COLUMNS,
+    CreditRiskBundle,
+    MissingDefaultModel,
+    format_factors,
+)
 
 if TYPE_CHECKING:
     from mlflow.models import ModelSignature
@@ -180,6 +185,10 @@ class CreditRiskPyfunc(PythonModel):
             return score_rows(self.bundle, pd.DataFrame(model_input))
         except ApplicationRowError as exc:  # a 400 naming row and field, without a stack trace
             raise MlflowException.invalid_parameter_value(str(exc)) from None
+        except MissingDefaultModel as exc:  # a late-only bundle: a 503 saying why, as the API
+            from mlflow.protos.databricks_pb2 import TEMPORARILY_UNAVAILABLE
+
+            raise MlflowException(str(exc), error_code=TEMPORARILY_UNAVAILABLE) from None
 
 
 def signature() -> ModelSignature:
@@ -221,19 +230,31 @@ def package_code(directory: Path) -> Path:
     return target
 
 
-def log_options(bundle_path: Path, example: pd.DataFrame, workdir: Path) -> dict[str, Any]:
+def log_options(bundle_path: Path, example: pd.DataFrame | None, workdir: Path
+                ) -> dict[str, Any]:
     """Arguments for ``mlflow.pyfunc.log_model`` (:func:`training.tracking.log_model`) that
     make a bundle travel: the model-from-code script, the pickled bundle, the typed
     signature, an input example, the package code and pinned requirements. ``workdir`` (a
-    temporary folder) holds the script and the code copy until the model is logged."""
+    temporary folder) holds the script and the code copy until the model is logged.
+
+    ``example`` None: a late-only bundle, which cannot score an application (its ``predict``
+    answers a 503 naming the missing default model): no example MLflow could check, and a
+    signature of the inputs alone."""
     script = workdir / "creditrisk_model.py"
     script.write_text(MODEL_CODE, encoding="utf-8")
     code = package_code(workdir / "code")
-    return {
+    typed = signature()
+    options: dict[str, Any] = {
         "python_model": str(script),
         "artifacts": {BUNDLE_ARTIFACT: str(bundle_path)},
-        "signature": signature(),
-        "input_example": example,
+        "signature": typed,
         "code_paths": [str(code)],
         "pip_requirements": requirements(),
     }
+    if example is None:
+        from mlflow.models import ModelSignature
+
+        options["signature"] = ModelSignature(inputs=typed.inputs)
+    else:
+        options["input_example"] = example
+    return options

@@ -16,7 +16,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from mlflow.models import ModelSignature
 
 from creditrisk.ledger.frame import Ledger
 from creditrisk.models.bundle import APPLICATION_COLUMNS, CreditRiskBundle
@@ -413,10 +412,8 @@ def _log_bundle(
     example = example_applications(data_end)
     with tempfile.TemporaryDirectory() as tmp:
         path = save_bundle(bundle, Path(tmp) / "bundle.pkl")
-        options = pyfunc_log_options(path, example, Path(tmp))
-        if default is None:  # a late-only bundle cannot score applications: inputs only
-            options.pop("input_example")
-            options["signature"] = ModelSignature(inputs=options["signature"].inputs)
+        # a late-only bundle cannot score applications: logged without an example
+        options = pyfunc_log_options(path, example if default is not None else None, Path(tmp))
         tracking.log_model(name="bundle", **options)
     version = tracking.register_model(run_id, "bundle", config.model_name,
                                       tags={"model_kind": kind,

@@ -8,19 +8,24 @@ service, started with its real entry point
 and recommended limit. The test is skipped (with the reason) only when MLflow's server cannot
 be started on this machine at all; an error while it loads or scores our model fails it.
 
-The bundle travels: the champion, copied out of the store, is served from a fresh virtual
-environment built from its own ``requirements.txt`` (no repository, no ``creditrisk``
-installed) and answers one applicant like the API.
+The bundle travels: the champion, copied out of the store, is served with
+``mlflow models serve --env-manager virtualenv`` (pyenv's Python, a fresh environment MLflow
+builds from the model's own ``python_env.yaml`` and ``requirements.txt``: no repository, no
+``creditrisk`` installed) and answers one applicant like the API. Skipped with the reason when
+pyenv or the model's Python version is missing.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import os
+import shutil
 import socket
 import subprocess
 import sys
 import time
+import warnings
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -56,9 +61,10 @@ def base_env(world: ServingWorld) -> dict[str, str]:
     }
 
 
-def wait_until(url: str, process: subprocess.Popen[bytes], log: Path) -> str | None:
+def wait_until(url: str, process: subprocess.Popen[bytes], log: Path,
+               timeout_seconds: float = START_TIMEOUT_SECONDS) -> str | None:
     """None once ``url`` answers 200; otherwise why the server is not up."""
-    deadline = time.monotonic() + START_TIMEOUT_SECONDS
+    deadline = time.monotonic() + timeout_seconds
     while time.monotonic() < deadline:
         if process.poll() is not None:
             return f"exited with code {process.returncode}:\n{log.read_text()[-3000:]}"
@@ -68,7 +74,7 @@ def wait_until(url: str, process: subprocess.Popen[bytes], log: Path) -> str | N
         except httpx.HTTPError:
             pass
         time.sleep(0.3)
-    return f"not answering {url} after {START_TIMEOUT_SECONDS:.0f}s:\n{log.read_text()[-3000:]}"
+    return f"not answering {url} after {timeout_seconds:.0f}s:\n{log.read_text()[-3000:]}"
 
 
 def stop(process: subprocess.Popen[bytes]) -> None:
@@ -192,50 +198,74 @@ def test_mlflow_models_serve_and_our_api_give_the_same_answers(
 
 # --------------------------------------------------------------------------- a bundle that travels
 
-VENV_TIMEOUT_SECONDS = 900.0
+ENV_TIMEOUT_SECONDS = 900.0
+
+
+def pyenv_binary() -> Path | None:
+    """The ``pyenv`` MLflow's virtualenv env manager needs: on PATH or in ``~/.pyenv/bin``."""
+    found = shutil.which("pyenv")
+    if found is not None:
+        return Path(found)
+    default = Path.home() / ".pyenv" / "bin" / "pyenv"
+    return default if default.is_file() else None
+
+
+def model_python_version(model: Path) -> str:
+    """The Python version the model's ``python_env.yaml`` asks for."""
+    import yaml
+
+    return str(yaml.safe_load((model / "python_env.yaml").read_text())["python"])
 
 
 @pytest.fixture(scope="module")
 def travelled_url(serving_world: ServingWorld, tmp_path_factory: pytest.TempPathFactory
                   ) -> Iterator[str]:
-    """The champion copied out of the store into a folder of its own, served by
-    ``mlflow models serve`` from a fresh virtual environment built from the model's own
-    ``requirements.txt`` alone (pip's cache may be used; the index is PyPI or the configured
-    one): no repository, no ``creditrisk`` installed, nothing on PYTHONPATH."""
+    """The champion copied out of the store into a folder of its own, served as its users
+    would: ``mlflow models serve --env-manager virtualenv``. MLflow takes the model's Python
+    from pyenv and builds a fresh environment from the model's ``python_env.yaml`` and
+    ``requirements.txt`` alone (the index is PyPI or the machine's configured one): no
+    repository, no ``creditrisk`` installed, nothing on PYTHONPATH; HOME and MLFLOW_ENV_ROOT
+    in a temporary folder, so nothing is written to the user's home."""
     import mlflow
 
+    pyenv = pyenv_binary()
+    if pyenv is None:
+        pytest.skip("`--env-manager virtualenv` needs pyenv (https://github.com/pyenv/pyenv): "
+                    "not on PATH nor in ~/.pyenv/bin")
+    pyenv_root = Path(os.environ.get("PYENV_ROOT") or pyenv.resolve().parents[1])
     home = tmp_path_factory.mktemp("elsewhere")
     with tracking_store(serving_world.tracking_uri):
         model = Path(mlflow.artifacts.download_artifacts(serving_world.model_uri,
                                                          dst_path=str(home / "model")))
-    venv = home / "venv"
-    log = home / "venv.log"
-    clean = {"PATH": f"{venv / 'bin'}{os.pathsep}/usr/bin{os.pathsep}/bin",
-             "HOME": os.environ.get("HOME", str(home)), "OMP_NUM_THREADS": "1"}
-    with log.open("wb") as sink:
-        built = subprocess.run(  # the same Python version, none of this venv's packages
-            [sys.executable, "-m", "venv", str(venv)], stdout=sink,
-            stderr=subprocess.STDOUT, check=False)
-        if built.returncode == 0:
-            built = subprocess.run(
-                [str(venv / "bin" / "python"), "-m", "pip", "install", "--quiet",
-                 "-r", str(model / "requirements.txt")],
-                stdout=sink, stderr=subprocess.STDOUT, check=False, env=clean, cwd=home,
-                timeout=VENV_TIMEOUT_SECONDS)
-    assert built.returncode == 0, f"venv from the model's requirements:\n{log.read_text()[-3000:]}"
-    alone = subprocess.run([str(venv / "bin" / "python"), "-c", "import creditrisk"],
-                           env=clean, cwd=home, capture_output=True, check=False)
-    assert alone.returncode != 0, "the fresh environment must not see this repository"
+    python = model_python_version(model)
+    if not (pyenv_root / "versions" / python).is_dir():
+        pytest.skip(f"pyenv at {pyenv_root} has no Python {python} (the model's "
+                    f"python_env.yaml); MLflow would build it from source: "
+                    f"`pyenv install {python}` first")
+    env_root = home / "mlflow-envs"
+    clean = {
+        "PATH": os.pathsep.join([str(pyenv.parent), "/usr/bin", "/bin"]),
+        "HOME": str(home),  # pip's cache, pyenv's and MLflow's state: all in tmp
+        "PYENV_ROOT": str(pyenv_root),
+        "MLFLOW_ENV_ROOT": str(env_root),
+        "OMP_NUM_THREADS": "1",
+    }
     port = free_port()
     serve_log = home / "serve.log"
-    command = [str(venv / "bin" / "mlflow"), "models", "serve", "-m", str(model),
-               "--env-manager", "local", "-h", "127.0.0.1", "-p", str(port), "-w", "1"]
+    # the outer `mlflow` is this venv's (a user's own MLflow); it serves from the env it builds
+    command = [sys.executable, "-m", "mlflow", "models", "serve", "-m", str(model),
+               "--env-manager", "virtualenv", "-h", "127.0.0.1", "-p", str(port), "-w", "1"]
     with serve_log.open("wb") as sink:
         process = subprocess.Popen(command, env=clean, stdout=sink, stderr=subprocess.STDOUT,
                                    cwd=home)
     try:
-        problem = wait_until(f"http://127.0.0.1:{port}/ping", process, serve_log)
+        problem = wait_until(f"http://127.0.0.1:{port}/ping", process, serve_log,
+                             timeout_seconds=ENV_TIMEOUT_SECONDS)
         assert problem is None, f"the travelled model did not come up: {problem}"
+        (env,) = (env_root).iterdir()
+        alone = subprocess.run([str(env / "bin" / "python"), "-c", "import creditrisk"],
+                               env=clean, cwd=home, capture_output=True, check=False)
+        assert alone.returncode != 0, "the model's environment must not see this repository"
         yield f"http://127.0.0.1:{port}"
     finally:
         stop(process)
@@ -271,3 +301,36 @@ def test_the_bundle_serves_from_a_fresh_virtualenv_built_from_the_model_alone(
     assert "founded_on" in bad.json()["message"]
     assert "Traceback" not in bad.text
     assert "stack_trace" not in bad.json()
+
+
+# --------------------------------------------------------------------------- a late-only bundle
+
+def test_a_late_only_bundle_logs_without_mlflow_warnings_and_answers_a_503(
+    serving_world: ServingWorld, tmp_path: Path
+) -> None:
+    """A bundle without a default model (a ledger that cannot support one) is logged as the
+    pipeline logs it (``log_options`` without an example): MLflow prints no warning; served,
+    it answers an application with a 503 naming the missing model, not a stack trace."""
+    import mlflow
+    from mlflow.exceptions import MlflowException
+
+    from creditrisk.models.pyfunc import log_options, save_bundle
+    from creditrisk.training import tracking
+
+    late_only = dataclasses.replace(
+        serving_world.champion.bundle, default_model=None,
+        metadata={"model_kind": "late_only", "default_model_skipped": "no default event"})
+    path = save_bundle(late_only, tmp_path / "bundle.pkl")
+    with tracking_store(f"sqlite:///{tmp_path / 'mlflow.db'}"):
+        mlflow.set_experiment("late-only")
+        with warnings.catch_warnings(record=True) as caught, mlflow.start_run():
+            warnings.simplefilter("always")
+            uri = tracking.log_model(name="bundle", **log_options(path, None, tmp_path))
+        from_mlflow = [str(w.message) for w in caught if "mlflow" in w.filename]
+        assert from_mlflow == []
+        model = mlflow.pyfunc.load_model(uri)
+        assert model.metadata.get_input_schema() is not None
+        with pytest.raises(MlflowException) as answer:
+            model.predict(example_applications().iloc[:1])
+    assert answer.value.get_http_status_code() == 503
+    assert "no default model in this bundle (no default event)" in answer.value.message

@@ -6,6 +6,7 @@ them). Part of :mod:`training.tracking` (import it from there)."""
 from __future__ import annotations
 
 import tempfile
+import warnings
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from datetime import date
@@ -171,11 +172,24 @@ def log_evaluation_frame(name: str, frame: pd.DataFrame) -> None:
         mlflow.log_artifact(str(path), artifact_path=EVALUATION_DIR)
 
 
+NO_INPUT_EXAMPLE_WARNING = r".*An input example was not provided when logging the model"
+"""MLflow's reminder, when a model is logged with a signature and no input example."""
+
+
 def log_model(python_model: Any, *, name: str = "bundle", **options: Any) -> str:
     """Log a pyfunc model (``mlflow.pyfunc.log_model``; ``options`` are passed on: signature,
-    input_example, artifacts, code_paths, pip_requirements...). Returns its model URI."""
+    input_example, artifacts, code_paths, pip_requirements...). Returns its model URI.
+
+    A model logged without ``input_example`` is one that cannot answer any example (a
+    late-only bundle cannot score an application: MLflow's check of the example would fail
+    and warn). It is logged with its signature alone, which is what MLflow advises for that
+    case, and MLflow's reminder to add an example is not printed."""
     _active_run_id()
-    info = mlflow.pyfunc.log_model(name=name, python_model=python_model, **options)
+    with warnings.catch_warnings():
+        if options.get("input_example") is None:
+            warnings.filterwarnings("ignore", message=NO_INPUT_EXAMPLE_WARNING,
+                                    category=UserWarning)
+        info = mlflow.pyfunc.log_model(name=name, python_model=python_model, **options)
     return str(info.model_uri)
 
 
