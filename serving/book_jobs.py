@@ -6,11 +6,19 @@ full ledger and takes seconds and hundreds of MB. Run unbounded inside the scori
 four such requests for different dates starved application scoring for 35 s and grew RSS by
 1 GB (issue 11). Here:
 
-* :class:`BookJobs` runs them on ``workers`` threads (default 1) with at most
+* :class:`BookJobs` runs them on ``workers`` workers (default 1) with at most
   ``queue_limit`` more waiting; beyond that :class:`BookBusy` (503 + ``Retry-After``) is
   answered at once instead of queueing work and memory without bound. Concurrent requests
   for the same book wait for one computation (:class:`creditrisk.serving.portfolio.PortfolioCache`)
   and take no slot of their own.
+* The service's workers are PROCESSES (``processes=True``, the ``spawn`` context): a book
+  computed on a thread of the scoring process held the GIL for seconds at a time, and
+  application p99 went from 0.6 s to 20 s during a portfolio storm (issue 11). A worker
+  process loads the bundle itself (:mod:`creditrisk.serving.book_worker`), reads the ledger
+  by URL and sends back a small answer, never frames; it is replaced after
+  ``max_jobs_per_process`` jobs, so the memory a whole-book read leaves behind is given back
+  to the system. A worker that dies (killed, out of memory) is replaced; the requests it
+  had are answered :class:`BookBusy`.
 * :class:`BookRateLimit` (the ``limits`` library, moving window, in memory per process) caps
   how often one API key may ask for a book: :class:`RateLimited` (429 + ``Retry-After``).
 
@@ -20,11 +28,13 @@ Nothing here knows HTTP; :mod:`creditrisk.serving.api.errors` maps both errors.
 from __future__ import annotations
 
 import math
+import multiprocessing
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
-from typing import Final, TypeVar
+from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from typing import Any, Final, TypeVar
 
 from limits import RateLimitItem, parse
 from limits.storage import MemoryStorage
@@ -36,6 +46,7 @@ DEFAULT_BOOK_WORKERS: Final = 1
 DEFAULT_BOOK_QUEUE_LIMIT: Final = 2
 DEFAULT_BOOK_RETRY_AFTER_SECONDS: Final = 10
 DEFAULT_BOOK_RATE_LIMIT: Final = "12/minute"
+DEFAULT_BOOK_JOBS_PER_PROCESS: Final = 4
 
 T = TypeVar("T")
 
@@ -69,31 +80,74 @@ class BookJobs:
         workers: int = DEFAULT_BOOK_WORKERS,
         queue_limit: int = DEFAULT_BOOK_QUEUE_LIMIT,
         retry_after_s: int = DEFAULT_BOOK_RETRY_AFTER_SECONDS,
+        processes: bool = False,
+        max_jobs_per_process: int = DEFAULT_BOOK_JOBS_PER_PROCESS,
+        initializer: Callable[[], None] | None = None,
     ) -> None:
-        if workers < 1 or queue_limit < 0:
-            raise ValueError(f"need workers >= 1 and queue_limit >= 0, got {workers}, "
-                             f"{queue_limit}")
+        """``processes``: run jobs in ``spawn`` worker processes (functions and arguments
+        must then pickle: a module-level function, plain data), each replaced after
+        ``max_jobs_per_process`` jobs and started with ``initializer()``; else threads."""
+        if workers < 1 or queue_limit < 0 or max_jobs_per_process < 1:
+            raise ValueError(f"need workers >= 1, queue_limit >= 0 and max_jobs_per_process "
+                             f">= 1, got {workers}, {queue_limit}, {max_jobs_per_process}")
         self.workers = workers
         self.queue_limit = queue_limit
         self.retry_after_s = retry_after_s
-        self._executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="book")
+        self.processes = processes
+        self.max_jobs_per_process = max_jobs_per_process
+        self._initializer = initializer
+        self._renew_lock = threading.Lock()
+        self._executor = self._new_executor()
         self._slots = threading.BoundedSemaphore(workers + queue_limit)
 
-    def submit(self, compute: Callable[[], T]) -> Future[T]:
-        """Queue ``compute``; :class:`BookBusy` at once when workers and queue are full."""
+    def _new_executor(self) -> Executor:
+        if self.processes:
+            return ProcessPoolExecutor(
+                max_workers=self.workers,
+                mp_context=multiprocessing.get_context("spawn"),
+                initializer=self._initializer,
+                max_tasks_per_child=self.max_jobs_per_process,
+            )
+        return ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="book")
+
+    def submit(self, compute: Callable[..., T], *args: Any) -> Future[T]:
+        """Queue ``compute(*args)``; :class:`BookBusy` at once when workers and queue are
+        full."""
         if not self._slots.acquire(blocking=False):
             raise BookBusy(self.retry_after_s)
         try:
-            future = self._executor.submit(compute)
+            future = self._executor.submit(compute, *args)
+        except BrokenProcessPool:
+            self._slots.release()
+            self._renew()
+            raise BookBusy(self.retry_after_s) from None
         except BaseException:
             self._slots.release()
             raise
         future.add_done_callback(lambda _done: self._slots.release())
         return future
 
-    def run(self, compute: Callable[[], T]) -> T:
-        """``compute()`` on a book worker; blocks the calling (threadpool) thread until done."""
-        return self.submit(compute).result()
+    def run(self, compute: Callable[..., T], *args: Any) -> T:
+        """``compute(*args)`` on a book worker; blocks the calling (threadpool) thread until
+        done. A worker process that died on the way is replaced (:class:`BookBusy`)."""
+        try:
+            return self.submit(compute, *args).result()
+        except BrokenProcessPool:
+            self._renew()
+            raise BookBusy(self.retry_after_s) from None
+
+    def _renew(self) -> None:
+        """A fresh process pool in place of a broken one (a worker was killed)."""
+        with self._renew_lock:
+            broken = getattr(self._executor, "_broken", False)
+            if broken:
+                self._executor.shutdown(wait=False, cancel_futures=True)
+                self._executor = self._new_executor()
+
+    def worker_pids(self) -> list[int]:
+        """The worker processes alive now (none in thread mode or before the first job)."""
+        processes = getattr(self._executor, "_processes", None) or {}
+        return sorted(int(pid) for pid in processes)
 
     def shutdown(self) -> None:
         self._executor.shutdown(wait=False, cancel_futures=True)

@@ -22,6 +22,7 @@ Definitions (receivables practice):
 from __future__ import annotations
 
 import contextlib
+import pickle
 import threading
 import time
 from collections.abc import Callable, Hashable
@@ -55,10 +56,13 @@ from creditrisk.serving.worklist import (
     assemble_worklist,
     build_worklist,
     collection_facts,
+    worklist_records,
 )
 
 DEFAULT_CACHE_SECONDS = 60.0
 DEFAULT_CACHE_ENTRIES = 16
+ANSWER_ROWS_MAX = 1000
+"""Worklist rows kept per section in a :class:`BookAnswer` (the most a request may ask)."""
 DSO_WINDOW_DAYS = 90.0
 CUSTOMER_COLUMNS: tuple[str, ...] = (
     "open_balance",
@@ -285,3 +289,43 @@ def collections_worklist(
         stages=stages,
         horizon_days=horizon_days,
     )
+
+
+@dataclass(frozen=True)
+class BookAnswer:
+    """What the book endpoints answer from, small enough to cache and to send between
+    processes: the summary and the first :data:`ANSWER_ROWS_MAX` worklist rows of each
+    section (:func:`worklist.worklist_records` form), never the frames."""
+
+    as_of: date
+    summary: PortfolioSummary
+    worklist_active: tuple[dict[str, object], ...]
+    worklist_in_default: tuple[dict[str, object], ...]
+    worklist_count: int
+    """Customers in the active section (all of them, not only the rows kept)."""
+    run_id: str | None = None
+
+
+def answer_book(
+    scores: PortfolioScores,
+    served: ServedBundle,
+    *,
+    stages: DunningStages,
+    horizon_days: int = HORIZON_DAYS,
+    rows_max: int = ANSWER_ROWS_MAX,
+) -> BookAnswer:
+    """The summary and worklist of a scored book (live or from a rescoring run)."""
+    worklist = collections_worklist(scores, stages=stages, horizon_days=horizon_days)
+    return BookAnswer(
+        as_of=scores.as_of,
+        summary=summarize_portfolio(scores, served),
+        worklist_active=tuple(worklist_records(worklist.active.head(rows_max))),
+        worklist_in_default=tuple(worklist_records(worklist.in_default.head(rows_max))),
+        worklist_count=len(worklist.active),
+        run_id=scores.run_id,
+    )
+
+
+def answer_nbytes(answer: BookAnswer) -> int:
+    """Memory a kept answer stands for (its pickled size), for the cache's size bound."""
+    return len(pickle.dumps(answer, protocol=pickle.HIGHEST_PROTOCOL))

@@ -35,6 +35,7 @@ from pydantic_settings.sources.utils import parse_env_vars
 
 from creditrisk.serving.api_keys import API_SCOPES, ApiScope
 from creditrisk.serving.book_jobs import (
+    DEFAULT_BOOK_JOBS_PER_PROCESS,
     DEFAULT_BOOK_QUEUE_LIMIT,
     DEFAULT_BOOK_RATE_LIMIT,
     DEFAULT_BOOK_WORKERS,
@@ -149,7 +150,13 @@ class Settings(BaseSettings):
     )
     book_workers: int = Field(
         default=DEFAULT_BOOK_WORKERS, ge=1, le=8,
-        description="Threads that may score the whole book at once (portfolio, worklist).",
+        description="Worker processes that may score the whole book at once (portfolio, "
+        "worklist).",
+    )
+    book_jobs_per_process: int = Field(
+        default=DEFAULT_BOOK_JOBS_PER_PROCESS, ge=1, le=1000,
+        description="Book computations a worker process does before it is replaced (its "
+        "memory given back).",
     )
     book_queue_limit: int = Field(
         default=DEFAULT_BOOK_QUEUE_LIMIT, ge=0, le=64,

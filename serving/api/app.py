@@ -4,9 +4,9 @@ Start-up (lifespan): apply migrations, open the database engine, set up API-key 
 the decision log, load the model bundle through the injected loader (blocking or in the
 background, see ``Settings.model_load``), start polling the registry alias. Shut-down:
 stop the poller, dispose of the engine. Everything lives on ``app.state``:
-``settings``, ``metrics``, ``model_holder``, ``portfolio_cache`` (bounded in memory, computed
-on ``book_jobs``), ``book_rate_limit``, ``clock``, ``engine``, ``api_key_store``,
-``decision_log``.
+``settings``, ``metrics``, ``model_holder``, ``portfolio_cache`` (bounded in memory; books
+computed on ``book_jobs``, worker processes in the service), ``book_rate_limit``,
+``clock``, ``engine``, ``api_key_store``, ``decision_log``.
 
 Middleware, outermost first: Starlette's error middleware (catch-all 500 handler from
 :mod:`creditrisk.serving.api.errors`), ``ObservabilityMiddleware`` (request id, metrics,
@@ -58,7 +58,7 @@ from creditrisk.serving.model_holder import (
     poll_registry,
     refresh_in_thread,
 )
-from creditrisk.serving.portfolio import PortfolioCache, PortfolioScores, scores_nbytes
+from creditrisk.serving.portfolio import BookAnswer, PortfolioCache, answer_nbytes
 from creditrisk.serving.settings import Settings
 
 logger = logging.getLogger("creditrisk.app")
@@ -164,6 +164,8 @@ def create_app(
     version_resolver: VersionResolver | None = None,
     extra_routers: Sequence[APIRouter] = (),
     clock: Callable[[], datetime] = utc_now,
+    book_processes: bool = False,
+    book_worker_init: Callable[[], None] | None = None,
 ) -> FastAPI:
     """The service, ready for uvicorn.
 
@@ -171,6 +173,9 @@ def create_app(
     where the registry alias points now (enables polling every
     ``settings.reload_poll_seconds``); without one ``settings.model_uri`` is loaded once.
     ``extra_routers`` are included after the built-in ones (tests, plugins).
+    ``book_processes``: whole-book work in worker processes that load the bundle from
+    ``settings.tracking_uri`` themselves (the registry wiring of ``build_service``), each
+    started with ``book_worker_init()``; else on worker threads (an injected loader).
     """
     metrics = ServiceMetrics()
     static_ref = (
@@ -197,13 +202,14 @@ def create_app(
     app.state.metrics = metrics
     app.state.model_holder = holder
     app.state.book_jobs = BookJobs(
-        workers=settings.book_workers, queue_limit=settings.book_queue_limit
+        workers=settings.book_workers, queue_limit=settings.book_queue_limit,
+        processes=book_processes, max_jobs_per_process=settings.book_jobs_per_process,
+        initializer=book_worker_init,
     )
-    app.state.portfolio_cache = PortfolioCache[PortfolioScores](
+    app.state.portfolio_cache = PortfolioCache[BookAnswer](
         ttl_seconds=settings.portfolio_cache_seconds,
         max_entries=int(settings.portfolio_cache_mb * 1_000_000),
-        sizeof=scores_nbytes,
-        jobs=app.state.book_jobs,
+        sizeof=answer_nbytes,
     )
     app.state.book_rate_limit = BookRateLimit(settings.book_rate_limit)
     app.state.clock = clock

@@ -35,11 +35,11 @@ from creditrisk.serving.api.schemas import (
     optional_iso_date,
 )
 from creditrisk.serving.api_keys import ApiKeyIdentity, ApiScope
-from creditrisk.serving.book_jobs import BookRateLimit
+from creditrisk.serving.book_jobs import BookJobs, BookRateLimit
 from creditrisk.serving.decision_log import IDEMPOTENCY_KEY_HEADER, DecisionLog
 from creditrisk.serving.errors import ModelNotReady
 from creditrisk.serving.model_holder import LoadedModel, ModelHolder
-from creditrisk.serving.portfolio import PortfolioCache, PortfolioScores
+from creditrisk.serving.portfolio import BookAnswer, PortfolioCache
 from creditrisk.serving.registry import ServedBundle, served_bundle
 from creditrisk.serving.settings import Settings
 
@@ -48,6 +48,7 @@ __all__ = [
     "ApiScope",
     "AsOfQuery",
     "BookCaller",
+    "BookJobsDep",
     "CustomerIdPath",
     "DbDep",
     "DecisionLogDep",
@@ -107,9 +108,14 @@ async def get_decision_log(request: Request) -> DecisionLog:
     return log
 
 
-async def get_portfolio_cache(request: Request) -> PortfolioCache[PortfolioScores]:
-    cache: PortfolioCache[PortfolioScores] = request.app.state.portfolio_cache
+async def get_portfolio_cache(request: Request) -> PortfolioCache[BookAnswer]:
+    cache: PortfolioCache[BookAnswer] = request.app.state.portfolio_cache
     return cache
+
+
+async def get_book_jobs(request: Request) -> BookJobs:
+    jobs: BookJobs = request.app.state.book_jobs
+    return jobs
 
 
 async def service_today(request: Request) -> date:
@@ -124,7 +130,8 @@ HolderDep = Annotated[ModelHolder, Depends(get_holder)]
 MetricsDep = Annotated[ServiceMetrics, Depends(get_metrics)]
 ServedDep = Annotated[ServedBundle, Depends(get_served)]
 DecisionLogDep = Annotated[DecisionLog, Depends(get_decision_log)]
-PortfolioCacheDep = Annotated[PortfolioCache[PortfolioScores], Depends(get_portfolio_cache)]
+PortfolioCacheDep = Annotated[PortfolioCache[BookAnswer], Depends(get_portfolio_cache)]
+BookJobsDep = Annotated[BookJobs, Depends(get_book_jobs)]
 TodayDep = Annotated[date, Depends(service_today)]
 ScoreCaller = Annotated[ApiKeyIdentity, Depends(require_scope("score"))]
 ReadCaller = Annotated[ApiKeyIdentity, Depends(require_scope("read"))]

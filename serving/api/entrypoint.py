@@ -8,8 +8,8 @@ wiring with explicit arguments, for tests and embedding.
 Why one LightGBM thread: the service scores one row per request, many requests at once.
 With its default OpenMP team, every single-row ``Booster.predict`` starts and joins a team
 of threads; on a busy 2-core machine that was measured at 1 to 15 ms per call, against about
-0.1 ms on one thread (the answer is identical). Batch work in the service (the portfolio)
-runs in a request thread too, so it shares the cores with requests anyway.
+0.1 ms on one thread (the answer is identical). The whole-book worker process
+(:mod:`creditrisk.serving.book_worker`) gets the same cap: it shares the cores with requests.
 """
 
 from __future__ import annotations
@@ -49,7 +49,8 @@ def build_service(
     ``settings.model_uri`` (alias, version or path) and follows the alias when it moves."""
     models = registry if registry is not None else ModelRegistry(settings.tracking_uri)
     resolver = models.resolver(settings.model_uri) if settings.model_uri else None
-    return create_app(settings, model_loader=models.load, version_resolver=resolver, clock=clock)
+    return create_app(settings, model_loader=models.load, version_resolver=resolver, clock=clock,
+                      book_processes=True, book_worker_init=limit_lightgbm_threads)
 
 
 def app_from_env() -> FastAPI:

@@ -4,6 +4,8 @@ limit does not touch another's; through the API: 429 and 503 with ``Retry-After`
 
 from __future__ import annotations
 
+import os
+import signal
 import threading
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -38,6 +40,26 @@ def test_a_full_pool_refuses_at_once_and_takes_work_again_when_free() -> None:
         assert jobs.run(lambda: 4) == 4
     finally:
         release.set()
+        jobs.shutdown()
+
+
+def test_process_jobs_run_elsewhere_are_recycled_and_survive_a_killed_worker() -> None:
+    jobs = BookJobs(workers=1, queue_limit=0, processes=True, max_jobs_per_process=2)
+    try:
+        first, second = jobs.run(os.getpid), jobs.run(os.getpid)
+        assert first == second != os.getpid()  # one worker process, not this one
+        third = jobs.run(os.getpid)
+        assert third not in (first, os.getpid())  # replaced after two jobs
+        assert jobs.worker_pids() in ([third], [])  # (it may be retiring already)
+        os.kill(third, signal.SIGKILL)
+        outcomes = []
+        for _ in range(2):  # the dead worker fails a job (BookBusy) or was noticed first
+            try:
+                outcomes.append(jobs.run(os.getpid))
+            except BookBusy:
+                outcomes.append("busy")
+        assert outcomes[-1] not in ("busy", first, third), outcomes
+    finally:
         jobs.shutdown()
 
 

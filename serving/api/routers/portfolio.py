@@ -7,8 +7,12 @@ read the full ledger and score it (:mod:`creditrisk.serving.portfolio`). Either 
 (run) or (model version, as-of date) for ``Settings.portfolio_cache_seconds``, so a dashboard
 polling them does not reread or rescore the book on every call. Plain ``def`` handlers: the
 work runs in the threadpool, never on the event loop; a book scored here is computed on the
-bounded pool of :mod:`creditrisk.serving.book_jobs` (503 ``book_busy`` when full), and each
-key is rate limited (429 ``rate_limited``, ``Settings.book_rate_limit``).
+bounded pool of :mod:`creditrisk.serving.book_jobs` (503 ``book_busy`` when full): in the
+service a worker PROCESS (:mod:`creditrisk.serving.book_worker`), so scoring never waits for
+the GIL while a book is computed. A run's book is read in the request's own thread (a few
+database reads, no queue behind whole-book work). Each key is rate limited (429
+``rate_limited``, ``Settings.book_rate_limit``). What is cached is the small
+:class:`creditrisk.serving.portfolio.BookAnswer` (summary and worklist rows), never frames.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ from creditrisk.serving import portfolio
 from creditrisk.serving.api.dependencies import (
     AsOfQuery,
     BookCaller,
+    BookJobsDep,
     DbDep,
     ModelDep,
     PortfolioCacheDep,
@@ -39,25 +44,47 @@ from creditrisk.serving.api.schemas import (
     WorklistItemOut,
     WorklistOut,
 )
+from creditrisk.serving.book_jobs import BookJobs
+from creditrisk.serving.book_worker import BookTask, compute_book
 from creditrisk.serving.model_holder import LoadedModel
 from creditrisk.serving.money import reporting_currency
 from creditrisk.serving.registry import ServedBundle
 from creditrisk.serving.rescoring import readers
-from creditrisk.serving.worklist import worklist_records
+from creditrisk.serving.settings import Settings
 
 router = APIRouter(prefix="/v1", tags=["portfolio"])
 
 
 @dataclass(frozen=True)
 class Book:
-    scores: portfolio.PortfolioScores
+    answer: portfolio.BookAnswer
     model_name: str
     model_version: str
     policy_version: str
 
 
+def live_answer(
+    jobs: BookJobs, settings: Settings, served: ServedBundle, db: Engine, day: date
+) -> portfolio.BookAnswer:
+    """The book scored by the served bundle as of ``day`` on the bounded pool: in a worker
+    process when the pool has processes (the bundle by its pinned URI, the ledger by URL),
+    else on a worker thread."""
+    if jobs.processes:
+        return jobs.run(compute_book, BookTask(
+            tracking_uri=settings.tracking_uri, model_uri=served.source_uri,
+            database_url=settings.database_url, as_of=day, stages=settings.dunning_stages,
+            horizon_days=settings.worklist_horizon_days,
+        ))
+    return jobs.run(lambda: portfolio.answer_book(
+        portfolio.load_portfolio(served, db, as_of=day), served,
+        stages=settings.dunning_stages, horizon_days=settings.worklist_horizon_days,
+    ))
+
+
 def scored_book(
-    cache: portfolio.PortfolioCache[portfolio.PortfolioScores],
+    cache: portfolio.PortfolioCache[portfolio.BookAnswer],
+    jobs: BookJobs,
+    settings: Settings,
     served: ServedBundle,
     model: LoadedModel,
     db: Engine,
@@ -68,12 +95,14 @@ def scored_book(
     scored by the served model as of ``asked`` or ``today``; from the cache."""
     run = readers.batch_run(db, asked)
     if run is not None:
-        scores = cache.get(("run", run.run_id), lambda: readers.portfolio_from_run(db, run))
-        return Book(scores, run.model_name, run.model_version, run.policy_version)
+        answer = cache.get(("run", run.run_id), lambda: portfolio.answer_book(
+            readers.portfolio_from_run(db, run), served, stages=settings.dunning_stages,
+            horizon_days=settings.worklist_horizon_days,
+        ))
+        return Book(answer, run.model_name, run.model_version, run.policy_version)
     day = asked or today
-    scores = cache.get((model.version, day),
-                       lambda: portfolio.load_portfolio(served, db, as_of=day))
-    return Book(scores, served.model_name, model.version, served.bundle.policy.version)
+    answer = cache.get((model.version, day), lambda: live_answer(jobs, settings, served, db, day))
+    return Book(answer, served.model_name, model.version, served.bundle.policy.version)
 
 
 @router.get(
@@ -85,30 +114,28 @@ def collections_worklist(
     served: ServedDep,
     db: DbDep,
     cache: PortfolioCacheDep,
+    jobs: BookJobsDep,
     settings: SettingsDep,
     today: TodayDep,
     as_of: AsOfQuery = None,
-    limit: Annotated[int, Query(ge=1, le=1000, description="How many customers.")] = 50,
+    limit: Annotated[int, Query(ge=1, le=portfolio.ANSWER_ROWS_MAX,
+                                description="How many customers.")] = 50,
 ) -> WorklistOut:
     """Customers with overdue or soon-due money by priority, each with its next step; those
     in default in their own list."""
-    book = scored_book(cache, served, model, db, as_of, today)
-    worklist = portfolio.collections_worklist(
-        book.scores, stages=settings.dunning_stages, horizon_days=settings.worklist_horizon_days
-    )
+    book = scored_book(cache, jobs, settings, served, model, db, as_of, today)
+    answer = book.answer
     return WorklistOut(
-        as_of=book.scores.as_of,
+        as_of=answer.as_of,
         currency=reporting_currency(served.bundle.policy),
         horizon_days=settings.worklist_horizon_days,
-        customer_count=len(worklist.active),
-        items=[WorklistItemOut(**row) for row in worklist_records(worklist.active.head(limit))],
-        in_default=[
-            WorklistItemOut(**row) for row in worklist_records(worklist.in_default.head(limit))
-        ],
+        customer_count=answer.worklist_count,
+        items=[WorklistItemOut(**row) for row in answer.worklist_active[:limit]],
+        in_default=[WorklistItemOut(**row) for row in answer.worklist_in_default[:limit]],
         model_name=book.model_name,
         model_version=book.model_version,
         policy_version=book.policy_version,
-        run_id=book.scores.run_id,
+        run_id=answer.run_id,
     )
 
 
@@ -121,12 +148,14 @@ def portfolio_summary(
     served: ServedDep,
     db: DbDep,
     cache: PortfolioCacheDep,
+    jobs: BookJobsDep,
+    settings: SettingsDep,
     today: TodayDep,
     as_of: AsOfQuery = None,
 ) -> PortfolioOut:
     """DSO, aging buckets, expected loss and grade mix of the whole book."""
-    book = scored_book(cache, served, model, db, as_of, today)
-    summary = portfolio.summarize_portfolio(book.scores, served)
+    book = scored_book(cache, jobs, settings, served, model, db, as_of, today)
+    summary = book.answer.summary
     return PortfolioOut(
         as_of=summary.as_of,
         currency=summary.currency,
@@ -149,5 +178,5 @@ def portfolio_summary(
         model_name=book.model_name,
         model_version=book.model_version,
         policy_version=book.policy_version,
-        run_id=book.scores.run_id,
+        run_id=book.answer.run_id,
     )
