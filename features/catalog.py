@@ -14,6 +14,7 @@ Windows: "last N days" as of date ``T`` means records dated ``T - N < d <= T``.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Literal
 
@@ -322,6 +323,30 @@ INVOICE_ID_COLUMNS: tuple[str, ...] = (
 
 LEVELS: tuple[Level, ...] = ("customer", "invoice")
 
+DIMENSION_FEATURE_PREFIX = "dim_"
+
+
+def dimension_feature(name: str) -> Feature:
+    """The feature of an extra named invoice dimension (``dimensions:`` in the import
+    mapping, kept in ``invoices.dimensions``): ``dim_<name>``, categorical, no risk
+    direction. The one declaration of the family: which names a model was trained with
+    travel in its bundle's invoice spec, so serving encodes the same columns."""
+    return Feature(
+        DIMENSION_FEATURE_PREFIX + name,
+        f"Invoice dimension '{name}' of the export (named in the import mapping)",
+        0,
+        "dimension",
+        None,
+        "invoice",
+        "categorical",
+    )
+
+
+def dimension_names(columns: Iterable[str]) -> list[str]:
+    """The extra dimension names behind the ``dim_<name>`` columns among ``columns``."""
+    prefix = DIMENSION_FEATURE_PREFIX
+    return [c[len(prefix):] for c in columns if c.startswith(prefix) and len(c) > len(prefix)]
+
 
 def catalog(level: Level) -> tuple[Feature, ...]:
     """The declared features of ``level`` ("customer" or "invoice"), in column order."""
@@ -355,6 +380,8 @@ def feature(name: str, level: Level) -> Feature:
     for f in catalog(level):
         if f.name == name:
             return f
+    if level == "invoice" and dimension_names([name]):
+        return dimension_feature(dimension_names([name])[0])
     raise CatalogError(f"no {level} feature named {name!r} in the catalog")
 
 

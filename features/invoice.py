@@ -35,7 +35,7 @@ import numpy as np
 import pandas as pd
 
 from creditrisk.features import point_in_time
-from creditrisk.features.catalog import INVOICE_ID_COLUMNS, feature_names
+from creditrisk.features.catalog import INVOICE_ID_COLUMNS, dimension_feature, feature_names
 from creditrisk.features.grouped import ratio
 from creditrisk.features.prepared import (
     NO_DAY,
@@ -45,6 +45,7 @@ from creditrisk.features.prepared import (
     prepare_ledger,
 )
 from creditrisk.features.running_totals import RunningTotals, to_cents
+from creditrisk.ledger.dimensions import decode_dimensions
 from creditrisk.ledger.frame import INVOICE_DIMENSIONS, Ledger
 
 RECENT_SETTLED_INVOICES = 5
@@ -59,7 +60,9 @@ def build_invoice_features(
     """Invoice features at issue (``as_of=None``) or for the invoices open at ``as_of``.
 
     Columns: ``invoice_id, customer_id, issue_date, due_date, amount`` and then the catalog's
-    invoice features (``feature_names("invoice")``); rows in ledger order. Customers are
+    invoice features (``feature_names("invoice")``), then ``dim_<name>`` for each extra
+    dimension the invoices carry (:func:`features.catalog.dimension_feature`; an invoice
+    without it: missing); rows in ledger order. Customers are
     processed ``partition_size`` at a time; the partition size never changes the result.
     """
     as_of_day = None if as_of is None else point_in_time.as_of_day(as_of)
@@ -148,6 +151,9 @@ def _features_frame(ledger: Ledger, indexed: _Indexed, as_of_day: int | None) ->
         else:
             values = np.concatenate([p[1][name] for p in parts]) if parts else np.empty(0)
             frame[name] = values[order].astype(np.float64, copy=False)
+    extra = decode_dimensions(invoices["dimensions"].array.take(rows))  # dim_<name>
+    for name in extra.columns:
+        frame[dimension_feature(name).name] = extra[name].array
     return frame
 
 

@@ -66,6 +66,7 @@ INVOICE_COLUMNS: dict[str, str] = {
     "terms_code": "str",
     "segment": "str",
     "quality_flags": "str",
+    "dimensions": "str",
 }
 PAYMENT_COLUMNS: dict[str, str] = {
     "payment_id": "id",
@@ -94,7 +95,8 @@ read point in time (:func:`creditrisk.features.attributes.value_at`), never over
 
 INVOICE_DIMENSIONS: tuple[str, ...] = ("company_code", "gl_account", "terms_code", "segment")
 """Optional invoice-level text columns kept as they come (categorical features of the late
-model); ``segment`` takes any other named string column of the export."""
+model); ``segment`` takes any other named string column of the export. Further named ones
+go to ``dimensions`` (JSON, :mod:`creditrisk.ledger.dimensions`)."""
 
 QUALITY_FLAGS: tuple[str, ...] = ("due_date_repaired", "prepaid", "zero_amount")
 """Values of ``invoices.quality_flags`` (comma-separated): what a data-quality rule of the

@@ -21,6 +21,8 @@ from sqlalchemy import (
     false,
 )
 
+from creditrisk.ledger.dimensions import DIMENSIONS_COLUMN_LENGTH
+
 metadata = MetaData()
 
 ID = String(64)
@@ -64,6 +66,7 @@ invoices = Table(
     Column("terms_code", String(64)),
     Column("segment", String(64)),
     Column("quality_flags", String(64)),
+    Column("dimensions", String(DIMENSIONS_COLUMN_LENGTH)),  # JSON: ledger/dimensions.py
     CheckConstraint("due_date >= issue_date", name="ck_invoices_due_after_issue"),
     CheckConstraint(
         "settled_date IS NULL OR settled_date >= issue_date", name="ck_invoices_settled"

@@ -104,9 +104,7 @@ def _mapped_source_columns(mapping: LedgerMapping, source_table: str) -> set[str
     for table, table_mapping in mapping.tables.items():
         reads = table if table_mapping.from_ is None else "invoices"
         if reads == source_table:
-            for spec in table_mapping.columns.values():
-                columns |= set(spec.source_columns())
-            columns |= table_mapping.filter_columns()
+            columns |= table_mapping.source_columns()
     return columns
 
 

@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from creditrisk.features.catalog import Level, catalog
+from creditrisk.features.catalog import Level, catalog, dimension_feature, dimension_names
 
 
 class FeatureSpecError(ValueError):
@@ -81,13 +81,19 @@ class FeatureSpec:
         return dict(getattr(self, "ranges", {}) or {}).get(name)
 
     def encode(self, frame: pd.DataFrame) -> np.ndarray:
-        """Frame with (at least) the spec's columns -> float64 matrix in spec order."""
-        missing = [n for n in self.names if n not in frame.columns]
+        """Frame with (at least) the spec's columns -> float64 matrix in spec order. An
+        extra invoice dimension (``dim_<name>``) none of the rows carries may be absent:
+        missing, like a value the ledger does not hold."""
+        absent = [n for n in self.names if n not in frame.columns]
+        missing = [n for n in absent if not dimension_names([n])]
         if missing:
             raise FeatureSpecError(f"missing feature columns: {', '.join(missing)}")
         out = np.empty((len(frame), len(self.names)), dtype=np.float64)
         cats = set(self.categorical)
         for j, name in enumerate(self.names):
+            if name in absent:
+                out[:, j] = np.nan
+                continue
             column = frame[name]
             if name in cats:
                 levels = pd.Index(self.categories.get(name, ()))
@@ -127,11 +133,12 @@ class FeatureSpec:
         }
 
     @classmethod
-    def from_catalog(cls, level: Level) -> FeatureSpec:
+    def from_catalog(cls, level: Level, *, dimensions: Sequence[str] = ()) -> FeatureSpec:
         """The spec of the declared feature catalog at ``level`` ("customer" or "invoice"):
         names, analyst descriptions, risk directions and categorical features, in catalog
-        order. The one place the catalog becomes a model spec (levels learned later)."""
-        features = catalog(level)
+        order, then ``dim_<name>`` per extra invoice dimension in ``dimensions``. The one
+        place the catalog becomes a model spec (levels learned later)."""
+        features = [*catalog(level), *(dimension_feature(name) for name in dimensions)]
         return cls.from_features(
             [f.name for f in features],
             [f.description for f in features],

@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from creditrisk.features.catalog import dimension_names
 from creditrisk.ledger.frame import Ledger
 from creditrisk.models.estimators import BoostedClassifier, QuantileRegressors
 from creditrisk.models.scorecard import WoeScorecard
@@ -318,7 +319,8 @@ def fit_late_model(
     for name, part in ((TRAIN, train), (CALIBRATION, calib), (TEST, test)):
         _require_classes(part["late"].to_numpy(), f"late-payment {name}")
 
-    spec = FeatureSpec.from_catalog("invoice").with_levels_from(train)
+    spec = FeatureSpec.from_catalog("invoice", dimensions=dimension_names(train.columns))
+    spec = spec.with_levels_from(train)
     X_train = spec.encode(train)
     y_train = train["late"].to_numpy()
     # early stopping on the latest 15 % of the training invoices (time-ordered)

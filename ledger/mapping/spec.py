@@ -22,6 +22,7 @@ from typing import Any, Literal
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from creditrisk.ledger.dimensions import MAX_EXTRA_DIMENSIONS, dimension_name_problem
 from creditrisk.ledger.errors import MappingError
 from creditrisk.ledger.frame import CREDIT_EVENT_TYPES, TABLE_COLUMNS, TABLE_KEYS
 
@@ -306,6 +307,9 @@ class TableMapping(BaseModel):
     route: TableRoute | None = None
     quality: dict[str, QualityAction] = Field(default_factory=dict)
     columns: dict[str, ColumnSpec]
+    dimensions: dict[str, ColumnSpec] = Field(default_factory=dict)
+    """Invoices only: extra named string dimensions, name -> where the value comes from
+    (kept in ``invoices.dimensions``, features ``dim_<name>``; ledger/dimensions.py)."""
 
     @field_validator("delimiter", "decimal")
     @classmethod
@@ -344,6 +348,12 @@ class TableMapping(BaseModel):
         if self.route is not None:
             return self.route.column, self.route.signs()
         return None
+
+    def source_columns(self) -> set[str]:
+        """Every source column the mapping reads from its file (columns, dimensions, filters,
+        route, sign)."""
+        specs = [*self.columns.values(), *self.dimensions.values()]
+        return {name for spec in specs for name in spec.source_columns()} | self.filter_columns()
 
     def is_required(self, table: str, column: str) -> bool:
         """Whether an empty value in ``column`` rejects the row."""
@@ -393,6 +403,31 @@ def _check_value_map(table: str, column: str, kind: str, values: dict[str, Any])
             )
 
 
+def _check_dimensions(table: str, mapping: TableMapping) -> None:
+    where = f"tables.{table}.dimensions"
+    if not mapping.dimensions:
+        return
+    if table != "invoices":
+        raise ValueError(f"{where}: only invoices take extra dimensions")
+    if len(mapping.dimensions) > MAX_EXTRA_DIMENSIONS:
+        raise ValueError(
+            f"{where}: {len(mapping.dimensions)} dimensions, at most {MAX_EXTRA_DIMENSIONS}"
+        )
+    for name, spec in mapping.dimensions.items():
+        problem = dimension_name_problem(name)
+        if problem is not None:
+            raise ValueError(f"{where}.{name}: {problem}")
+        if name in TABLE_COLUMNS["invoices"]:
+            raise ValueError(
+                f"{where}.{name}: an invoice column of its own; map it under columns"
+            )
+        if spec.format is not None or spec.is_generated:
+            raise ValueError(f"{where}.{name}: a dimension is a source column (text) or a "
+                             "constant, with an optional value map and default")
+        if spec.values is not None:
+            _check_value_map(table, name, "str", spec.values)
+
+
 def _check_table(table: str, mapping: TableMapping, tables: Mapping[str, TableMapping]) -> None:
     where = f"tables.{table}"
     kinds = TABLE_COLUMNS[table]
@@ -420,6 +455,7 @@ def _check_table(table: str, mapping: TableMapping, tables: Mapping[str, TableMa
         raise ValueError(
             f"{where}: filters and drop_duplicates belong to the invoices table it is taken from"
         )
+    _check_dimensions(table, mapping)
     rules = QUALITY_RULES.get(table, {})
     for rule, action in mapping.quality.items():
         if rule not in rules:

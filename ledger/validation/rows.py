@@ -14,6 +14,7 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
+from creditrisk.ledger.dimensions import MAX_DIMENSION_VALUE_LENGTH, encode_dimensions
 from creditrisk.ledger.frame import CREDIT_EVENT_TYPES, ID_DTYPE, TABLE_COLUMNS, TABLE_KEYS
 from creditrisk.ledger.mapping import (
     ColumnSpec,
@@ -43,19 +44,7 @@ def parse_table(
     index = src.raw.index
     out: dict[str, pd.Series] = {}
     origin: dict[str, str] = {}
-    missing = sorted(
-        {
-            name
-            for spec in table_mapping.columns.values()
-            for name in spec.source_columns()
-            if name not in src.raw.columns
-        }
-        | {
-            name
-            for name in table_mapping.filter_columns()
-            if name not in src.raw.columns and table_mapping.from_ is None
-        }
-    )
+    missing = sorted(table_mapping.source_columns() - set(src.raw.columns))
     for column in missing:
         log.add_file(
             src.table,
@@ -103,7 +92,34 @@ def parse_table(
             )
             values = values.where(~too_long)
         out[column] = values
+    if table_mapping.dimensions:
+        out["dimensions"] = _dimensions(table_mapping, src, log)
     return pd.DataFrame(out, index=index), origin
+
+
+def _dimensions(table_mapping: TableMapping, src: SourceFrame, log: ProblemLog) -> pd.Series:
+    """The mapping's extra dimensions of each row as JSON (ledger/dimensions.py)."""
+    index = src.raw.index
+    values: dict[str, pd.Series] = {}
+    for name, spec in table_mapping.dimensions.items():
+        about = f"dimension {name}"
+        if spec.is_constant:
+            values[name] = constant_column(spec.constant, "str", len(index), index)
+            continue
+        assert spec.column is not None
+        if spec.column not in src.raw.columns:
+            continue
+        parsed = parse_column(src.raw[spec.column], "str", spec, table_mapping)
+        log.add_rows(src.table, parsed.invalid, spec.column, parsed.problem, about=about)
+        text = parsed.values.astype("string")
+        if spec.required:
+            log.add_rows(src.table, text.isna().to_numpy() & ~parsed.invalid, spec.column,
+                         f"missing value ({about})")
+        too_long = (text.str.len() > MAX_DIMENSION_VALUE_LENGTH).fillna(False).to_numpy()
+        log.add_rows(src.table, too_long, spec.column,
+                     f"longer than {MAX_DIMENSION_VALUE_LENGTH} characters ({about})")
+        values[name] = text.where(~too_long)
+    return encode_dimensions(values, index)
 
 
 def generated_key_text(key: tuple[str, ...], src: SourceFrame) -> pd.Series:

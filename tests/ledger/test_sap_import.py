@@ -31,6 +31,8 @@ from creditrisk.ledger.store import TableCounts, count_rows
 from creditrisk.serving.api.entrypoint import build_service
 from creditrisk.serving.api_keys import generate_api_key
 from creditrisk.serving.settings import SeededApiKey, Settings
+from creditrisk.training import tracking
+from creditrisk.training.scoring import load_registered_bundle
 from tests.ledger.erp_export import (
     SAP_DATA,
     SAP_RATINGS_CSV,
@@ -92,6 +94,8 @@ def test_sap_export_imports_with_the_counts_its_construction_gives(migrated_engi
     assert set(ledger.invoices["terms_code"]) == {"Z030", "Z014", "Z999"}
     assert set(ledger.invoices["segment"]) == {"BA1", "BA2"}
     assert set(ledger.invoices["gl_account"]) == {"140000"}
+    orgs = {line.values["VKORG"] for line in imported}
+    assert set(ledger.invoices["dimensions"]) == {f'{{"sales_org":"{o}"}}' for o in orgs}
     terms = ledger.customers.set_index("customer_id")["payment_terms_days"]
     assert terms[["K1001", "K1002", "K1009"]].tolist() == [30.0, 14.0, 30.0]
     ratings = ledger.customer_attributes.sort_values(["customer_id", "valid_from"])
@@ -139,6 +143,12 @@ def test_sap_export_trains_a_late_model_that_serves_predictions(tmp_path: Path) 
     )
     assert trained.exit_code == 0, trained.output
     assert "late-payment only" in trained.output
+    tracking.configure(tracking_uri)
+    version = tracking.alias_version("creditrisk", tracking.CHALLENGER_ALIAS)
+    assert version is not None
+    spec = load_registered_bundle(version.uri).invoice_spec  # trained with the dimension
+    assert "dim_sales_org" in spec.categorical
+    assert spec.categories["dim_sales_org"] == ("S100", "S200")
 
     reader = generate_api_key(label="r", scopes=["read"], created_at=datetime.now(UTC))
     seeded = SeededApiKey(
