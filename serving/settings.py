@@ -175,6 +175,11 @@ class Settings(BaseSettings):
         except ValueError as exc:
             raise ValueError(f'not a rate limit such as "12/minute": {value!r}') from exc
         return value
+    as_of_max_days_ahead: int = Field(
+        default=366, ge=0, le=36_500,
+        description="Latest decision date (as_of) accepted: the service's today plus this "
+        "many days (a plausibility bound; later is 422 naming as_of).",
+    )
     worklist_horizon_days: int = Field(
         default=HORIZON_DAYS, ge=1, le=365,
         description="Invoices due within this many days count as soon due on the worklist.",

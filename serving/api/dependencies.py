@@ -19,7 +19,7 @@ once, so it keeps the bundle it started with even if a swap happens meanwhile.
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from typing import Annotated
 
 from fastapi import Depends, Header, Path, Query, Request
@@ -37,7 +37,7 @@ from creditrisk.serving.api.schemas import (
 from creditrisk.serving.api_keys import ApiKeyIdentity, ApiScope
 from creditrisk.serving.book_jobs import BookJobs, BookRateLimit
 from creditrisk.serving.decision_log import IDEMPOTENCY_KEY_HEADER, DecisionLog
-from creditrisk.serving.errors import ModelNotReady
+from creditrisk.serving.errors import InvalidRequest, ModelNotReady
 from creditrisk.serving.model_holder import LoadedModel, ModelHolder
 from creditrisk.serving.portfolio import BookAnswer, PortfolioCache
 from creditrisk.serving.registry import ServedBundle, served_bundle
@@ -54,6 +54,7 @@ __all__ = [
     "DecisionLogDep",
     "HolderDep",
     "IdempotencyKeyHeader",
+    "LatestAsOfDep",
     "MetricsDep",
     "ModelDep",
     "PortfolioCacheDep",
@@ -62,6 +63,7 @@ __all__ = [
     "ServedDep",
     "SettingsDep",
     "TodayDep",
+    "plausible_as_of",
     "require_scope",
 ]
 
@@ -124,6 +126,22 @@ async def service_today(request: Request) -> date:
     return date(now.year, now.month, now.day)
 
 
+async def latest_as_of(request: Request) -> date:
+    """The latest decision date the service accepts: today by its clock plus
+    ``Settings.as_of_max_days_ahead`` (the schema's fixed bound only stops absurd dates)."""
+    settings: Settings = request.app.state.settings
+    return await service_today(request) + timedelta(days=settings.as_of_max_days_ahead)
+
+
+def plausible_as_of(asked: date | None, latest: date, *, location: str = "query") -> None:
+    """:class:`InvalidRequest` (422 naming ``as_of``) when ``asked`` is after ``latest``."""
+    if asked is not None and asked > latest:
+        raise InvalidRequest(
+            "as_of", f"must not be after {latest.isoformat()} (the service's today plus the "
+            "configured margin)", location=location,
+        )
+
+
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 DbDep = Annotated[Engine, Depends(get_engine)]
 HolderDep = Annotated[ModelHolder, Depends(get_holder)]
@@ -133,6 +151,7 @@ DecisionLogDep = Annotated[DecisionLog, Depends(get_decision_log)]
 PortfolioCacheDep = Annotated[PortfolioCache[BookAnswer], Depends(get_portfolio_cache)]
 BookJobsDep = Annotated[BookJobs, Depends(get_book_jobs)]
 TodayDep = Annotated[date, Depends(service_today)]
+LatestAsOfDep = Annotated[date, Depends(latest_as_of)]
 ScoreCaller = Annotated[ApiKeyIdentity, Depends(require_scope("score"))]
 ReadCaller = Annotated[ApiKeyIdentity, Depends(require_scope("read"))]
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -125,6 +125,22 @@ def test_an_implausible_as_of_query_is_422(
     customer_id = str(serving_world.ledger.customers["customer_id"].iloc[0])
     response = http.get(f"/v1/customers/{customer_id}/risk", params={"as_of": as_of})
     assert refused_fields(response) == ["as_of"]
+
+
+def test_an_as_of_after_today_plus_the_margin_is_422_and_up_to_it_is_answered(
+    http: httpx.Client, serving_world: ServingWorld
+) -> None:
+    latest = SERVICE_TODAY + timedelta(days=Settings().as_of_max_days_ahead)
+    too_late = (latest + timedelta(days=1)).isoformat()
+    customer_id = str(serving_world.ledger.customers["customer_id"].iloc[0])
+    risk = f"/v1/customers/{customer_id}/risk"
+    assert refused_fields(http.get(risk, params={"as_of": too_late})) == ["as_of"]
+    assert refused_fields(http.get("/v1/portfolio", params={"as_of": too_late})) == ["as_of"]
+    assert refused_fields(
+        http.post("/v1/applications", json={**APPLICATION, "as_of": too_late})
+    ) == ["as_of"]
+    assert latest.isoformat() in http.get(risk, params={"as_of": too_late}).json()["message"]
+    assert http.get(risk, params={"as_of": latest.isoformat()}).status_code == 200
 
 
 def test_decision_answers_are_not_cached_nor_sniffed(http: httpx.Client) -> None:

@@ -30,10 +30,12 @@ from creditrisk.serving.api.answers import (
 from creditrisk.serving.api.dependencies import (
     DecisionLogDep,
     IdempotencyKeyHeader,
+    LatestAsOfDep,
     ModelDep,
     ScoreCaller,
     ServedDep,
     TodayDep,
+    plausible_as_of,
 )
 from creditrisk.serving.api.error_responses import ROUTE_ERRORS, error_responses
 from creditrisk.serving.api.schemas import (
@@ -60,6 +62,7 @@ async def score_application(
     served: ServedDep,
     decisions: DecisionLogDep,
     today: TodayDep,
+    latest: LatestAsOfDep,
     idempotency_key: IdempotencyKeyHeader = None,
 ) -> ApplicationOut:
     """Score a new applicant: PD, grade, decision, recommended limit and the reasons. A
@@ -68,6 +71,7 @@ async def score_application(
         first = await decisions.first_async(caller.key_id, idempotency_key, body)
         if first is not None:
             return replayed_application(first)
+    plausible_as_of(body.as_of, latest, location="body")
     as_of = body.as_of or today
     score = score_applicant(served, body.model_dump(), as_of=as_of)
     policy = served.bundle.policy

@@ -27,11 +27,13 @@ from creditrisk.serving.api.dependencies import (
     DbDep,
     DecisionLogDep,
     IdempotencyKeyHeader,
+    LatestAsOfDep,
     ModelDep,
     ReadCaller,
     ScoreCaller,
     ServedDep,
     TodayDep,
+    plausible_as_of,
 )
 from creditrisk.serving.api.error_responses import ROUTE_ERRORS, error_responses
 from creditrisk.serving.api.schemas import (
@@ -63,9 +65,11 @@ def customer_risk_of(
     db: DbDep,
     decisions: DecisionLogDep,
     today: TodayDep,
+    latest: LatestAsOfDep,
     as_of: AsOfQuery = None,
 ) -> CustomerRiskOut:
     """Re-rate an existing customer from its ledger as of today (or ``as_of``)."""
+    plausible_as_of(as_of, latest)
     day = as_of or today
     state = rating.load_customer(served, db, customer_id, as_of=day)
     factors = rating.explain_customer(served, state)
@@ -131,6 +135,7 @@ def check_order(
     db: DbDep,
     decisions: DecisionLogDep,
     today: TodayDep,
+    latest: LatestAsOfDep,
     idempotency_key: IdempotencyKeyHeader = None,
 ) -> OrderCheckOut:
     """Release or hold a new order for an existing customer, naming why. A retry with the
@@ -140,6 +145,7 @@ def check_order(
         first = decisions.first(caller.key_id, idempotency_key, request)
         if first is not None:
             return replayed_order_check(first)
+    plausible_as_of(body.as_of, latest, location="body")
     day = body.as_of or today
     state = rating.load_customer(served, db, customer_id, as_of=day)
     order = rating.check_customer_order(served, state, order_amount=body.order_amount)
@@ -194,9 +200,11 @@ def predict_invoices(
     db: DbDep,
     decisions: DecisionLogDep,
     today: TodayDep,
+    latest: LatestAsOfDep,
     as_of: AsOfQuery = None,
 ) -> InvoicePredictionsOut:
     """The customer's open invoices: probability of late payment, expected payment dates."""
+    plausible_as_of(as_of, latest)
     day = as_of or today
     state = rating.load_customer(served, db, customer_id, as_of=day)
     invoices = open_invoices.invoice_records(

@@ -30,11 +30,13 @@ from creditrisk.serving.api.dependencies import (
     BookCaller,
     BookJobsDep,
     DbDep,
+    LatestAsOfDep,
     ModelDep,
     PortfolioCacheDep,
     ServedDep,
     SettingsDep,
     TodayDep,
+    plausible_as_of,
 )
 from creditrisk.serving.api.error_responses import ROUTE_ERRORS, error_responses
 from creditrisk.serving.api.schemas import (
@@ -117,12 +119,14 @@ def collections_worklist(
     jobs: BookJobsDep,
     settings: SettingsDep,
     today: TodayDep,
+    latest: LatestAsOfDep,
     as_of: AsOfQuery = None,
     limit: Annotated[int, Query(ge=1, le=portfolio.ANSWER_ROWS_MAX,
                                 description="How many customers.")] = 50,
 ) -> WorklistOut:
     """Customers with overdue or soon-due money by priority, each with its next step; those
     in default in their own list."""
+    plausible_as_of(as_of, latest)
     book = scored_book(cache, jobs, settings, served, model, db, as_of, today)
     answer = book.answer
     return WorklistOut(
@@ -151,9 +155,11 @@ def portfolio_summary(
     jobs: BookJobsDep,
     settings: SettingsDep,
     today: TodayDep,
+    latest: LatestAsOfDep,
     as_of: AsOfQuery = None,
 ) -> PortfolioOut:
     """DSO, aging buckets, expected loss and grade mix of the whole book."""
+    plausible_as_of(as_of, latest)
     book = scored_book(cache, jobs, settings, served, model, db, as_of, today)
     summary = book.answer.summary
     return PortfolioOut(
