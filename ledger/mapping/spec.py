@@ -25,6 +25,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from creditrisk.ledger.dimensions import MAX_EXTRA_DIMENSIONS, dimension_name_problem
 from creditrisk.ledger.errors import MappingError
 from creditrisk.ledger.frame import CREDIT_EVENT_TYPES, TABLE_COLUMNS, TABLE_KEYS
+from creditrisk.ledger.quality import QualityAction, table_rules
 
 SourceFormat = Literal["csv", "parquet"]
 
@@ -270,22 +271,6 @@ class TableRoute(BaseModel):
         return {value: ROUTE_SIGNS[target] for value, target in self.values.items()}
 
 
-QualityAction = Literal["reject", "repair", "flag"]
-
-QUALITY_RULES: dict[str, dict[str, tuple[str, ...]]] = {
-    "invoices": {
-        "due_before_issue": ("reject", "repair"),
-        "settled_before_issue": ("reject", "repair"),
-        "zero_amount": ("reject", "flag"),
-    },
-}
-"""Data-quality rules a mapping chooses per table, and the actions each allows (reject is
-the default). ``due_before_issue: repair`` sets the due date to the issue date (flag
-``due_date_repaired``); ``settled_before_issue: repair`` keeps the invoice as a prepayment
-settled at issue (flag ``prepaid``); ``zero_amount: flag`` keeps a zero invoice (flag
-``zero_amount``). The ledger itself never holds a due or settlement date before issue."""
-
-
 class TableMapping(BaseModel):
     """How to read one ledger table: its source and, per ledger column, a :class:`ColumnSpec`."""
 
@@ -456,7 +441,7 @@ def _check_table(table: str, mapping: TableMapping, tables: Mapping[str, TableMa
             f"{where}: filters and drop_duplicates belong to the invoices table it is taken from"
         )
     _check_dimensions(table, mapping)
-    rules = QUALITY_RULES.get(table, {})
+    rules = table_rules(table)
     for rule, action in mapping.quality.items():
         if rule not in rules:
             known = ", ".join(rules) or "none"
@@ -464,10 +449,10 @@ def _check_table(table: str, mapping: TableMapping, tables: Mapping[str, TableMa
                 f"{where}.quality.{rule}: not a data-quality rule of {table}"
                 f"{_nearest(rule, list(rules))} (rules: {known})"
             )
-        if action not in rules[rule]:
+        if action not in rules[rule].actions:
             raise ValueError(
                 f"{where}.quality.{rule}: {action!r} is not possible here; choose one of "
-                f"{', '.join(rules[rule])}"
+                f"{', '.join(rules[rule].actions)}"
             )
     for column, spec in mapping.columns.items():
         if column not in kinds:

@@ -23,6 +23,7 @@ from creditrisk.ledger.mapping import (
     constant_column,
     parse_column,
 )
+from creditrisk.ledger.quality import table_rules
 from creditrisk.ledger.schema import LEDGER_TABLES
 from creditrisk.ledger.validation.report import ProblemLog, SourceFrame
 
@@ -218,6 +219,9 @@ def _add_flag(flags: pd.Series, mask: pd.Series, flag: str) -> pd.Series:
     return flags.where(~mask, joined).astype(ID_DTYPE)
 
 
+ACTION_DONE = {"reject": "rejected", "repair": "repaired", "flag": "flagged"}
+
+
 def _check_invoice_rules(
     table_mapping: TableMapping,
     frame: pd.DataFrame,
@@ -225,53 +229,38 @@ def _check_invoice_rules(
     origin: Mapping[str, str],
     log: ProblemLog,
 ) -> None:
-    """Amount sign and date order of invoices, per the mapping's data-quality rules; sets
+    """The invoices' data-quality rules (:data:`creditrisk.ledger.quality.QUALITY_RULES`),
+    each as the mapping chooses (reject, repair, flag), and the sign of amounts; sets
     ``frame["quality_flags"]`` (missing when no rule acted on the row)."""
     flags = pd.Series(pd.NA, index=frame.index, dtype=ID_DTYPE)
-    if "amount" in frame:
+    negatives = table_mapping.allow_negative_amounts or table_mapping.sign_rule() is not None
+    for rule in table_rules("invoices").values():
+        if not set(rule.needs) <= set(frame):
+            continue
+        broken = rule.breaks(frame)
+        action = table_mapping.action(rule.name)
+        log.count_rule(src.table, f"{rule.name}_{ACTION_DONE[action]}", int(broken.sum()))
+        if action != "reject":
+            if rule.repair is not None:
+                rule.repair(frame, broken)
+            flags = _add_flag(flags, broken, rule.flag)
+        elif rule.name != "zero_amount" or negatives:  # else: below, with negative amounts
+            words: str | pd.Series = rule.problem
+            if "{issue}" in rule.problem:  # the row's issue date
+                head, tail = rule.problem.split("{issue}")
+                words = head + _iso(frame.loc[broken, "issue_date"]) + tail
+            log_rule(log, src, origin, rule.column, broken, words, frame)
+    if "amount" in frame and not negatives:
         amount = frame["amount"]
-        negatives = table_mapping.allow_negative_amounts or table_mapping.sign_rule() is not None
-        zero = (amount == 0).fillna(False)
-        if table_mapping.action("zero_amount") == "flag":
-            flags = _add_flag(flags, zero, "zero_amount")
-            log.count_rule(src.table, "zero_amount_flagged", int(zero.sum()))
-            zero = pd.Series(False, index=frame.index)
-        else:
-            log.count_rule(src.table, "zero_amount_rejected", int(zero.sum()))
-        if negatives:
-            log_rule(log, src, origin, "amount", zero, "amount is zero (quality.zero_amount: "
-                     "flag keeps it)", frame)
-        else:
-            log_rule(
-                log, src, origin, "amount", zero | (amount < 0),
-                "must be positive (for credit notes set allow_negative_amounts: true, "
-                "amount_sign or route on invoices; quality.zero_amount: flag keeps zero "
-                "amounts)",
-                frame,
-            )
-    if {"issue_date", "due_date"} <= set(frame):
-        before = (frame["due_date"] < frame["issue_date"]).fillna(False)
-        if table_mapping.action("due_before_issue") == "repair":
-            frame["due_date"] = frame["due_date"].where(~before, frame["issue_date"])
-            flags = _add_flag(flags, before, "due_date_repaired")
-            log.count_rule(src.table, "due_before_issue_repaired", int(before.sum()))
-        else:
-            log.count_rule(src.table, "due_before_issue_rejected", int(before.sum()))
-            words = "due date is before the issue date " + _iso(frame.loc[before, "issue_date"])
-            log_rule(log, src, origin, "due_date", before, words + " (quality.due_before_issue: "
-                     "repair sets it to the issue date)", frame)
-    if {"issue_date", "settled_date"} <= set(frame):
-        before = (frame["settled_date"] < frame["issue_date"]).fillna(False)
-        if table_mapping.action("settled_before_issue") == "repair":
-            frame["settled_date"] = frame["settled_date"].where(~before, frame["issue_date"])
-            flags = _add_flag(flags, before, "prepaid")
-            log.count_rule(src.table, "settled_before_issue_repaired", int(before.sum()))
-        else:
-            log.count_rule(src.table, "settled_before_issue_rejected", int(before.sum()))
-            words = "settled before the issue date " + _iso(frame.loc[before, "issue_date"])
-            log_rule(log, src, origin, "settled_date", before, words + " (quality."
-                     "settled_before_issue: repair keeps it as a prepayment settled at issue)",
-                     frame)
+        bad = amount < 0
+        if table_mapping.action("zero_amount") == "reject":
+            bad |= amount == 0
+        log_rule(
+            log, src, origin, "amount", bad.fillna(False),
+            "must be positive (for credit notes set allow_negative_amounts: true, "
+            "amount_sign or route on invoices; quality.zero_amount: flag keeps zero amounts)",
+            frame,
+        )
     frame["quality_flags"] = flags
 
 

@@ -1,5 +1,6 @@
-"""Routing rows of one file to invoices or credit notes by a source column, and extra named
-invoice dimensions kept on the invoice and built as categorical features ``dim_<name>``."""
+"""Routing rows of one file to invoices or credit notes by a source column, extra named
+invoice dimensions kept on the invoice and built as categorical features ``dim_<name>``, and
+the data-quality rules' one declaration."""
 
 from __future__ import annotations
 
@@ -13,7 +14,9 @@ from creditrisk.features.catalog import dimension_feature, dimension_names
 from creditrisk.features.invoice import build_invoice_features
 from creditrisk.ledger.dimensions import MAX_EXTRA_DIMENSIONS
 from creditrisk.ledger.errors import ImportRejected, MappingError
+from creditrisk.ledger.frame import QUALITY_FLAGS, TABLE_COLUMNS
 from creditrisk.ledger.importer import import_ledger
+from creditrisk.ledger.quality import QUALITY_RULES
 from creditrisk.models.spec import FeatureSpec
 from tests.ledger.erp_export import stored
 from tests.ledger.test_mapping_rules import invoices_mapping
@@ -146,3 +149,12 @@ def test_only_invoices_take_dimensions(tmp_path: Path) -> None:
     with pytest.raises(MappingError, match="only invoices take extra dimensions"):
         mapping_for(tmp_path, {"customers": {"file": "c.csv", "columns": {"customer_id": "Id"},
                                              "dimensions": {"org": "Org"}}})
+
+
+def test_each_quality_rule_flags_what_the_ledger_knows_and_reads_mapped_columns() -> None:
+    assert {rule.flag for rule in QUALITY_RULES} == set(QUALITY_FLAGS)
+    for rule in QUALITY_RULES:
+        assert rule.actions[0] == "reject"  # the default
+        assert (rule.repair is not None) == (rule.keeps == "repair"), rule.name
+        assert {rule.column, *rule.needs} <= set(TABLE_COLUMNS[rule.table]), rule.name
+        assert rule.label_effect, rule.name
