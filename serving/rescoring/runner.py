@@ -32,7 +32,6 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy import Engine
 
-from creditrisk.ledger.frame import Ledger
 from creditrisk.ledger.schema import LEDGER_TABLES
 from creditrisk.serving.registry import ServedBundle
 from creditrisk.serving.rescoring import monitoring
@@ -43,7 +42,6 @@ from creditrisk.serving.rescoring.bucket_work import (
     rate_bucket_in_worker,
     start_worker,
 )
-from creditrisk.serving.rescoring.ledger_rows import read_customers_ledger as _read
 from creditrisk.serving.rescoring.partitions import DEFAULT_BUCKETS, customer_bucket
 from creditrisk.serving.rescoring.run_lock import run_lock
 from creditrisk.serving.rescoring.store import (
@@ -89,11 +87,6 @@ def customer_ids(engine: Engine) -> pd.Series:
             sa.select(table.c.customer_id).order_by(table.c.customer_id)
         ).scalars().all()
     return pd.Series(ids, dtype="string")
-
-
-def read_customers_ledger(engine: Engine, ids: list[str]) -> Ledger:
-    """The ledger rows of the customers ``ids`` (see :mod:`.ledger_rows`)."""
-    return _read(engine, ids)
 
 
 def rescore(

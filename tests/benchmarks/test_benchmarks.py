@@ -137,7 +137,8 @@ def test_rescoring_benchmark_tiny() -> None:
     service's per-request path on a few customers."""
     found = figures(run_benchmark(
         "benchmarks/rescoring.py", "--customers=300", "--databases=sqlite", "--buckets=4",
-        "--sample=10", "--train-customers=400", "--boost-rounds=10", "--lgbm-threads=1",
+        "--sample=10", "--train-customers=400", "--boost-rounds=10", "--quantile-rounds=10",
+        "--lgbm-threads=1", "--workers=1",
     ))
     assert float(found["customers_per_s"]) > 0
     assert float(found["seconds_total"]) > 0

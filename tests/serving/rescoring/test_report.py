@@ -41,12 +41,17 @@ def test_report_lists_changes_events_psi_and_the_backtest(
     kinds = set(events["event_type"])
     assert {"grade_downgrade", "grade_upgrade", "limit_breach", "new_default"} <= kinds
     assert (events["as_of"] == pd.Timestamp(AS_OF)).all()
+    currency = champion.bundle.policy.currency  # the reporting currency, as the service says
+    assert (events["currency"] == currency).all()
+    events_csv = pd.read_csv(out / f"{stem}_events.csv")
+    assert (events_csv["currency"] == currency).all()
     migration = pd.read_csv(out / f"{stem}_migration.csv", index_col=0)
     moves = pd.read_csv(out / f"{stem}_moves.csv")
     off_diagonal = sum(migration.loc[g, c] for g in migration.index for c in migration.columns
                        if str(g) != str(c))
     assert off_diagonal == len(moves)
     assert (moves["main_reason"].fillna("") != "").all()
+    assert (moves["currency"] == currency).all()
     stability = pd.read_csv(out / f"{stem}_stability.csv")
     assert stability["psi_previous"].notna().all()
     backtest = pd.read_csv(out / f"{stem}_backtest.csv")
