@@ -18,7 +18,8 @@ four such requests for different dates starved application scoring for 35 s and 
   by URL and sends back a small answer, never frames; it is replaced after
   ``max_jobs_per_process`` jobs, so the memory a whole-book read leaves behind is given back
   to the system. A worker that dies (killed, out of memory) is replaced; the requests it
-  had are answered :class:`BookBusy`.
+  had are answered :class:`BookBusy`. Workers run at a lower CPU priority
+  (:data:`BOOK_WORKER_NICENESS`): a book may take longer, scoring does not wait for it.
 * :class:`BookRateLimit` (the ``limits`` library, moving window, in memory per process) caps
   how often one API key may ask for a book: :class:`RateLimited` (429 + ``Retry-After``).
 
@@ -29,6 +30,7 @@ from __future__ import annotations
 
 import math
 import multiprocessing
+import os
 import threading
 import time
 from collections.abc import Callable
@@ -47,6 +49,9 @@ DEFAULT_BOOK_QUEUE_LIMIT: Final = 2
 DEFAULT_BOOK_RETRY_AFTER_SECONDS: Final = 10
 DEFAULT_BOOK_RATE_LIMIT: Final = "12/minute"
 DEFAULT_BOOK_JOBS_PER_PROCESS: Final = 4
+BOOK_WORKER_NICENESS: Final = 10
+"""How much lower a book worker process's CPU priority is than the service's: when both want
+the CPU (a small or busy machine) the scheduler serves the scoring process first."""
 
 T = TypeVar("T")
 
@@ -83,10 +88,12 @@ class BookJobs:
         processes: bool = False,
         max_jobs_per_process: int = DEFAULT_BOOK_JOBS_PER_PROCESS,
         initializer: Callable[[], None] | None = None,
+        niceness: int = BOOK_WORKER_NICENESS,
     ) -> None:
         """``processes``: run jobs in ``spawn`` worker processes (functions and arguments
         must then pickle: a module-level function, plain data), each replaced after
-        ``max_jobs_per_process`` jobs and started with ``initializer()``; else threads."""
+        ``max_jobs_per_process`` jobs, started ``niceness`` lower in CPU priority and with
+        ``initializer()`` (module-level too); else threads."""
         if workers < 1 or queue_limit < 0 or max_jobs_per_process < 1:
             raise ValueError(f"need workers >= 1, queue_limit >= 0 and max_jobs_per_process "
                              f">= 1, got {workers}, {queue_limit}, {max_jobs_per_process}")
@@ -96,6 +103,7 @@ class BookJobs:
         self.processes = processes
         self.max_jobs_per_process = max_jobs_per_process
         self._initializer = initializer
+        self._niceness = niceness
         self._renew_lock = threading.Lock()
         self._executor = self._new_executor()
         self._slots = threading.BoundedSemaphore(workers + queue_limit)
@@ -105,7 +113,8 @@ class BookJobs:
             return ProcessPoolExecutor(
                 max_workers=self.workers,
                 mp_context=multiprocessing.get_context("spawn"),
-                initializer=self._initializer,
+                initializer=_start_worker,
+                initargs=(self._niceness, self._initializer),
                 max_tasks_per_child=self.max_jobs_per_process,
             )
         return ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="book")
@@ -151,6 +160,13 @@ class BookJobs:
 
     def shutdown(self) -> None:
         self._executor.shutdown(wait=False, cancel_futures=True)
+
+
+def _start_worker(niceness: int, initializer: Callable[[], None] | None) -> None:
+    """First thing in a book worker process: lower its CPU priority, then ``initializer``."""
+    os.nice(niceness)
+    if initializer is not None:
+        initializer()
 
 
 class BookRateLimit:

@@ -16,7 +16,13 @@ import pytest
 
 from creditrisk.serving.api.entrypoint import build_service, limit_lightgbm_threads
 from creditrisk.serving.api_keys import IssuedApiKey, generate_api_key
-from creditrisk.serving.book_jobs import BookBusy, BookJobs, BookRateLimit, RateLimited
+from creditrisk.serving.book_jobs import (
+    BOOK_WORKER_NICENESS,
+    BookBusy,
+    BookJobs,
+    BookRateLimit,
+    RateLimited,
+)
 from creditrisk.serving.portfolio import PortfolioCache
 from creditrisk.serving.settings import SeededApiKey, Settings
 from tests.serving.bundle_fixture import SERVICE_TODAY, ServingWorld
@@ -43,22 +49,23 @@ def test_a_full_pool_refuses_at_once_and_takes_work_again_when_free() -> None:
         jobs.shutdown()
 
 
-def test_process_jobs_run_elsewhere_are_recycled_and_survive_a_killed_worker() -> None:
+def test_process_jobs_run_elsewhere_niced_recycled_and_survive_a_killed_worker() -> None:
     jobs = BookJobs(workers=1, queue_limit=0, processes=True, max_jobs_per_process=2)
     try:
         first, second = jobs.run(os.getpid), jobs.run(os.getpid)
         assert first == second != os.getpid()  # one worker process, not this one
-        third = jobs.run(os.getpid)
-        assert third not in (first, os.getpid())  # replaced after two jobs
-        assert jobs.worker_pids() in ([third], [])  # (it may be retiring already)
-        os.kill(third, signal.SIGKILL)
-        outcomes = []
+        assert jobs.run(os.nice, 0) == min(os.nice(0) + BOOK_WORKER_NICENESS, 19)
+        third = jobs.run(os.getpid)  # the second job of the worker that replaced the first
+        assert third not in (first, os.getpid())
+        fourth = jobs.run(os.getpid)  # a fresh worker: kill it while it is alive
+        os.kill(fourth, signal.SIGKILL)
+        outcomes: list[object] = []
         for _ in range(2):  # the dead worker fails a job (BookBusy) or was noticed first
             try:
                 outcomes.append(jobs.run(os.getpid))
             except BookBusy:
                 outcomes.append("busy")
-        assert outcomes[-1] not in ("busy", first, third), outcomes
+        assert outcomes[-1] not in ("busy", first, third, fourth), outcomes
     finally:
         jobs.shutdown()
 
