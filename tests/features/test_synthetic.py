@@ -205,6 +205,28 @@ def test_truth_covers_each_customer_month_end_since_onboarding(
     assert (onboarded[new] == onboarded[new] + pd.offsets.MonthEnd(0)).all()
 
 
+@pytest.mark.parametrize("existing_share", [0.55, 0.2])
+def test_existing_share_sets_how_many_customers_onboard_during_the_period(
+    existing_share: float,
+) -> None:
+    """The growth-scenario option: a share ``1 - existing_share`` of the customers onboards
+    on a month-end inside the period, spread evenly over its months (binomial, 4 SE), each
+    with one onboarding row of the applicant yardstick."""
+    n = 4_000
+    world = WorldParameters(existing_share=existing_share)
+    synthetic = generate_ledger(n_customers=n, start=START, end=END, seed=11, world=world)
+    onboarded = synthetic.ledger.customers["onboarded_on"]
+    new = onboarded >= pd.Timestamp(START)
+    expected = 1.0 - existing_share
+    assert abs(new.mean() - expected) < MAX_Z * np.sqrt(expected * (1 - expected) / n)
+    yearly = onboarded[new].dt.year.value_counts().sort_index()
+    months_in_year = pd.Series({2021: 12, 2022: 12, 2023: 11})  # the last month-end is `end`
+    share = months_in_year / months_in_year.sum()
+    se = np.sqrt(share * (1 - share) / new.sum())
+    assert ((yearly / new.sum() - share).abs() < MAX_Z * se).all(), yearly
+    assert synthetic.customer_month_truth["pd_12m_application"].notna().sum() == new.sum()
+
+
 def _customers_with_first_pd(synthetic: SyntheticLedger) -> pd.DataFrame:
     """Customers with ``first_pd_12m``: the truth at their first observed month-end."""
     truth = synthetic.customer_month_truth.sort_values(["customer_id", "month_end"])
