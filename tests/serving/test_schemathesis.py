@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import shutil
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -87,7 +87,9 @@ def use_service_dates() -> None:
     year-0405 date "valid" and flag the 422.
     """
     low = max(EARLIEST_AS_OF, EARLIEST_FOUNDED_ON)
-    schemathesis.openapi.format("date", st.dates(low, LATEST_AS_OF).map(str))
+    # as_of is also bounded by the service's today plus a margin (a setting, not in the schema)
+    high = min(LATEST_AS_OF, SERVICE_TODAY + timedelta(days=Settings().as_of_max_days_ahead))
+    schemathesis.openapi.format("date", st.dates(low, high).map(str))
 
 
 AcceptedRanges = dict[str, tuple[float, float]]
