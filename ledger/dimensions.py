@@ -44,12 +44,16 @@ def encode_dimensions(values: Mapping[str, pd.Series], index: pd.Index) -> pd.Se
     names = sorted(values)
     frame = pd.DataFrame({n: values[n].astype("string") for n in names}, index=index)
     texts = [
-        json.dumps({n: v for n, v in zip(names, row, strict=True) if isinstance(v, str)},
-                   separators=(",", ":"), ensure_ascii=False)
+        _dumps(dict(zip(names, row, strict=True)))
         for row in frame.itertuples(index=False, name=None)
     ]
-    out = pd.Series(texts, index=index, dtype="string")
-    return out.where(out != "{}")
+    return pd.Series(texts, index=index, dtype="string")
+
+
+def _dumps(values: Mapping[str, object]) -> str | None:
+    """The canonical text: names sorted, empty values left out, compact (None: nothing)."""
+    kept = {name: values[name] for name in sorted(values) if isinstance(values[name], str)}
+    return json.dumps(kept, separators=(",", ":"), ensure_ascii=False) if kept else None
 
 
 def decode_dimensions(texts: pd.Series | pd.api.extensions.ExtensionArray) -> pd.DataFrame:
@@ -61,3 +65,39 @@ def decode_dimensions(texts: pd.Series | pd.api.extensions.ExtensionArray) -> pd
     parsed = [json.loads(text) for text in present.to_numpy(dtype=object)]
     decoded = pd.DataFrame(parsed, index=present.index).reindex(series.index)
     return decoded[sorted(decoded.columns)].astype("string")
+
+
+def canonical_dimensions(texts: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """Dimensions given as JSON text (the canonical Parquet files carry the column as it is
+    stored): the canonical text of each, and per row the problem (missing when fine)."""
+    canonical: list[str | None] = []
+    problems: list[str | None] = []
+    for text in pd.Series(texts, dtype="string").to_numpy(dtype=object, na_value=None):
+        if text is None:
+            canonical.append(None)
+            problems.append(None)
+            continue
+        try:
+            value = json.loads(text)
+        except ValueError:
+            value = None
+        problem = _object_problem(value)
+        problems.append(problem)
+        canonical.append(None if problem else _dumps(value))
+    index = texts.index
+    return (pd.Series(canonical, index=index, dtype="string"),
+            pd.Series(problems, index=index, dtype="string"))
+
+
+def _object_problem(value: object) -> str | None:
+    if not isinstance(value, dict) or not all(isinstance(v, str) for v in value.values()):
+        return "not a JSON object of dimension names and texts"
+    if len(value) > MAX_EXTRA_DIMENSIONS:
+        return f"more than {MAX_EXTRA_DIMENSIONS} dimensions"
+    for name, text in value.items():
+        problem = dimension_name_problem(name)
+        if problem is not None:
+            return f"{name!r}: {problem}"
+        if len(text) > MAX_DIMENSION_VALUE_LENGTH:
+            return f"{name!r}: longer than {MAX_DIMENSION_VALUE_LENGTH} characters"
+    return None

@@ -1,4 +1,5 @@
-"""Import mappings, by topic: the mapping's model and rules (:mod:`.spec`), reading a mapping
+"""Import mappings, by topic: the mapping's model and rules (:mod:`.spec`), which rows are
+read and with which sign (:mod:`.selection`: filters, route, amount_sign), reading a mapping
 file or a shipped one (:mod:`.loading`), and applying a column spec to source values
 (:mod:`.columns`). The shipped YAML files live in ``ledger/mappings/``."""
 

@@ -14,7 +14,11 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
-from creditrisk.ledger.dimensions import MAX_DIMENSION_VALUE_LENGTH, encode_dimensions
+from creditrisk.ledger.dimensions import (
+    MAX_DIMENSION_VALUE_LENGTH,
+    canonical_dimensions,
+    encode_dimensions,
+)
 from creditrisk.ledger.frame import CREDIT_EVENT_TYPES, ID_DTYPE, TABLE_COLUMNS, TABLE_KEYS
 from creditrisk.ledger.mapping import (
     ColumnSpec,
@@ -81,6 +85,10 @@ def parse_table(
             values = parsed.values
             if column == "amount" and table_mapping.sign_rule() is not None:
                 values = _signed(values, table_mapping, src, log)
+        if column == "dimensions" and spec.column is not None:  # JSON as stored (canonical)
+            values, problems = canonical_dimensions(values)
+            log.add_rows(src.table, problems.notna().to_numpy(), spec.column, problems,
+                         about=column)
         if table_mapping.is_required(table, column) and spec.column is not None:
             empty = values.isna().to_numpy() & ~parsed.invalid
             log.add_rows(src.table, empty, spec.column, f"missing value ({column})")

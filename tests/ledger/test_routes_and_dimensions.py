@@ -158,3 +158,28 @@ def test_each_quality_rule_flags_what_the_ledger_knows_and_reads_mapped_columns(
         assert (rule.repair is not None) == (rule.keeps == "repair"), rule.name
         assert {rule.column, *rule.needs} <= set(TABLE_COLUMNS[rule.table]), rule.name
         assert rule.label_effect, rule.name
+
+
+def test_dimensions_as_stored_json_are_checked_and_kept_canonical(
+    tmp_path: Path, migrated_engine: Engine
+) -> None:
+    """The canonical files carry ``dimensions`` as stored (JSON text): read back to the same
+    canonical text, and a text that is not such an object rejects the row."""
+    text = (
+        "Doc\tCust\tIssued\tDue\tAmount\tDims\n"
+        'I1\tC1\t2024-01-05\t2024-02-04\t100\t{"sales_org": "S1", "center": "P"}\n'
+        "I2\tC1\t2024-01-06\t2024-02-05\t50\t\n"
+        'I3\tC1\t2024-01-07\t2024-02-06\t70\t{"Bad Name": "x"}\n'
+        "I4\tC1\t2024-01-08\t2024-02-07\t70\t[1, 2]\n"
+    )
+    mapping = invoices_mapping(tmp_path, text, delimiter="\t", columns={"dimensions": "Dims"})
+    result = import_ledger(mapping, engine=migrated_engine, skip_bad_rows=True)
+    problems = result.report.problems
+    assert problems["row"].tolist() == [4, 5]
+    assert "lower-case letters" in problems["problem"].iloc[0]
+    assert problems["problem"].iloc[1] == (
+        "not a JSON object of dimension names and texts (dimensions)"
+    )
+    kept = stored(migrated_engine).invoices.set_index("invoice_id")["dimensions"]
+    assert kept["I1"] == '{"center":"P","sales_org":"S1"}'
+    assert kept.isna()["I2"]
