@@ -187,7 +187,9 @@ def _rated(
     """The rated buckets of ``jobs``: here one after the other, or from ``workers`` worker
     processes (at most two buckets per worker in flight, so memory stays bounded), in the
     order they finish."""
-    if workers == 1 or len(jobs) <= 1:
+    database = engine.url.database
+    in_memory = engine.dialect.name == "sqlite" and database in (None, "", ":memory:")
+    if workers == 1 or len(jobs) <= 1 or in_memory:  # another process cannot see :memory:
         for job in jobs:
             try:
                 rated = rate_bucket(engine, served, binnings, job)
