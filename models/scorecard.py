@@ -156,15 +156,19 @@ class WoeScorecard:
         ]
         woe = self.woe_matrix(X)
         candidates = [j for j, b in enumerate(self.bins) if b.iv >= self.min_iv]
+        # each refit (one feature fewer) starts from the previous solution (warm start):
+        # a few L-BFGS iterations instead of a cold fit, the same penalised optimum
+        model = LogisticRegression(C=self.C, max_iter=2000, random_state=self.seed,
+                                   warm_start=True)
         while True:
-            model = LogisticRegression(C=self.C, max_iter=2000, random_state=self.seed)
             model.fit(woe[:, candidates], labels)
             coef = model.coef_[0]
             wrong_sign = [c for c, value in zip(candidates, coef, strict=True) if value > 0]
             if not wrong_sign or len(candidates) == 1:
                 break
-            worst = candidates[int(np.argmax(coef))]
-            candidates = [c for c in candidates if c != worst]
+            worst = int(np.argmax(coef))
+            candidates = candidates[:worst] + candidates[worst + 1:]
+            model.coef_ = np.delete(model.coef_, worst, axis=1)
         self.selected = tuple(candidates)
         self.coef = tuple(float(min(c, 0.0)) for c in coef)
         self.intercept = float(model.intercept_[0])
