@@ -119,7 +119,6 @@ def train(
 
     from creditrisk.ledger.database import make_engine, read_ledger
     from creditrisk.ledger.span import read_ledger_span
-    from creditrisk.models.policy import Policy
     from creditrisk.training.capacity import check_windows_fit
     from creditrisk.training.config import TrainingConfig
     from creditrisk.training.errors import TrainingError
@@ -140,8 +139,6 @@ def train(
     if default_updates:
         updates["default"] = config.default.model_copy(update=default_updates)
     config = config.model_copy(update=updates)
-    policy = Policy.from_yaml(policy_file) if policy_file else Policy.default()
-    truth_frames = read_truth(truth) if truth else None
     engine = make_engine(settings.database_url(database_url))
     # first what a few aggregate queries tell (seconds, not minutes): MLflow, the estimators
     # and the whole ledger come after, so a ledger too short for the windows fails at once
@@ -157,6 +154,10 @@ def train(
         raise typer.Exit(code=2)
     try:
         check_windows_fit(span.first_issue, end, config)
+        from creditrisk.models.policy import Policy
+
+        policy = Policy.from_yaml(policy_file) if policy_file else Policy.default()
+        truth_frames = read_truth(truth) if truth else None
         tracking.configure(settings.tracking_uri(tracking_uri))
         with console.status("reading the ledger"):
             ledger = read_ledger(engine)
