@@ -11,6 +11,8 @@ while the version is the same), reads the ledger by URL, and sends back a small
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 
@@ -52,6 +54,21 @@ def _engine(database_url: str) -> Engine:
     if database_url not in _engines:
         _engines[database_url] = make_engine(database_url)
     return _engines[database_url]
+
+
+def prepare_worker(
+    tracking_uri: str, model_uri: str | None, then: Callable[[], None] | None = None
+) -> None:
+    """A book worker process's initializer: ``then()`` (the service's LightGBM thread cap),
+    then load the bundle ``model_uri`` points at now, so that its books do not wait for the
+    load (a worker replaced after its jobs is started at once, and so ready before the next
+    book is asked for). A failure here is left to the first job, which reports it."""
+    if then is not None:
+        then()
+    if model_uri is None:
+        return
+    with contextlib.suppress(Exception):
+        _bundle(tracking_uri, ModelRegistry(tracking_uri).resolve(model_uri).uri)
 
 
 def compute_book(task: BookTask) -> BookAnswer:

@@ -15,6 +15,7 @@ of threads; on a busy 2-core machine that was measured at 1 to 15 ms per call, a
 from __future__ import annotations
 
 import ctypes
+import functools
 from collections.abc import Callable
 from datetime import datetime
 
@@ -22,6 +23,7 @@ from fastapi import FastAPI
 
 from creditrisk.serving.api.app import create_app, utc_now
 from creditrisk.serving.api.observability import configure_logging
+from creditrisk.serving.book_worker import prepare_worker
 from creditrisk.serving.registry import ModelRegistry
 from creditrisk.serving.settings import Settings
 
@@ -49,8 +51,11 @@ def build_service(
     ``settings.model_uri`` (alias, version or path) and follows the alias when it moves."""
     models = registry if registry is not None else ModelRegistry(settings.tracking_uri)
     resolver = models.resolver(settings.model_uri) if settings.model_uri else None
+    worker_init = functools.partial(
+        prepare_worker, settings.tracking_uri, settings.model_uri, limit_lightgbm_threads
+    )
     return create_app(settings, model_loader=models.load, version_resolver=resolver, clock=clock,
-                      book_processes=True, book_worker_init=limit_lightgbm_threads)
+                      book_processes=True, book_worker_init=worker_init)
 
 
 def app_from_env() -> FastAPI:
