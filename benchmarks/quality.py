@@ -2,10 +2,11 @@
 IBM accounts-receivable file.
 
 Synthetic: generate -> write Parquet -> import (canonical mapping) -> features -> train,
-with the generator's truth as the oracle. Applicants are judged on every onboarding
+with the generator's truth as the oracle. Applicants are judged on every no-history
 snapshot dated after the training cut whose 12-month window has matured, against the oracle
-and the applicant yardstick (the oracle averaged over what an application cannot show) on
-the same rows, with a bootstrap 95 % interval (``training.applicant_evidence``). IBM:
+on the same rows, with a bootstrap 95 % interval, and on the onboarding snapshots among them
+also against the applicant yardstick (the oracle averaged over what an application cannot
+show; ``training.applicant_evidence``). IBM:
 import (shipped mapping) -> features -> train the late-payment model on a date-ordered
 split, against the naive baseline (the customer's own prior late share) and the mean-delay
 baseline for days late.
@@ -106,13 +107,15 @@ def synthetic(work: Path, customers: int, seed: int,
 
 
 def applicant_figures(fitted: FittedModels, truth: pd.DataFrame, *, seed: int) -> dict[str, float]:
-    """Applicants on every onboarding snapshot after the training cut (matured windows):
-    the model's AUC with its bootstrap interval, and on the same rows the oracle's and the
-    applicant yardstick's. NaN when the default model was skipped or events are too few."""
+    """Applicants on every no-history snapshot after the training cut (matured windows):
+    the model's AUC with its bootstrap interval and the oracle's on the same rows; on the
+    onboarding snapshots among them, the model's, the oracle's and the applicant yardstick's.
+    NaN when the default model was skipped or a comparison has too few events."""
     nan = float("nan")
     keys = ("applicant_auc", "applicant_auc_low", "applicant_auc_high", "applicant_oracle_auc",
-            "applicant_yardstick_auc", "applicant_defaults", "applicant_rows",
-            "applicant_compared_defaults")
+            "applicant_defaults", "applicant_rows", "applicant_onboarding_auc",
+            "applicant_onboarding_oracle_auc", "applicant_yardstick_auc",
+            "applicant_onboarding_defaults")
     figures = dict.fromkeys(keys, nan)
     fit, snapshots = fitted.default, fitted.snapshots
     if fit is None or snapshots is None:
@@ -125,25 +128,34 @@ def applicant_figures(fitted: FittedModels, truth: pd.DataFrame, *, seed: int) -
     score = fit.model.predict_proba(fit.spec.encode(rows))
     found = applicant_evidence(y, score, truth_on_rows(rows, truth),
                                min_events=fitted.config.default.min_segment_events, seed=seed)
+
+    def auc(key: str, events: str) -> str:
+        return f"{found[key]:.4f}" if key in found else not_enough_events(found.get(events, 0))
+
     print(f"applicants after the training cut ({fit.split.train_end.date()}): "
-          f"{int(found['n'])} onboarding snapshots, {int(found['events'])} defaults")
-    if "roc_auc" not in found:
-        print(f"  applicant AUC: {not_enough_events(found['events'])}")
-    else:
-        print(f"  applicant AUC {found['roc_auc']:.4f} "
-              f"(95 % bootstrap {found['roc_auc_low']:.4f}-{found['roc_auc_high']:.4f}); "
-              f"oracle {found.get('oracle_roc_auc', nan):.4f}, applicant yardstick "
-              f"{found.get('yardstick_roc_auc', nan):.4f} on the same "
-              f"{int(found.get('compared_n', 0))} rows")
+          f"{int(found['n'])} no-history snapshots, {int(found['events'])} defaults; "
+          f"model AUC {auc('roc_auc', 'events')}"
+          + (f" (95 % bootstrap {found['roc_auc_low']:.4f}-{found['roc_auc_high']:.4f})"
+             if "roc_auc" in found else "")
+          + f", oracle {auc('oracle_roc_auc', 'oracle_events')} on the same rows")
+    print(f"  of which onboarding snapshots: {int(found.get('onboarding_n', 0))}, "
+          f"{int(found.get('onboarding_events', 0))} defaults; model "
+          f"{auc('onboarding_model_roc_auc', 'onboarding_events')}, oracle "
+          f"{auc('onboarding_oracle_roc_auc', 'onboarding_events')}, applicant yardstick "
+          f"{auc('yardstick_roc_auc', 'onboarding_events')}")
+    if found.get("oracle_n", found["n"]) != found["n"]:
+        print(f"  (the oracle is known on {int(found['oracle_n'])} of the rows)")
     return figures | {
-        "applicant_auc": found.get("compared_model_roc_auc", found.get("roc_auc", nan)),
+        "applicant_auc": found.get("roc_auc", nan),
         "applicant_auc_low": found.get("roc_auc_low", nan),
         "applicant_auc_high": found.get("roc_auc_high", nan),
         "applicant_oracle_auc": found.get("oracle_roc_auc", nan),
-        "applicant_yardstick_auc": found.get("yardstick_roc_auc", nan),
         "applicant_defaults": found["events"],
         "applicant_rows": found["n"],
-        "applicant_compared_defaults": found.get("compared_events", nan),
+        "applicant_onboarding_auc": found.get("onboarding_model_roc_auc", nan),
+        "applicant_onboarding_oracle_auc": found.get("onboarding_oracle_roc_auc", nan),
+        "applicant_yardstick_auc": found.get("yardstick_roc_auc", nan),
+        "applicant_onboarding_defaults": found.get("onboarding_events", nan),
     }
 
 

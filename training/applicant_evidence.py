@@ -72,37 +72,52 @@ def applicant_evidence(
     resamples: int = BOOTSTRAP_RESAMPLES,
     seed: int = 0,
 ) -> dict[str, float]:
-    """The applicant segment's evidence: ``n``, ``events``; with ``min_events`` or more, the
-    model's ``roc_auc`` and its bootstrap 95 % interval (``roc_auc_low`` / ``_high``); given
-    ``truth`` (from :func:`truth_on_rows`), on the rows where both yardsticks are known, the
-    model's, the oracle's and the yardstick's AUC (``compared_model_roc_auc``,
-    ``oracle_roc_auc``, ``yardstick_roc_auc``), the gaps ``oracle_gap`` and
-    ``yardstick_gap`` (positive = model worse) and ``compared_n`` / ``compared_events``.
-    Fewer events than ``min_events``: only the counts (shown as "not enough events (n)")."""
+    """The applicant segment's evidence. Keys: ``n``, ``events``; with ``min_events`` or
+    more, the model's ``roc_auc`` and its bootstrap 95 % interval (``roc_auc_low`` /
+    ``_high``). Given ``truth`` (from :func:`truth_on_rows`):
+
+    * on the rows where the oracle is known (``oracle_n``, ``oracle_events``): the model's
+      ``oracle_rows_model_roc_auc``, ``oracle_roc_auc`` and ``oracle_gap`` (oracle - model);
+    * on the onboarding snapshots, where the applicant yardstick is known
+      (``onboarding_n``, ``onboarding_events``): ``onboarding_model_roc_auc``,
+      ``onboarding_oracle_roc_auc``, ``yardstick_roc_auc`` and ``yardstick_gap``.
+
+    The counts come always; each AUC needs ``min_events`` on its rows (and the model's AUC
+    on all rows for any), else it is left out (shown as "not enough events (n)")."""
     y = outcome_array(y_true)
     p = probability_array(p_model, name="p_model", length=len(y))
-    events = float(y.sum())
-    out = {"n": float(len(y)), "events": events}
-    if events < min_events or events == len(y):
+    out = {"n": float(len(y)), "events": float(y.sum())}
+    if truth is not None and len(truth) != len(y):
+        raise ValueError(f"truth has {len(truth)} rows but y_true has {len(y)}")
+    nan_rows = np.full(len(y), np.nan)
+    oracle = nan_rows if truth is None else truth["oracle"].to_numpy(dtype=np.float64)
+    yardstick = nan_rows if truth is None else truth["yardstick"].to_numpy(dtype=np.float64)
+    known = ~np.isnan(oracle)
+    both = known & ~np.isnan(yardstick)
+    if truth is not None:
+        out |= {"oracle_n": float(known.sum()), "oracle_events": float(y[known].sum()),
+                "onboarding_n": float(both.sum()), "onboarding_events": float(y[both].sum())}
+    if not _enough(y, min_events):
         return out
     low, high = bootstrap_auc_interval(y, p, resamples=resamples, seed=seed)
-    out |= {"roc_auc": binary_metrics(y, p)["roc_auc"], "roc_auc_low": low, "roc_auc_high": high}
-    if truth is None:
-        return out
-    if len(truth) != len(y):
-        raise ValueError(f"truth has {len(truth)} rows but y_true has {len(y)}")
-    both = truth[list(TRUTH_COLUMNS)].notna().all(axis=1).to_numpy()
-    y_both = y[both]
-    out |= {"compared_n": float(both.sum()), "compared_events": float(y_both.sum())}
-    if y_both.sum() < min_events or y_both.sum() == len(y_both):
-        return out
-    model = binary_metrics(y_both, p[both])["roc_auc"]
-    oracle = binary_metrics(y_both, truth["oracle"].to_numpy()[both])["roc_auc"]
-    yardstick = binary_metrics(y_both, truth["yardstick"].to_numpy()[both])["roc_auc"]
-    return out | {
-        "compared_model_roc_auc": model,
-        "oracle_roc_auc": oracle,
-        "yardstick_roc_auc": yardstick,
-        "oracle_gap": oracle - model,
-        "yardstick_gap": yardstick - model,
-    }
+    out |= {"roc_auc": _auc(y, p), "roc_auc_low": low, "roc_auc_high": high}
+    if _enough(y[known], min_events):
+        model_auc, oracle_auc = _auc(y[known], p[known]), _auc(y[known], oracle[known])
+        out |= {"oracle_rows_model_roc_auc": model_auc, "oracle_roc_auc": oracle_auc,
+                "oracle_gap": oracle_auc - model_auc}
+    if _enough(y[both], min_events):
+        model_auc = _auc(y[both], p[both])
+        yardstick_auc = _auc(y[both], yardstick[both])
+        out |= {"onboarding_model_roc_auc": model_auc,
+                "onboarding_oracle_roc_auc": _auc(y[both], oracle[both]),
+                "yardstick_roc_auc": yardstick_auc, "yardstick_gap": yardstick_auc - model_auc}
+    return out
+
+
+def _enough(y: np.ndarray, min_events: int) -> bool:
+    """At least ``min_events`` events and at least one non-event (an AUC is defined)."""
+    return bool(y.sum() >= min_events and y.sum() < len(y))
+
+
+def _auc(y: np.ndarray, p: np.ndarray) -> float:
+    return binary_metrics(y, p)["roc_auc"]

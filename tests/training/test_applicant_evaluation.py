@@ -203,14 +203,21 @@ def test_applicant_evidence_compares_model_oracle_and_yardstick_on_the_same_rows
     assert np.isclose(out["roc_auc"], roc_auc_score(y, model))
     assert out["roc_auc_low"] < out["roc_auc"] < out["roc_auc_high"]
     assert out["roc_auc_high"] - out["roc_auc_low"] < 0.15
+    assert out["oracle_n"] == len(y)
+    assert np.isclose(out["oracle_rows_model_roc_auc"], out["roc_auc"])
+    assert np.isclose(out["oracle_roc_auc"], roc_auc_score(y, truth["oracle"]))
+    assert np.isclose(out["oracle_gap"], out["oracle_roc_auc"] - out["roc_auc"])
+    # the yardstick only where it exists (the onboarding snapshots), model and oracle there too
     same = slice(0, len(y) - 30)
-    assert out["compared_n"] == len(y) - 30
-    assert np.isclose(out["compared_model_roc_auc"], roc_auc_score(y[same], model[same]))
-    assert np.isclose(out["oracle_roc_auc"], roc_auc_score(y[same], truth["oracle"][same]))
+    assert out["onboarding_n"] == len(y) - 30
+    assert out["onboarding_events"] == y[same].sum()
+    assert np.isclose(out["onboarding_model_roc_auc"], roc_auc_score(y[same], model[same]))
+    assert np.isclose(out["onboarding_oracle_roc_auc"],
+                      roc_auc_score(y[same], truth["oracle"][same]))
     assert np.isclose(out["yardstick_roc_auc"],
                       roc_auc_score(y[same], truth["yardstick"][same]))
-    assert np.isclose(out["oracle_gap"], out["oracle_roc_auc"] - out["compared_model_roc_auc"])
-    # the noisier model ranks worse than the blurred yardstick, which ranks below the oracle
+    assert np.isclose(out["yardstick_gap"],
+                      out["yardstick_roc_auc"] - out["onboarding_model_roc_auc"])
     assert out["oracle_gap"] > out["yardstick_gap"] > 0
 
 
@@ -219,7 +226,10 @@ def test_applicant_evidence_on_too_few_events_gives_only_the_counts() -> None:
     y[:] = 0
     y[:7] = 1
     out = applicant_evidence(y, truth["oracle"].to_numpy(), truth, min_events=20)
-    assert out == {"n": 300.0, "events": 7.0}
+    assert out == {"n": 300.0, "events": 7.0, "oracle_n": 300.0, "oracle_events": 7.0,
+                   "onboarding_n": 270.0, "onboarding_events": 7.0}
+    assert applicant_evidence(y, truth["oracle"].to_numpy(), min_events=20) == {
+        "n": 300.0, "events": 7.0}
     assert not_enough_events(out["events"]) == "not enough events (7)"
 
 
