@@ -268,12 +268,6 @@ class PortfolioCache(Generic[T]):
             return computed
 
 
-def scores_nbytes(scores: PortfolioScores) -> int:
-    """Memory a scored book holds (its frames, deep), for the cache's size bound."""
-    frames = (scores.customers, scores.invoices, scores.collections)
-    return int(sum(frame.memory_usage(index=True, deep=True).sum() for frame in frames))
-
-
 def collections_worklist(
     scores: PortfolioScores, *, stages: DunningStages, horizon_days: int = HORIZON_DAYS
 ) -> Worklist:
