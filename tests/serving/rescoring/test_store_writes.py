@@ -33,7 +33,7 @@ def tricky_rows(run_id: str, n: int = 5) -> pd.DataFrame:
     """Score rows with every kind of value the writers must carry: NULL floats and dates,
     booleans both ways, lists with commas, a quote and a backslash in a text."""
     rows = np.arange(n)
-    frame = pd.DataFrame({name: 0.0 for name in SCORE_COLUMN_NAMES}, index=rows)
+    frame = pd.DataFrame(dict.fromkeys(SCORE_COLUMN_NAMES, 0.0), index=rows)
     frame["as_of"] = pd.Timestamp(KEY.as_of)
     frame["customer_id"] = [f'C"{i},\\x' if i == 1 else f"C{i:03d}" for i in rows]
     frame["model_version"] = KEY.model_version
@@ -95,7 +95,8 @@ def test_a_second_process_on_the_same_run_stops_at_once_with_one_line(
                        buckets=2)
     message = str(raised.value)
     assert "\n" not in message
-    assert "another process" in message and str(AS_OF) in message
+    assert "another process" in message
+    assert str(AS_OF) in message
     assert get_run(engine, key.run_id) is None, "nothing written by the refused run"
     done = runner.rescore(engine, champion, as_of=AS_OF, model_uri=serving_world.model_uri,
                           buckets=2)
