@@ -29,6 +29,17 @@ DEFAULT_LGBM_PARAMS: dict[str, Any] = {
     "max_bin": 255,
 }
 
+DEFAULT_MODEL_LGBM_PARAMS: dict[str, Any] = {
+    "learning_rate": 0.05,
+    "num_leaves": 7,
+    "max_bin": 63,
+    "lambda_l2": 10.0,
+}
+"""The default (PD) model's own settings over DEFAULT_LGBM_PARAMS: its rows are customers'
+monthly snapshots, about 30 correlated rows a customer, so fewer, smaller trees on coarser
+bins (and leaves of a share of the rows, training.config.DefaultModelConfig.min_leaf_share)
+overfit less; chosen by customer-grouped cross-validation loss (docs/synthetic.md)."""
+
 
 def lightgbm_params(base: Mapping[str, Any], *, objective: str, seed: int) -> dict[str, Any]:
     """LightGBM parameters: the defaults, then ``base``, then the fixed objective, seed and
@@ -71,13 +82,8 @@ class BoostedClassifier:
         callbacks: Sequence[Callable[[Any], None]] = (),
     ) -> BoostedClassifier:
         """``callbacks``: extra LightGBM callbacks (e.g. a progress report per round)."""
-        params = lightgbm_params(self.params, objective="binary", seed=self.seed)
-        if use_monotone:
-            params["monotone_constraints"] = self.spec.lightgbm_monotone
-            params["monotone_constraints_method"] = "advanced"
-        cat_idx = self.spec.categorical_indices
-        train = lgb.Dataset(X, label=y, categorical_feature=cat_idx or "auto",
-                            feature_name=list(self.spec.names), free_raw_data=True)
+        params = self._train_params(use_monotone=use_monotone)
+        train = self._dataset(X, y)
         all_callbacks: list[Any] = list(callbacks)
         valid_sets: list[lgb.Dataset] = []
         if X_valid is not None and y_valid is not None and len(np.unique(y_valid)) > 1:
@@ -88,6 +94,48 @@ class BoostedClassifier:
             valid_sets=valid_sets, callbacks=all_callbacks,
         )
         return self
+
+    def _train_params(self, *, use_monotone: bool = True) -> dict[str, Any]:
+        params = lightgbm_params(self.params, objective="binary", seed=self.seed)
+        if use_monotone:
+            params["monotone_constraints"] = self.spec.lightgbm_monotone
+            params["monotone_constraints_method"] = "advanced"
+        return params
+
+    def _dataset(self, X: np.ndarray, y: np.ndarray) -> lgb.Dataset:
+        return lgb.Dataset(X, label=y, categorical_feature=self.spec.categorical_indices or "auto",
+                           feature_name=list(self.spec.names), free_raw_data=True)
+
+    def cross_validate_rounds(
+        self,
+        X: np.ndarray,
+        y: np.ndarray,
+        folds: Sequence[tuple[np.ndarray, np.ndarray]],
+        *,
+        callbacks: Sequence[Callable[[Any], None]] = (),
+    ) -> int:
+        """The round count (at most ``num_boost_round``) that minimises the validation log
+        loss averaged over ``folds`` ((fit rows, validation rows) index arrays into ``X``),
+        stopping when that mean has not improved for ``early_stopping_rounds`` rounds.
+
+        Same parameters and monotone constraints as :meth:`fit`; the data are binned once,
+        on every row of ``X``. Fits nothing into this estimator.
+        """
+        if len(folds) < 2:
+            raise ValueError(f"cross-validation needs at least 2 folds, got {len(folds)}")
+        params = self._train_params()
+        params["metric"] = "binary_logloss"
+        result = lgb.cv(
+            params, self._dataset(X, y), num_boost_round=self.num_boost_round,
+            folds=[(np.asarray(f), np.asarray(v)) for f, v in folds],
+            stratified=False, shuffle=False, seed=self.seed,
+            callbacks=[lgb.early_stopping(self.early_stopping_rounds, verbose=False),
+                       *callbacks],
+        )
+        curve = result["valid binary_logloss-mean"]
+        if not isinstance(curve, list) or not curve:
+            raise RuntimeError("cross-validation returned no validation loss")
+        return int(np.argmin(curve)) + 1
 
     def _require(self) -> lgb.Booster:
         if self.booster is None:
