@@ -221,8 +221,9 @@ def fit_open_invoice_model(
     late_model.calibrate(X_calib[calib_rows], calib["late"].to_numpy()[calib_rows],
                          config.calibration)
 
-    days_model = QuantileRegressors(spec, params=dict(config.lgbm_params),
-                                    num_boost_round=config.quantile_rounds, seed=seed)
+    days_model = QuantileRegressors(
+        spec, params={**config.lgbm_params, "learning_rate": config.quantile_learning_rate},
+        num_boost_round=config.quantile_rounds, seed=seed)
     days_model.fit(X_train, train["days_to_settlement"].to_numpy(dtype=np.float64))
     widening = fit_interval_widening(
         days_model.predict(X_calib), calib["days_to_settlement"].to_numpy(dtype=np.float64),
