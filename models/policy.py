@@ -52,6 +52,7 @@ from creditrisk.models.limits import (
     DAYS_PER_MONTH,
     LimitDecision,
     LimitRecommendation,
+    recommend_limit,
     recommend_limits,
 )
 from creditrisk.models.orders import OrderCheck, OrderDecision, check_orders
@@ -111,6 +112,8 @@ POLICY_KEYS = {
 DEFAULT_CURRENCY = "EUR"
 """Currency of a policy file without a ``currency`` key (files written before it existed)."""
 _CURRENCY_CODE = re.compile(r"[A-Z]{3}")
+_PLAIN_NUMBERS = (float, int)
+"""Input types of the one-row path (a bool is not a number here: it goes the checked way)."""
 
 
 def _currency(raw: Any) -> str:
@@ -246,7 +249,31 @@ class Policy:
         current_exposure: float | None = None,
         in_default: bool = False,
     ) -> LimitDecision:
-        """One customer's limit decision (None means unknown): a batch of one."""
+        """One customer's limit decision (None means unknown). Plain Python numbers take the
+        one-row path (:func:`models.limits.recommend_limit`, the same rules without numpy);
+        anything else is a batch of one, which also names what is wrong with a bad input."""
+        if (
+            type(pd_12m) is float
+            and 0.0 <= pd_12m <= 1.0
+            and type(in_default) is bool
+            and (grade is None or type(grade) is int)
+            and all(
+                value is None or type(value) in _PLAIN_NUMBERS
+                for value in (expected_monthly_sales, payment_terms_days, requested_limit,
+                              annual_revenue, current_exposure)
+            )
+        ):
+            return recommend_limit(
+                pd_12m,
+                grade,
+                expected_monthly_sales=expected_monthly_sales,
+                payment_terms_days=payment_terms_days,
+                requested_limit=requested_limit,
+                annual_revenue=annual_revenue,
+                current_exposure=current_exposure,
+                in_default=in_default,
+                policy=self,
+            )
         return self.recommend_limits(
             pd_12m,
             grade=grade,

@@ -19,7 +19,10 @@ from numpy.typing import ArrayLike
 
 from creditrisk.models.grades import MasterScale, PolicyInputError, check_pd
 
-__all__ = ["MAX_INPUT_AMOUNT", "amount_column", "flag_column", "grade_column", "pd_column"]
+__all__ = [
+    "MAX_INPUT_AMOUNT", "amount_column", "amount_value", "flag_column", "grade_column",
+    "pd_column",
+]
 
 MAX_INPUT_AMOUNT = 1e12
 """Largest amount (any currency unit) the policy takes: 1e306 is refused, not printed."""
@@ -37,6 +40,23 @@ def _problem(value: float, *, allow_nan: bool, allow_negative: bool, ceiling: fl
     return ""
 
 
+def amount_value(
+    name: str,
+    value: float | None,
+    *,
+    allow_nan: bool,
+    allow_negative: bool = False,
+    ceiling: float = MAX_INPUT_AMOUNT,
+) -> float:
+    """One row's input (a Python ``float``, ``int`` or None) as a float, checked like
+    :func:`amount_column` (None is NaN)."""
+    number = math.nan if value is None else float(value)
+    problem = _problem(number, allow_nan=allow_nan, allow_negative=allow_negative, ceiling=ceiling)
+    if problem:
+        raise PolicyInputError(f"{name}: row 0 is {problem} ({number!r})")
+    return number
+
+
 def amount_column(
     name: str,
     values: ArrayLike | None,
@@ -52,12 +72,9 @@ def amount_column(
     and magnitudes above ``ceiling`` (implausible amounts).
     """
     if values is None or (type(values) in (float, int)):  # the one-row online path
-        value = math.nan if values is None else float(values)  # type: ignore[arg-type]  # checked type
-        problem = _problem(
-            value, allow_nan=allow_nan, allow_negative=allow_negative, ceiling=ceiling
+        value = amount_value(
+            name, values, allow_nan=allow_nan, allow_negative=allow_negative, ceiling=ceiling
         )
-        if problem:
-            raise PolicyInputError(f"{name}: row 0 is {problem} ({value!r})")
         return np.full(n_rows, value)
     to_numpy = getattr(values, "to_numpy", None)
     try:

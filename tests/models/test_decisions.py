@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from creditrisk.models.grades import DEFAULT_GRADE_LABEL, DEFAULT_GRADE_NAME
+from creditrisk.models.limits import recommend_limit
 from creditrisk.models.policy import DECISIONS, Policy
 
 POLICY = Policy.default()
@@ -129,7 +130,8 @@ def test_grid_reaches_all_four_decisions() -> None:
 
 
 def test_one_row_equals_the_batch_row() -> None:
-    """The single-row API is the batch of one (same rule, same answer)."""
+    """The one-row path (plain Python numbers, no numpy) gives the batch row's answer for
+    every row of the grid: the rule is written once and both arithmetics agree on it."""
     rows = grid()
     rec = POLICY.recommend_limits(
         np.array([r["pd_12m"] for r in rows]),
@@ -145,6 +147,9 @@ def test_one_row_equals_the_batch_row() -> None:
         },
         in_default=np.array([r["in_default"] for r in rows]),
     )
-    for i in range(0, len(rows), 37):
-        args = dict(rows[i])
-        assert POLICY.recommend_limit(args.pop("pd_12m"), **args) == rec.row(i)
+    for i, row in enumerate(rows):
+        args = dict(row)
+        pd_12m = args.pop("pd_12m")
+        one_row = recommend_limit(pd_12m, None, policy=POLICY, **args)
+        assert one_row == rec.row(i), i
+        assert POLICY.recommend_limit(pd_12m, **args) == one_row
