@@ -144,7 +144,9 @@ def test_the_final_default_model_is_fitted_on_every_training_customer(
         return original(self, X, y, **kwargs)
 
     monkeypatch.setattr(BoostedClassifier, "fit", recording_fit)
-    config = DefaultModelConfig(holdout_months=3, num_boost_round=40)
+    # the single early-stopping fold (round_folds < 2; the default chooses the rounds by
+    # customer folds, training/boosting_rounds.py, and fits once on every training row)
+    config = DefaultModelConfig(holdout_months=3, num_boost_round=40, round_folds=0)
     fit = fit_default_model(snapshots, config=config, model_kind="lightgbm", seed=1)
     n_train = int((fit.roles == TRAIN).sum())
     (stopped_rows, _, stopped_valid), (final_rows, final_rounds, final_valid) = fits
