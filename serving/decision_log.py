@@ -27,6 +27,7 @@ from pydantic import BaseModel
 from sqlalchemy import Engine, insert, select
 from sqlalchemy.exc import IntegrityError, OperationalError
 
+from creditrisk.serving.decision_writer import SqliteLoopWriter
 from creditrisk.serving.errors import DecisionNotFound, ServingError
 from creditrisk.serving.tables import decision_log
 
@@ -139,18 +140,14 @@ def new_decision_id() -> str:
     return uuid.uuid4().hex
 
 
-def record_decision(engine: Engine, record: DecisionRecord, *, created_at: datetime) -> str:
-    """Append ``record`` to the decision log in its own transaction; return its decision id.
-
-    Commits before returning, so a handler that calls this and then answers never answers
-    a decision that is not on file.
-    """
+def decision_row(record: DecisionRecord, *, created_at: datetime) -> dict[str, Any]:
+    """The decision log row of ``record`` under a fresh decision id (what every writer
+    inserts)."""
     if not _KIND.fullmatch(record.kind):
         raise InvalidDecisionKindError(record.kind)
-    decision_id = new_decision_id()
     request_json = dumps_json(record.request)
-    row = {
-        "decision_id": decision_id,
+    return {
+        "decision_id": new_decision_id(),
         "created_at": _as_utc(created_at),
         "kind": record.kind,
         "customer_id": record.customer_id,
@@ -165,14 +162,28 @@ def record_decision(engine: Engine, record: DecisionRecord, *, created_at: datet
         "idempotency_key": record.idempotency_key,
         "request_sha256": None if record.idempotency_key is None else request_sha256(request_json),
     }
+
+
+def insert_row(engine: Engine, row: dict[str, Any], *, idempotent: bool) -> str:
+    """Insert one :func:`decision_row` in its own transaction; its decision id."""
     try:
         with engine.begin() as conn:
             conn.execute(insert(decision_log), row)
     except IntegrityError as exc:
-        if record.idempotency_key is None:
+        if not idempotent:
             raise
         raise RequestInProgress() from exc  # a concurrent twin took the key first
-    return decision_id
+    return str(row["decision_id"])
+
+
+def record_decision(engine: Engine, record: DecisionRecord, *, created_at: datetime) -> str:
+    """Append ``record`` to the decision log in its own transaction; return its decision id.
+
+    Commits before returning, so a handler that calls this and then answers never answers
+    a decision that is not on file.
+    """
+    row = decision_row(record, created_at=created_at)
+    return insert_row(engine, row, idempotent=record.idempotency_key is not None)
 
 
 def request_sha256(request_json: str) -> str:
@@ -276,13 +287,18 @@ class DecisionLog:
         self.engine = engine
         self._clock = clock
         self._on_recorded = on_recorded
+        self._loop_writer = SqliteLoopWriter(engine) if SqliteLoopWriter.serves(engine) else None
+
+    def _insert(self, row: dict[str, Any], kind: str, idempotent: bool) -> str:
+        decision_id = insert_row(self.engine, row, idempotent=idempotent)
+        if self._on_recorded is not None:
+            self._on_recorded(kind)
+        return decision_id
 
     def record(self, record: DecisionRecord) -> str:
         """Write the decision now (blocking; call from a ``def`` handler); its id."""
-        decision_id = record_decision(self.engine, record, created_at=self._clock())
-        if self._on_recorded is not None:
-            self._on_recorded(record.kind)
-        return decision_id
+        row = decision_row(record, created_at=self._clock())
+        return self._insert(row, record.kind, record.idempotency_key is not None)
 
     def first(self, api_key_id: str, idempotency_key: str, request: Any) -> StoredDecision | None:
         """:func:`first_decision` on this log (blocking)."""
@@ -296,8 +312,23 @@ class DecisionLog:
         return await anyio.to_thread.run_sync(self.first, api_key_id, idempotency_key, request)
 
     async def record_async(self, record: DecisionRecord) -> str:
-        """``record`` from an ``async def`` handler: the insert runs in a worker thread."""
-        return await anyio.to_thread.run_sync(self.record, record)
+        """``record`` from an ``async def`` handler, committed before it returns: on a file
+        SQLite database written on the loop when the write lock is free
+        (:class:`SqliteLoopWriter`), else (locked, failed, PostgreSQL) the same row in a
+        worker thread."""
+        row = decision_row(record, created_at=self._clock())
+        if self._loop_writer is not None and self._loop_writer.try_insert(row):
+            if self._on_recorded is not None:
+                self._on_recorded(record.kind)
+            return str(row["decision_id"])
+        return await anyio.to_thread.run_sync(
+            self._insert, row, record.kind, record.idempotency_key is not None
+        )
+
+    def close(self) -> None:
+        """Give back the loop writer's connection (the engine stays usable)."""
+        if self._loop_writer is not None:
+            self._loop_writer.close()
 
     def get(self, decision_id: str) -> StoredDecision:
         return get_decision(self.engine, decision_id)
