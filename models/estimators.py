@@ -29,18 +29,6 @@ DEFAULT_LGBM_PARAMS: dict[str, Any] = {
     "max_bin": 255,
 }
 
-DEFAULT_MODEL_LGBM_PARAMS: dict[str, Any] = {
-    "learning_rate": 0.05,
-    "num_leaves": 7,
-    "max_bin": 63,
-    "lambda_l2": 10.0,
-}
-"""The default (PD) model's own settings over DEFAULT_LGBM_PARAMS: its rows are customers'
-monthly snapshots, about 30 correlated rows a customer, so fewer, smaller trees on coarser
-bins (and leaves of a share of the rows, training.config.DefaultModelConfig.min_leaf_share)
-overfit less; chosen by customer-grouped cross-validation loss (docs/synthetic.md)."""
-
-
 def lightgbm_params(base: Mapping[str, Any], *, objective: str, seed: int) -> dict[str, Any]:
     """LightGBM parameters: the defaults, then ``base``, then the fixed objective, seed and
     determinism settings every booster of the project uses."""

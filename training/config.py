@@ -21,10 +21,10 @@ class DefaultModelConfig(_Strict):
     dpd_days: int = Field(90, ge=30, description="Days past due that count as default")
     holdout_months: int = Field(6, ge=1, description="Latest labelled month-ends held out")
     valid_months: int = Field(
-        6, ge=0, description="Latest training months on which the boosting rounds are validated"
+        3, ge=0, description="Latest training months on which the boosting rounds are validated"
     )
     round_folds: int = Field(
-        3, ge=0, le=10,
+        0, ge=0, le=10,
         description="Customer folds whose mean validation loss chooses the boosting rounds "
         "(training/boosting_rounds.py); below 2: one early-stopping fold of "
         "valid_customer_share of the customers",
@@ -34,12 +34,9 @@ class DefaultModelConfig(_Strict):
         description="Share of training customers held out for early stopping (round_folds < 2)",
     )
     calibration: Literal["platt", "isotonic", "none"] = "platt"
-    lgbm_params: dict[str, Any] = Field(
-        default_factory=dict,
-        description="LightGBM parameters over the default model's own (DEFAULT_MODEL_LGBM_PARAMS)",
-    )
+    lgbm_params: dict[str, Any] = Field(default_factory=dict)
     min_leaf_share: float = Field(
-        0.01, ge=0, lt=0.5,
+        0.0, ge=0, lt=0.5,
         description="Fewest rows a leaf may hold, as a share of the fitted rows (at least "
         "min_data_in_leaf); an explicit lgbm_params min_data_in_leaf overrides it",
     )
