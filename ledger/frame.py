@@ -15,6 +15,7 @@ An invoice with a negative amount is a credit note.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -164,15 +165,40 @@ class Ledger:
         return len(self.invoices)
 
 
+_EMPTY_TABLES: dict[str, pd.DataFrame] = {}
+
+
 def empty_table(table: str) -> pd.DataFrame:
-    """An empty frame with the table's columns and dtypes."""
-    return _coerce(pd.DataFrame({c: [] for c in TABLE_COLUMNS[table]}), table)
+    """An empty frame with the table's columns and dtypes (a fresh copy each call)."""
+    if table not in _EMPTY_TABLES:
+        _EMPTY_TABLES[table] = _coerce(pd.DataFrame({c: [] for c in TABLE_COLUMNS[table]}), table)
+    return _EMPTY_TABLES[table].copy()
+
+
+SMALL_FRAME_ROWS = 1_000
+"""Up to this many rows a column of plain ``datetime.date`` values (what a database driver
+returns for one customer's rows) is converted without ``pandas.to_datetime``."""
+
+
+def _plain_dates(series: pd.Series) -> pd.Series | None:
+    """A small object column holding only ``datetime.date`` (not datetime) or None, as
+    midnight timestamps; None for any other column (the general path reads it). Such
+    values carry no time of day nor time zone, so nothing needs normalising."""
+    if series.dtype != object or len(series) > SMALL_FRAME_ROWS:
+        return None
+    values = series.tolist()
+    if not all(value is None or type(value) is dt.date for value in values):
+        return None
+    days = np.array(values, dtype="datetime64[D]")  # None -> NaT
+    return pd.Series(days.astype(DATE_DTYPE), index=series.index, name=series.name)
 
 
 def _coerce_column(series: pd.Series, kind: str, table: str, column: str) -> pd.Series:
     try:
         if kind == "id" or kind == "str":
             out = series.astype(ID_DTYPE)
+        elif kind == "date" and (dates := _plain_dates(series)) is not None:
+            out = dates
         elif kind == "date":
             out = pd.to_datetime(series, errors="raise")
             if getattr(out.dt, "tz", None) is not None:
@@ -279,10 +305,13 @@ def _derive_settled_dates(invoices: pd.DataFrame, payments: pd.DataFrame) -> pd.
         ["invoice_id", "paid_on"], kind="stable"
     )
     pay = pay.assign(paid_cum=pay.groupby("invoice_id", sort=False)["amount"].cumsum())
-    target = invoices.loc[need, ["invoice_id", "amount"]]
-    merged = pay.merge(target, on="invoice_id", how="inner", suffixes=("", "_invoice"))
+    # the amount of each invoice still to settle, per payment (ids are unique: checked above)
+    target = invoices.loc[need]
+    owed = pay["invoice_id"].map(
+        pd.Series(target["amount"].to_numpy(), index=target["invoice_id"].to_numpy())
+    )
     # settled when the cumulative paid amount reaches the invoice amount (1 cent tolerance)
-    reached = merged[merged["paid_cum"] >= merged["amount_invoice"] - 0.01]
+    reached = pay[(pay["paid_cum"] >= owed - 0.01).to_numpy(dtype=bool, na_value=False)]
     settled = reached.groupby("invoice_id", sort=False)["paid_on"].min()
     out = invoices.copy()
     derived = settled.reindex(out.loc[need, "invoice_id"].to_numpy()).to_numpy(
