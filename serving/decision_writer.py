@@ -9,6 +9,7 @@ import sqlite3
 from typing import Any
 
 from sqlalchemy import Engine, insert
+from sqlalchemy.exc import DBAPIError
 
 from creditrisk.serving.tables import decision_log
 
@@ -69,6 +70,9 @@ class SqliteLoopWriter:
         )
         try:
             connection = self._connection()
+        except (DBAPIError, sqlite3.Error):  # a new connection's pragmas met a held lock
+            return False
+        try:
             connection.execute(self._sql, params)
             connection.commit()
         except sqlite3.Error as exc:
