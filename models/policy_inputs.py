@@ -73,7 +73,11 @@ def amount_column(
     """
     if values is None or (type(values) in (float, int)):  # the one-row online path
         value = amount_value(
-            name, values, allow_nan=allow_nan, allow_negative=allow_negative, ceiling=ceiling
+            name,
+            values,  # type: ignore[arg-type]  # checked type
+            allow_nan=allow_nan,
+            allow_negative=allow_negative,
+            ceiling=ceiling,
         )
         return np.full(n_rows, value)
     to_numpy = getattr(values, "to_numpy", None)

@@ -85,7 +85,7 @@ class ScalarOps:
 
     @staticmethod
     def isnan(value: Any) -> bool:
-        return value != value
+        return bool(value != value)
 
     @staticmethod
     def not_(flag: Any) -> bool:

@@ -57,9 +57,12 @@ class SqliteLoopWriter:
     def _connection(self) -> sqlite3.Connection:
         if self._fairy is None:
             fairy = self._engine.raw_connection()
-            fairy.dbapi_connection.execute("PRAGMA busy_timeout=0")
+            driver = fairy.driver_connection
+            if driver is None:  # pragma: no cover - a checked-out connection has its driver's
+                raise sqlite3.InterfaceError("the pool gave no driver connection")
+            driver.execute("PRAGMA busy_timeout=0")
             self._fairy = fairy
-        connection: sqlite3.Connection = self._fairy.dbapi_connection
+        connection: sqlite3.Connection = self._fairy.driver_connection
         return connection
 
     def try_insert(self, row: dict[str, Any]) -> bool:
@@ -84,7 +87,7 @@ class SqliteLoopWriter:
         busy = getattr(exc, "sqlite_errorname", "") in ("SQLITE_BUSY", "SQLITE_LOCKED")
         try:
             if self._fairy is not None:
-                self._fairy.dbapi_connection.rollback()
+                self._fairy.driver_connection.rollback()
         except sqlite3.Error:
             busy = False
         if not busy:
