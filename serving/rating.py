@@ -217,8 +217,8 @@ def recommend_customer_limit(served: ServedBundle, state: CustomerState) -> Limi
     """The policy's limit for the customer at its current PD, exposure and sales (a
     rescoring: no requested amount). In default: limit 0, decline."""
     require_default_model(served)
-    # One customer per request: the policy's rules are written once, vectorised; one row is
-    # a batch of one (~96 µs a call, models/limits.py). Batch jobs call
+    # One customer per request: plain Python numbers take the policy's one-row path (the
+    # same written-once rules on floats, models/limit_rule.py). Batch jobs call
     # Policy.recommend_limits on whole columns instead.
     return served.bundle.policy.recommend_limit(
         state.pd_12m,
