@@ -32,9 +32,11 @@ def _sqlite_on_connect(busy_timeout_ms: int) -> Any:
         cursor.execute("PRAGMA foreign_keys=ON")
         # WAL: readers never block the writer nor the writer the readers; NORMAL fsyncs at
         # checkpoints only (safe in WAL); wait for the write lock instead of failing at once
+        # the busy timeout first: setting WAL needs a lock, and a connection opened while an
+        # import holds the write lock must wait for it, not fail with "database is locked"
+        cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=NORMAL")
-        cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
         cursor.close()
 
     return on_connect
