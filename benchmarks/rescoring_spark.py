@@ -158,6 +158,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--local-buckets", type=int, default=2)
     parser.add_argument("--train-customers", type=int, default=2_000)
     parser.add_argument("--boost-rounds", type=int, default=300)
+    parser.add_argument("--num-leaves", type=int, default=31)
+    parser.add_argument("--quantile-rounds", type=int, default=300)
     parser.add_argument("--lgbm-threads", type=int, default=2)
     parser.add_argument("--model", default=None,
                         help="a bundle path or models:/ URI instead of training one")
@@ -175,8 +177,10 @@ def main(argv: list[str] | None = None) -> int:
     lake = bucketed_ledger(peer.ledger_folder(args.customers, args.seed), args.buckets)
     tracking_uri = args.tracking_uri or f"sqlite:///{OUT / 'mlflow.db'}"
     model_uri = args.model or str(peer.ensure_model(
-        OUT / f"rescoring_bundle_{args.train_customers}_{args.boost_rounds}.pkl",
+        OUT / (f"rescoring_bundle_{args.train_customers}_{args.boost_rounds}_"
+               f"{args.num_leaves}_{args.quantile_rounds}.pkl"),
         customers=args.train_customers, boost_rounds=args.boost_rounds,
+        num_leaves=args.num_leaves, quantile_rounds=args.quantile_rounds,
         lgbm_threads=args.lgbm_threads))
     served = ModelRegistry(tracking_uri).load(model_uri)
     as_of = peer.END

@@ -122,7 +122,8 @@ def test_rescoring_spark_benchmark_tiny() -> None:
     pytest.importorskip("pyspark", reason="the spark extra is not installed")
     found = figures(run_benchmark(
         "benchmarks/rescoring_spark.py", "--customers=300", "--buckets=4", "--local-buckets=1",
-        "--train-customers=400", "--boost-rounds=10", "--lgbm-threads=1", "--driver-memory=1g",
+        "--train-customers=400", "--boost-rounds=10", "--quantile-rounds=10", "--lgbm-threads=1",
+        "--driver-memory=1g",
         timeout_s=600,
     ))
     assert int(found["customers"]) > 0
