@@ -25,6 +25,7 @@ from creditrisk.features.applicant import (
     applicant_features,
 )
 from creditrisk.features.default_status import DefaultDefinition
+from creditrisk.models import small_batch
 from creditrisk.models.applicant_inputs import admit_frame, admit_record, input_ranges
 from creditrisk.models.estimators import QuantileRegressors
 from creditrisk.models.open_invoice_model import OpenInvoiceModel
@@ -114,13 +115,13 @@ class CreditRiskBundle:
 
     def predict_pd_12m(self, features: pd.DataFrame) -> np.ndarray:
         """Calibrated 12-month PD for customer feature rows (catalog columns)."""
-        return self.scoring_model().predict_proba(self.customer_spec.encode(features))
+        return small_batch.predict_proba(self.scoring_model(), self.customer_spec.encode(features))
 
     def explain(self, features: pd.DataFrame, *, top_n: int = 4) -> list[list[Reason]]:
         """Top factors per row from the model's own contributions, in analyst language."""
         X = self.customer_spec.encode(features)
         return top_reasons(
-            self.scoring_model().contributions(X),
+            small_batch.contributions(self.scoring_model(), X),
             X,
             names=self.customer_spec.names,
             descriptions=self.customer_spec.descriptions,
@@ -138,8 +139,8 @@ class CreditRiskBundle:
     def predict_invoices(self, invoice_features: pd.DataFrame) -> pd.DataFrame:
         """P(late) and days beyond terms p10/p50/p90 with expected payment dates."""
         X = self.invoice_spec.encode(invoice_features)
-        p_late = self.late_model.predict_proba(X)
-        q = self.days_model.predict(X) if len(X) else np.zeros((0, 3))
+        p_late = small_batch.predict_proba(self.late_model, X)
+        q = small_batch.predict_quantiles(self.days_model, X) if len(X) else np.zeros((0, 3))
         due = pd.to_datetime(invoice_features["due_date"]).to_numpy(dtype="datetime64[D]")
         days = np.rint(q).astype("int64").astype("timedelta64[D]")
         return pd.DataFrame(
@@ -194,7 +195,9 @@ class CreditRiskBundle:
     def applicant_contributions(self, X: np.ndarray) -> np.ndarray:
         """The default model's contributions with every feature an applicant does not have
         (its history features: null or zero counts) set to 0, so they are never a reason."""
-        contributions = np.array(self.scoring_model().contributions(X), dtype=np.float64)
+        contributions = np.array(
+            small_batch.contributions(self.scoring_model(), X), dtype=np.float64
+        )
         has = np.isin(np.asarray(self.customer_spec.names), APPLICANT_FEATURES)
         contributions[:, :-1][:, ~has] = 0.0
         return contributions
@@ -207,7 +210,7 @@ class CreditRiskBundle:
         attributes["credit_limit"] = application.get(REQUESTED_LIMIT)
         record = self.template.record(attributes, as_of=as_of)
         X = self.customer_spec.encode_record(admit_record(self.customer_spec, record))
-        pd_12m = float(self.scoring_model().predict_proba(X)[0])
+        pd_12m = float(small_batch.predict_proba(self.scoring_model(), X)[0])
         contributions = self.applicant_contributions(X)
         factors = top_reasons(
             contributions, X, names=self.customer_spec.names,

@@ -24,6 +24,7 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
+from creditrisk.models import small_batch
 from creditrisk.models.estimators import BoostedClassifier, QuantileRegressors
 from creditrisk.models.spec import FeatureSpec
 
@@ -88,8 +89,8 @@ class OpenInvoiceModel:
         X = self.spec.encode(invoice_features)
         p_late = np.ones(len(X))
         if (~past_due).any():
-            p_late[~past_due] = self.late_model.predict_proba(X[~past_due])
-        raw = self.days_model.predict(X) if len(X) else np.zeros((0, 3))
+            p_late[~past_due] = small_batch.predict_proba(self.late_model, X[~past_due])
+        raw = small_batch.predict_quantiles(self.days_model, X) if len(X) else np.zeros((0, 3))
         days = days_until_payment(raw, horizon_days=self.horizon_days,
                                   log_widening=self.log_widening)
         out: dict[str, np.ndarray] = {"p_late": p_late}

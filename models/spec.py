@@ -13,12 +13,18 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Final
 
 import numpy as np
 import pandas as pd
 
 from creditrisk.features.catalog import Level, catalog, dimension_feature, dimension_names
+
+SMALL_FRAME_ROWS: Final = 64
+"""Up to this many rows categorical columns are encoded with the spec's lookup tables
+(:meth:`FeatureSpec.level_codes`) instead of a pandas index per column: the same codes."""
+MISSING_LEVEL: Final = "\x00"
+"""What a missing category is looked up as (no level is ever this string)."""
 
 
 class FeatureSpecError(ValueError):
@@ -90,15 +96,20 @@ class FeatureSpec:
             raise FeatureSpecError(f"missing feature columns: {', '.join(missing)}")
         out = np.empty((len(frame), len(self.names)), dtype=np.float64)
         cats = set(self.categorical)
+        small = len(frame) <= SMALL_FRAME_ROWS
         for j, name in enumerate(self.names):
             if name in absent:
                 out[:, j] = np.nan
                 continue
             column = frame[name]
             if name in cats:
-                levels = pd.Index(self.categories.get(name, ()))
-                codes = levels.get_indexer(column.astype("string").fillna("\x00"))
+                codes = self._small_codes(name, column) if small else None
+                if codes is None:
+                    levels = pd.Index(self.categories.get(name, ()))
+                    codes = levels.get_indexer(column.astype("string").fillna(MISSING_LEVEL))
                 out[:, j] = np.where(codes < 0, np.nan, codes)
+            elif column.dtype == np.float64:  # already numbers: to_numeric would return them
+                out[:, j] = column.to_numpy()
             else:
                 try:
                     out[:, j] = pd.to_numeric(column, errors="raise").to_numpy(
@@ -107,6 +118,34 @@ class FeatureSpec:
                 except (ValueError, TypeError) as exc:
                     raise FeatureSpecError(f"feature {name!r} is not numeric: {exc}") from exc
         return out
+
+    def level_codes(self, name: str) -> Mapping[str, int]:
+        """Level -> code of a categorical feature, built once per spec (a lookup table the
+        few-row paths reuse; the levels never change after fitting)."""
+        tables: dict[str, dict[str, int]] | None = self.__dict__.get("_level_codes")
+        if tables is None:
+            tables = {}
+            object.__setattr__(self, "_level_codes", tables)
+        if name not in tables:
+            levels = self.categories.get(name, ())
+            # first occurrence wins, as pandas.Index.get_indexer on unique levels
+            tables[name] = {level: code for code, level in reversed(list(enumerate(levels)))}
+        return tables[name]
+
+    def _small_codes(self, name: str, column: pd.Series) -> np.ndarray | None:
+        """Level codes (-1 = unseen) of a few rows of plain strings or missing values, the
+        same as ``get_indexer`` on ``astype("string").fillna(MISSING_LEVEL)``; None for any
+        other value (the general path reads it)."""
+        lookup = self.level_codes(name)
+        codes = np.empty(len(column), dtype=np.int64)
+        for i, value in enumerate(column.tolist()):
+            if isinstance(value, str):
+                codes[i] = lookup.get(value, -1)
+            elif value is None or value is pd.NA or (type(value) is float and value != value):
+                codes[i] = lookup.get(MISSING_LEVEL, -1)
+            else:
+                return None
+        return codes
 
     def encode_record(self, record: Mapping[str, Any]) -> np.ndarray:
         """One dict -> (1, k) matrix without building a DataFrame (the online fast path)."""

@@ -1,0 +1,118 @@
+"""The one-row model paths give the numbers the general paths give: LightGBM on one thread
+for a few rows (models/small_batch.py) and the spec's lookup-table encoding of a few rows
+(models/spec.py) are exactly equal to the estimators' own methods and to the pandas encoding
+of the same rows."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from creditrisk.models import small_batch
+from creditrisk.models.estimators import BoostedClassifier, QuantileRegressors
+from creditrisk.models.scorecard import WoeScorecard
+from creditrisk.models.spec import SMALL_FRAME_ROWS, FeatureSpec
+
+SPEC = FeatureSpec.from_features(
+    ["late_share", "tenure", "noise", "sector"],
+    ["Late share", "Tenure", "Noise", "Sector"],
+    [1, -1, 0, 0],
+    ["sector"],
+)
+
+
+def _data(seed: int = 0, n: int = 3000) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    X = np.column_stack(
+        [rng.random(n), rng.random(n) * 10, rng.normal(size=n), rng.integers(0, 4, n)]
+    ).astype(float)
+    X[rng.random(n) < 0.1, 0] = np.nan
+    logit = -2 + 3 * np.nan_to_num(X[:, 0], nan=0.5) - 0.2 * X[:, 1] + 0.3 * (X[:, 3] == 2)
+    y = (rng.random(n) < 1 / (1 + np.exp(-logit))).astype(np.int8)
+    return X, y
+
+
+@pytest.fixture(scope="module")
+def fitted() -> tuple[BoostedClassifier, QuantileRegressors, np.ndarray]:
+    X, y = _data()
+    model = BoostedClassifier(SPEC, num_boost_round=60, seed=3).fit(X[:2000], y[:2000])
+    model.calibrate(X[2000:], y[2000:], "isotonic")
+    days = np.abs(np.random.default_rng(1).normal(10, 5, len(X)))
+    quantiles = QuantileRegressors(SPEC, num_boost_round=30).fit(X, days)
+    return model, quantiles, X
+
+
+def test_one_thread_predictions_equal_the_estimators_own_for_few_rows(
+    fitted: tuple[BoostedClassifier, QuantileRegressors, np.ndarray],
+) -> None:
+    model, quantiles, X = fitted
+    for rows in (X[:1], X[5:9], X[100:100 + small_batch.SMALL_BATCH_ROWS]):
+        assert np.array_equal(small_batch.predict_proba(model, rows), model.predict_proba(rows))
+        assert np.array_equal(small_batch.contributions(model, rows), model.contributions(rows))
+        assert np.array_equal(small_batch.predict_quantiles(quantiles, rows),
+                              quantiles.predict(rows))
+
+
+def test_the_equality_check_sees_a_different_model(
+    fitted: tuple[BoostedClassifier, QuantileRegressors, np.ndarray],
+) -> None:
+    """Negative control: the comparison above fails for a model with other trees."""
+    model, _, X = fitted
+    X_other, y_other = _data(seed=9)
+    other = BoostedClassifier(SPEC, num_boost_round=60, seed=3).fit(X_other, y_other)
+    other.calibrator = model.calibrator
+    assert not np.array_equal(small_batch.predict_proba(other, X[:4]), model.predict_proba(X[:4]))
+
+
+def test_other_classifiers_and_large_batches_take_their_own_method() -> None:
+    X, y = _data()
+    scorecard = WoeScorecard(SPEC).fit(X, y)
+    assert np.array_equal(small_batch.predict_proba(scorecard, X[:3]),
+                          scorecard.predict_proba(X[:3]))
+    assert np.array_equal(small_batch.contributions(scorecard, X[:3]),
+                          scorecard.contributions(X[:3]))
+
+
+CAT_SPEC = FeatureSpec(
+    names=("country", "dso_days", "count"),
+    descriptions=("Country", "Days sales outstanding", "Count"),
+    monotone=(0, 1, 0),
+    categorical=("country",),
+    categories={"country": ("DE", "FR", "NL")},
+)
+COUNTRY_VALUES = st.one_of(st.sampled_from(["DE", "FR", "NL", "XX", "", "de"]), st.none())
+NUMBERS = st.one_of(st.none(), st.floats(allow_nan=True, allow_infinity=True))
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    countries=st.lists(COUNTRY_VALUES, min_size=1, max_size=6),
+    numbers=st.data(),
+    as_string_dtype=st.booleans(),
+)
+def test_few_rows_encode_to_the_same_matrix_as_the_pandas_path(
+    countries: list[str | None], numbers: st.DataObject, as_string_dtype: bool
+) -> None:
+    """Rule: a few rows (lookup tables, float columns as they are) and the same rows inside
+    a frame too large for the fast path (pandas index, to_numeric) encode identically."""
+    n = len(countries)
+    dso = numbers.draw(st.lists(NUMBERS, min_size=n, max_size=n))
+    count = numbers.draw(st.lists(st.integers(0, 5), min_size=n, max_size=n))
+    country = pd.array(countries, dtype="string") if as_string_dtype else pd.Series(
+        countries, dtype=object)
+    small = pd.DataFrame({"country": country, "dso_days": pd.Series(dso, dtype=np.float64),
+                          "count": count})
+    large = pd.concat([small] * (SMALL_FRAME_ROWS // n + 1), ignore_index=True)
+    assert len(large) > SMALL_FRAME_ROWS
+    np.testing.assert_array_equal(CAT_SPEC.encode(small), CAT_SPEC.encode(large)[:n])
+
+
+def test_few_rows_encoding_names_an_unseen_level_missing_and_a_known_one_by_code() -> None:
+    frame = pd.DataFrame({"country": ["NL", "XX", None], "dso_days": [1.0, 2.0, 3.0],
+                          "count": [1, 2, 3]})
+    codes = CAT_SPEC.encode(frame)[:, 0]
+    assert codes[0] == 2.0
+    assert np.isnan(codes[1:]).all()
