@@ -25,6 +25,7 @@ from creditrisk.features.customer import build_features
 from creditrisk.ledger.frame import Ledger
 from creditrisk.models.decisions import LIMIT_REASON_CODES
 from creditrisk.models.reasons import join_reason_codes
+from creditrisk.models.tree_contributions import batch_top_factors
 from creditrisk.serving.money import money_cents, reporting_currency
 from creditrisk.serving.open_invoices import predict_open_invoices
 from creditrisk.serving.rating import (
@@ -109,6 +110,19 @@ def worklist_inputs(
     return out.rename(columns=renamed)
 
 
+def top_factor_texts(served: ServedBundle, features: pd.DataFrame) -> list[str]:
+    """Per customer: the names of its :data:`~creditrisk.serving.rating.TOP_FACTORS` top
+    factors, comma-separated in the service's order (the bundle's ``top_factor_names``,
+    through the batch path of :func:`~creditrisk.models.tree_contributions.batch_top_factors`
+    that answers LightGBM's ranking row for row)."""
+    bundle = served.bundle
+    X = bundle.customer_spec.encode(features)
+    index, is_reason = batch_top_factors(bundle.scoring_model(), X, top_n=TOP_FACTORS)
+    names = np.asarray(bundle.customer_spec.names, dtype=object)
+    picked = np.where(is_reason, names[np.clip(index, 0, len(names) - 1)], "")
+    return [LIST_SEPARATOR.join(n for n in row if n) for row in picked.tolist()]
+
+
 @dataclass(frozen=True)
 class RatedChunk:
     """A chunk's score rows and the feature rows they were computed from (same order)."""
@@ -169,8 +183,7 @@ def rate_chunk(
     current_limit = features["credit_limit"].to_numpy(np.float64)
     recommended = limits.recommended_limit.astype(np.float64)
     clock.lap("scoring")
-    factor_names = bundle.top_factor_names(features, top_n=TOP_FACTORS)
-    top_factors = [LIST_SEPARATOR.join(n for n in row if n) for row in factor_names.tolist()]
+    top_factors = top_factor_texts(served, features)
     clock.lap("reasons")
     worklist = worklist_inputs(served, ledger, ids, as_of=as_of)
     clock.lap("scoring")
