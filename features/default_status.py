@@ -133,11 +133,76 @@ def customers_in_default(
     as_of: date | pd.Timestamp,
     definition: DefaultDefinition,
 ) -> pd.Series:
-    """In default at the end of ``as_of``, per customer id (boolean Series, same order)."""
+    """In default at the end of ``as_of``, per customer id (boolean Series, same order).
+
+    The rule of :func:`in_default_at` for one date, read straight off the ledger's columns
+    (no event frame, no merge: one customer's request costs microseconds, not milliseconds):
+    an unpaid positive invoice whose default event (``due_date + days_past_due``) is dated
+    on or before ``as_of`` and not cured (settled) by then, or a default credit event dated
+    on or before ``as_of``. Checked equal to :func:`in_default_at` by a property test.
+    """
     ids = pd.Index(customer_ids).astype("string")
-    keys = pd.DataFrame({"customer_id": ids, "as_of": pd.Timestamp(as_of).normalize()})
-    flags = in_default_at(ledger, keys, definition=definition)
-    return pd.Series(flags, index=ids, name="in_default")
+    flags = ids.isin(_defaulted_ids(ledger, pd.Timestamp(as_of).normalize(), definition))
+    return pd.Series(np.asarray(flags, dtype=bool), index=ids, name="in_default")
+
+
+def _defaulted_ids(
+    ledger: Ledger, as_of: pd.Timestamp, definition: DefaultDefinition
+) -> np.ndarray:
+    """Customer ids (object array, repeats allowed) with an active default event at ``as_of``."""
+    day = np.datetime64(as_of.to_datetime64(), "ns")
+    inv = ledger.invoices
+    events = ledger.credit_events
+    active = unpaid_in_default(
+        inv["amount"].to_numpy(dtype=np.float64, na_value=np.nan),
+        inv["due_date"].to_numpy(dtype="datetime64[ns]"),
+        inv["settled_date"].to_numpy(dtype="datetime64[ns]"),
+        day,
+        definition,
+    )
+    terminal = terminal_events(
+        events["event_type"].to_numpy(dtype=object, na_value=None),
+        events["event_date"].to_numpy(dtype="datetime64[ns]"),
+        day,
+        definition,
+    )
+    return np.concatenate([
+        inv["customer_id"].to_numpy(dtype=object)[active],
+        events["customer_id"].to_numpy(dtype=object)[terminal],
+    ])
+
+
+def unpaid_in_default(
+    amount: np.ndarray,
+    due: np.ndarray,
+    settled: np.ndarray,
+    as_of: np.datetime64,
+    definition: DefaultDefinition,
+) -> np.ndarray:
+    """Per invoice: its days-past-due default event is active at the end of ``as_of``.
+
+    The event exists for a positive invoice not settled by ``due + days_past_due``, is dated
+    then, and is cured by the settlement: active when dated on or before ``as_of`` and not
+    settled by ``as_of``. Dates as ``datetime64`` (missing: ``NaT``)."""
+    reached_on = due + np.timedelta64(int(definition.days_past_due), "D")
+    unpaid = np.isnat(settled)
+    active: np.ndarray = (
+        (amount > 0)
+        & (unpaid | (settled > reached_on))  # a default event exists ...
+        & (reached_on <= as_of)  # ... dated on or before T
+        & (unpaid | (settled > as_of))  # ... and not cured by T
+    )
+    return active
+
+
+def terminal_events(
+    event_type: np.ndarray, event_date: np.ndarray, as_of: np.datetime64,
+    definition: DefaultDefinition,
+) -> np.ndarray:
+    """Per credit event: a default event type dated on or before ``as_of`` (never cured)."""
+    kinds = np.isin(event_type, np.asarray(definition.event_types, dtype=object))
+    known: np.ndarray = kinds & (event_date <= as_of)
+    return known
 
 
 def next_default_dates(

@@ -87,6 +87,19 @@ def build_open_invoice_features(
     return out
 
 
+def invoice_feature_arrays(
+    prepared: PreparedLedger, as_of_day: int | None
+) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """The numeric invoice features of one prepared ledger (a partition, or one customer's
+    own): ledger rows of the invoices chosen (as in :func:`build_invoice_features`) in
+    ledger order, and per numeric feature its values for those rows. The one-customer path
+    (:mod:`features.one_customer`) reads its numbers from here."""
+    rows, values, _ = _partition_features(prepared, _totals(prepared), as_of_day)
+    order = np.argsort(rows, kind="stable")
+    return rows[order], {name: v[order].astype(np.float64, copy=False)
+                         for name, v in values.items()}
+
+
 @dataclass(frozen=True)
 class _Totals:
     """A partition's running totals, the same for every prediction date."""

@@ -51,6 +51,9 @@ STATIC_CATEGORICAL: tuple[str, ...] = ("industry", "country")
 MATCHING_CUSTOMERS = 2_000
 """Payments are matched to invoices this many customers at a time: small hash tables stay
 in cache, which makes the match several times faster than one ledger-wide join."""
+SMALL_LEDGER_ROWS = 20_000
+"""Up to this many invoices and payments (one customer's, a few customers') the conversion
+runs on the calling thread: starting worker threads would cost more than the work."""
 _NS_PER_DAY = 86_400 * 10**9
 _EPOCH_DAYS_SINCE_1970 = int((EPOCH - np.datetime64("1970-01-01", "D")).astype(np.int64))
 
@@ -150,11 +153,13 @@ def _match_invoices(
                 found.extend(matched.chunks)
         return found
 
-    # Arrow releases the GIL: two threads match the two halves of the blocks
-    half = len(starts) // 2
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        halves = list(pool.map(match_blocks, [range(half), range(half, len(starts))]))
-    chunks = halves[0] + halves[1]
+    if len(payment_customer) <= SMALL_LEDGER_ROWS:
+        chunks = match_blocks(range(len(starts)))
+    else:  # Arrow releases the GIL: two threads match the two halves of the blocks
+        half = len(starts) // 2
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            halves = list(pool.map(match_blocks, [range(half), range(half, len(starts))]))
+        chunks = halves[0] + halves[1]
     if not chunks:
         return np.full(len(payment_customer), -1, dtype=np.int32)
     local = pc.fill_null(pa.chunked_array(chunks, type=pa.int32()), -1).to_numpy()
@@ -265,18 +270,27 @@ def prepare_ledger(ledger: Ledger) -> PreparedLedger:
     customers, invoices = ledger.customers, ledger.invoices
     payments, events = ledger.payments, ledger.credit_events
     universe = _arrow_strings(customers["customer_id"]).combine_chunks()
-    with ThreadPoolExecutor(max_workers=2) as pool:  # Arrow look-ups release the GIL
-        codes = {
-            table: pool.submit(
-                _customer_codes, frame["customer_id"], universe, table=table, column="customer_id"
-            )
-            for table, frame in (("invoices", invoices), ("payments", payments))
-        }
-        event_customer = _customer_codes(
-            events["customer_id"], universe, table="credit_events", column="customer_id"
+    if len(invoices) + len(payments) <= SMALL_LEDGER_ROWS:  # a thread costs more than this
+        invoice_customer = _customer_codes(
+            invoices["customer_id"], universe, table="invoices", column="customer_id"
         )
-        invoice_customer = codes["invoices"].result()
-        payment_customer = codes["payments"].result()
+        payment_customer = _customer_codes(
+            payments["customer_id"], universe, table="payments", column="customer_id"
+        )
+    else:
+        with ThreadPoolExecutor(max_workers=2) as pool:  # Arrow look-ups release the GIL
+            codes = {
+                table: pool.submit(
+                    _customer_codes, frame["customer_id"], universe, table=table,
+                    column="customer_id",
+                )
+                for table, frame in (("invoices", invoices), ("payments", payments))
+            }
+            invoice_customer = codes["invoices"].result()
+            payment_customer = codes["payments"].result()
+    event_customer = _customer_codes(
+        events["customer_id"], universe, table="credit_events", column="customer_id"
+    )
     inv_order = _customer_order(invoice_customer)
     invoice_customer = _reordered(invoice_customer, inv_order)
     pay_order = _customer_order(payment_customer)

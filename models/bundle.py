@@ -128,6 +128,23 @@ class CreditRiskBundle:
             top_n=top_n,
         )
 
+    def predict_pd_12m_record(self, record: Mapping[str, Any]) -> float:
+        """:meth:`predict_pd_12m` of one customer's features given as a dict (catalog
+        names; numbers, text or None), without a DataFrame: the same number."""
+        X = self.customer_spec.encode_record(record)
+        return float(small_batch.predict_proba(self.scoring_model(), X)[0])
+
+    def explain_record(self, record: Mapping[str, Any], *, top_n: int = 4) -> list[Reason]:
+        """:meth:`explain` of one customer's features given as a dict: the same reasons."""
+        X = self.customer_spec.encode_record(record)
+        return top_reasons(
+            small_batch.contributions(self.scoring_model(), X),
+            X,
+            names=self.customer_spec.names,
+            descriptions=self.customer_spec.descriptions,
+            top_n=top_n,
+        )[0]
+
     def top_factor_names(self, features: pd.DataFrame, *, top_n: int = 3) -> np.ndarray:
         """Batch form for millions of rows: ``(n, top_n)`` feature names ("" = none)."""
         X = self.customer_spec.encode(features)
@@ -184,6 +201,21 @@ class CreditRiskBundle:
             out[f"expected_payment_{q}"] = dates
             out[f"days_late_{q}"] = (dates - due).astype(np.int64).astype(np.float64)
         return out
+
+    def predict_open_invoice_columns(
+        self, columns: Mapping[str, Any], n_rows: int, *, as_of: date | pd.Timestamp
+    ) -> dict[str, np.ndarray]:
+        """:meth:`predict_open_invoices` of a few invoices given as columns (name -> list or
+        array, ``due_date`` as dates), as arrays: the same numbers, without frames."""
+        if self.open_invoice_model is None:
+            frame = self.predict_open_invoices(pd.DataFrame(dict(columns)), as_of=as_of)
+            return {name: frame[name].to_numpy() for name in frame.columns}
+        model = self.open_invoice_model
+        due = np.array(
+            [np.datetime64("NaT") if d is None else d for d in columns["due_date"]],
+            dtype="datetime64[D]",
+        ) if n_rows else np.empty(0, dtype="datetime64[D]")
+        return model.predict_encoded(model.spec.encode_columns(columns, n_rows), due, as_of=as_of)
 
     # --- applicants ----------------------------------------------------------------
     @property

@@ -83,10 +83,17 @@ class OpenInvoiceModel:
         self, invoice_features: pd.DataFrame, *, as_of: date | pd.Timestamp
     ) -> pd.DataFrame:
         """Open-invoice features at ``as_of`` -> :data:`OPEN_INVOICE_COLUMNS`, same index."""
-        stamp = np.datetime64(pd.Timestamp(as_of).normalize().date(), "D")
         due = pd.to_datetime(invoice_features["due_date"]).to_numpy(dtype="datetime64[D]")
+        out = self.predict_encoded(self.spec.encode(invoice_features), due, as_of=as_of)
+        return pd.DataFrame(out, columns=list(OPEN_INVOICE_COLUMNS), index=invoice_features.index)
+
+    def predict_encoded(
+        self, X: np.ndarray, due: np.ndarray, *, as_of: date | pd.Timestamp
+    ) -> dict[str, np.ndarray]:
+        """Encoded features ``X`` (this model's spec) and due dates (``datetime64[D]``) ->
+        :data:`OPEN_INVOICE_COLUMNS` as arrays (the form one customer's request uses)."""
+        stamp = np.datetime64(pd.Timestamp(as_of).normalize().date(), "D")
         past_due = past_due_after_grace(due, stamp, self.grace_days)
-        X = self.spec.encode(invoice_features)
         p_late = np.ones(len(X))
         if (~past_due).any():
             p_late[~past_due] = small_batch.predict_proba(self.late_model, X[~past_due])
@@ -99,4 +106,4 @@ class OpenInvoiceModel:
             out[f"days_late_{name}"] = (dates[:, i] - due).astype(np.int64).astype(np.float64)
         for i, name in enumerate(QUANTILE_NAMES):
             out[f"expected_payment_{name}"] = dates[:, i].astype("datetime64[ns]")
-        return pd.DataFrame(out, columns=list(OPEN_INVOICE_COLUMNS), index=invoice_features.index)
+        return out

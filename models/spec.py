@@ -154,12 +154,34 @@ class FeatureSpec:
         for j, name in enumerate(self.names):
             value = record.get(name)
             if name in cats:
-                levels = self.categories.get(name, ())
-                text = None if value is None else str(value)
-                row[0, j] = levels.index(text) if text in levels else np.nan
+                code = None if value is None else self.level_codes(name).get(str(value))
+                row[0, j] = np.nan if code is None else code
             else:
                 row[0, j] = np.nan if value is None else float(value)
         return row
+
+    def encode_columns(self, columns: Mapping[str, Any], n_rows: int) -> np.ndarray:
+        """Columns of a few rows (name -> list or array of ``n_rows`` values: numbers, or
+        text / None for categories) -> float64 matrix in spec order: what :meth:`encode`
+        gives the same values as a frame, without building one. An absent ``dim_<name>``
+        column is missing, as in :meth:`encode`."""
+        out = np.empty((n_rows, len(self.names)), dtype=np.float64)
+        cats = set(self.categorical)
+        for j, name in enumerate(self.names):
+            if name not in columns:
+                if not dimension_names([name]):
+                    raise FeatureSpecError(f"missing feature columns: {name}")
+                out[:, j] = np.nan
+            elif name in cats:
+                lookup = self.level_codes(name)
+                missing = lookup.get(MISSING_LEVEL, -1)
+                codes = [missing if v is None else lookup.get(str(v), -1) for v in columns[name]]
+                out[:, j] = [np.nan if c < 0 else c for c in codes]
+            else:
+                out[:, j] = np.asarray(
+                    [np.nan if v is None else v for v in columns[name]], dtype=np.float64
+                ) if isinstance(columns[name], list) else np.asarray(columns[name], np.float64)
+        return out
 
     def to_dict(self) -> dict[str, Any]:
         return {

@@ -22,20 +22,28 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
+from functools import cached_property
 from typing import Any, Final
 
 import numpy as np
 import pandas as pd
 from sqlalchemy import Engine
 
+from creditrisk.features import one_customer, point_in_time
 from creditrisk.features.customer import build_features
 from creditrisk.features.default_status import customers_in_default
-from creditrisk.ledger.database import read_ledger
+from creditrisk.features.prepared import PreparedLedger
+from creditrisk.ledger.customer_rows import CustomerRows, compensated_add, read_customer_rows
 from creditrisk.ledger.frame import Ledger
 from creditrisk.models.grades import DEFAULT_GRADE_LABEL
 from creditrisk.models.policy import DAYS_PER_MONTH, LimitDecision, OrderDecision, Policy
 from creditrisk.models.reasons import Reason
 from creditrisk.serving.errors import CustomerNotFound, CustomerNotOnboarded, NoDefaultModel
+from creditrisk.serving.open_invoices import (
+    LatePaymentSummary,
+    predict_open_invoices,
+    summarize_late_payment,
+)
 from creditrisk.serving.registry import ServedBundle
 
 TOP_FACTORS: Final = 4
@@ -66,13 +74,13 @@ def rated_pd(model_pd_12m: np.ndarray, in_default: np.ndarray) -> np.ndarray:
 
 @dataclass(frozen=True)
 class CustomerState:
-    """One customer as known at the end of ``as_of``: its ledger, features and rating."""
+    """One customer as known at the end of ``as_of``: its features and rating, and where
+    they came from (its own rows read online, or a ledger holding it)."""
 
     customer_id: str
     as_of: date
-    ledger: Ledger
-    features: pd.DataFrame
-    """One row (index = customer_id), catalog columns."""
+    record: dict[str, Any]
+    """The features, catalog order: numbers as floats (NaN unknown), text or None."""
     pd_12m: float
     """PD answered (1.0 in default)."""
     model_pd_12m: float
@@ -80,11 +88,35 @@ class CustomerState:
     grade: str
     grade_name: str
     in_default: bool
+    rows: CustomerRows | None = None
+    """The customer's own rows (the online read), with their prepared arrays below."""
+    prepared: PreparedLedger | None = None
+    source_ledger: Ledger | None = None
+    """The ledger the state was rated from (batch callers), when not from ``rows``."""
+
+    @cached_property
+    def ledger(self) -> Ledger:
+        """The customer's ledger as frames (built from its rows on first use)."""
+        if self.source_ledger is not None:
+            return self.source_ledger
+        if self.rows is None:  # pragma: no cover - every constructor sets one
+            raise ValueError("a customer state without rows or ledger")
+        return self.rows.ledger()
+
+    @cached_property
+    def features(self) -> pd.DataFrame:
+        """One row (index = customer_id), catalog columns (frame form of :attr:`record`)."""
+        data = {
+            name: pd.array([value], dtype="string") if value is None or isinstance(value, str)
+            else np.array([value], dtype=np.float64)
+            for name, value in self.record.items()
+        }
+        return pd.DataFrame(data, index=pd.Index([self.customer_id], name="customer_id"))
 
     def feature(self, name: str) -> float:
         """A numeric feature's value (NaN when unknown)."""
-        value = self.features[name].iloc[0]
-        return math.nan if pd.isna(value) else float(value)
+        value = self.record[name]
+        return math.nan if value is None else float(value)
 
     def optional(self, name: str) -> float | None:
         value = self.feature(name)
@@ -108,7 +140,7 @@ class CustomerState:
 
     def feature_record(self) -> dict[str, Any]:
         """The features as JSON-safe values (for the decision log)."""
-        return json_record(self.features.iloc[0].to_dict())
+        return json_record(self.record)
 
 
 def json_record(values: Mapping[str, Any]) -> dict[str, Any]:
@@ -134,12 +166,12 @@ def defaulted_customers(
     )
 
 
-def expected_monthly_sales(features: pd.DataFrame) -> np.ndarray:
-    """Amount invoiced in the last 365 days per month of trading in that year (1 to 12)."""
-    months = np.clip(
-        features["days_since_onboarded"].to_numpy(np.float64) / DAYS_PER_MONTH, 1.0, 12.0
-    )
-    invoiced = features["invoiced_amount_365d"].to_numpy(np.float64)
+def expected_monthly_sales(features: pd.DataFrame | Mapping[str, Any]) -> np.ndarray:
+    """Amount invoiced in the last 365 days per month of trading in that year (1 to 12);
+    ``features`` a frame of customers or one customer's record."""
+    days = np.atleast_1d(np.asarray(features["days_since_onboarded"], dtype=np.float64))
+    months = np.clip(days / DAYS_PER_MONTH, 1.0, 12.0)
+    invoiced = np.atleast_1d(np.asarray(features["invoiced_amount_365d"], dtype=np.float64))
     return np.asarray(invoiced / np.nan_to_num(months, nan=1.0), dtype=np.float64)
 
 
@@ -163,35 +195,121 @@ def rate_customer(
         raise CustomerNotOnboarded(
             customer_id, None if pd.isna(onboarded) else onboarded.date(), as_of
         )
-    policy = served.bundle.policy
-    in_default = defaulted_customers(served, ledger, features.index, as_of=as_of).to_numpy(bool)
+    in_default = bool(
+        defaulted_customers(served, ledger, features.index, as_of=as_of).to_numpy(bool)[0]
+    )
+    record = {name: _plain(value) for name, value in features.iloc[0].items()}
+    model_pd = (
+        float(served.bundle.predict_pd_12m(features)[0])
+        if served.bundle.has_default_model else math.nan
+    )
+    return _state(served, customer_id, as_of, record, model_pd, in_default,
+                  source_ledger=ledger)
+
+
+def _plain(value: Any) -> Any:
+    """A frame cell as a record value: text or None for categories, a float otherwise."""
+    if isinstance(value, str):
+        return value
+    if value is None or value is pd.NA:
+        return None
+    return float(value)
+
+
+def _state(
+    served: ServedBundle,
+    customer_id: str,
+    as_of: date,
+    record: dict[str, Any],
+    model_pd: float,
+    in_default: bool,
+    **source: Any,
+) -> CustomerState:
     if not served.bundle.has_default_model:
         # a late-only bundle: the state serves invoice predictions; every PD answer below
         # (explain, limit, order, expected loss) raises NoDefaultModel
-        return CustomerState(customer_id=customer_id, as_of=as_of, ledger=ledger,
-                             features=features, pd_12m=math.nan, model_pd_12m=math.nan,
-                             grade="", grade_name="", in_default=bool(in_default[0]))
-    model_pd = served.bundle.predict_pd_12m(features)
-    grade = str(grade_labels(policy, model_pd, in_default)[0])
+        return CustomerState(customer_id=customer_id, as_of=as_of, record=record,
+                             pd_12m=math.nan, model_pd_12m=math.nan, grade="", grade_name="",
+                             in_default=in_default, **source)
+    policy = served.bundle.policy
+    grade = str(grade_labels(policy, np.array([model_pd]), np.array([in_default]))[0])
     return CustomerState(
         customer_id=customer_id,
         as_of=as_of,
-        ledger=ledger,
-        features=features,
-        pd_12m=float(rated_pd(model_pd, in_default)[0]),
-        model_pd_12m=float(model_pd[0]),
+        record=record,
+        pd_12m=DEFAULT_PD if in_default else model_pd,
+        model_pd_12m=model_pd,
         grade=grade,
         grade_name=grade_name(policy, grade),
-        in_default=bool(in_default[0]),
+        in_default=in_default,
+        **source,
     )
+
+
+def rate_customer_rows(served: ServedBundle, rows: CustomerRows, *, as_of: date) -> CustomerState:
+    """:func:`rate_customer` for the customer of ``rows`` (its own rows, read online): the
+    same features, default status and PD, from the one-customer path
+    (:mod:`creditrisk.features.one_customer`, the bundle's one-row scoring)."""
+    if rows.customer is None:
+        raise CustomerNotFound(rows.customer_id)
+    day = point_in_time.as_of_day(as_of)
+    prepared = one_customer.prepare_customer(rows)
+    features = one_customer.customer_features(rows, prepared, day)
+    if not features.onboarded:
+        raise CustomerNotOnboarded(rows.customer_id, rows.customer["onboarded_on"], as_of)
+    in_default = one_customer.in_default(rows, as_of, served.bundle.default_definition)
+    model_pd = (
+        served.bundle.predict_pd_12m_record(features.values)
+        if served.bundle.has_default_model else math.nan
+    )
+    return _state(served, rows.customer_id, as_of, features.values, model_pd, in_default,
+                  rows=rows, prepared=prepared)
 
 
 def load_customer(
     served: ServedBundle, engine: Engine, customer_id: str, *, as_of: date
 ) -> CustomerState:
-    """:func:`rate_customer` on the customer's own rows read from the ledger database."""
-    ledger = read_ledger(engine, customer_ids=[customer_id])
-    return rate_customer(served, ledger, customer_id, as_of=as_of)
+    """The customer rated from its own rows, read from the ledger database with the
+    ``customer_id`` indexes (:func:`rate_customer_rows`)."""
+    return rate_customer_rows(served, read_customer_rows(engine, customer_id), as_of=as_of)
+
+
+def late_payment_outlook(served: ServedBundle, state: CustomerState) -> LatePaymentSummary:
+    """How likely the customer's open invoices are paid late (:mod:`serving.open_invoices`
+    summary of the bundle's open-invoice predictions), from the customer's own rows
+    without frames; a state rated from a ledger goes the frame way."""
+    if state.rows is None or state.prepared is None:
+        invoices = predict_open_invoices(served, state.ledger, as_of=state.as_of)
+        return summarize_late_payment(invoices)
+    day = point_in_time.as_of_day(state.as_of)
+    columns = one_customer.open_invoice_features(state.rows, state.prepared, day)
+    n = len(columns["invoice_id"])
+    if n == 0:
+        return summarize_late_payment(pd.DataFrame({"p_late": [], "open_amount": []}))
+    predictions = served.bundle.predict_open_invoice_columns(columns, n, as_of=state.as_of)
+    amount = np.asarray(columns["amount"], dtype=np.float64)
+    paid = open_invoice_payments(state.rows, list(columns["invoice_id"]), state.as_of)
+    open_amount = np.maximum(amount - paid, 0.0)
+    return summarize_late_payment(
+        pd.DataFrame({"p_late": predictions["p_late"], "open_amount": open_amount})
+    )
+
+
+def open_invoice_payments(rows: CustomerRows, invoice_ids: list[str], as_of: date) -> np.ndarray:
+    """Per invoice id: the customer's payments allocated to it up to the end of ``as_of``
+    (0 without any), summed as :func:`serving.open_invoices.amounts_paid` sums them."""
+    totals: dict[str, tuple[float, float]] = {}
+    for payment in rows.payments:
+        invoice_id, paid_on = payment.get("invoice_id"), payment["paid_on"]
+        if invoice_id is None or paid_on is None or paid_on > as_of:
+            continue
+        amount = payment["amount"]
+        total, compensation = totals.get(invoice_id, (0.0, 0.0))
+        if amount == amount:  # a missing amount adds nothing (pandas skips it)
+            totals[invoice_id] = compensated_add(total, compensation, amount)
+        else:
+            totals[invoice_id] = (total, compensation)
+    return np.array([totals.get(i, (0.0, 0.0))[0] for i in invoice_ids], dtype=np.float64)
 
 
 def require_default_model(served: ServedBundle) -> None:
@@ -203,6 +321,8 @@ def require_default_model(served: ServedBundle) -> None:
 def explain_customer(served: ServedBundle, state: CustomerState) -> list[Reason]:
     """The top factors behind the model's PD for the customer."""
     require_default_model(served)
+    if state.rows is not None:
+        return served.bundle.explain_record(state.record, top_n=TOP_FACTORS)
     return served.bundle.explain(state.features, top_n=TOP_FACTORS)[0]
 
 
@@ -222,7 +342,7 @@ def recommend_customer_limit(served: ServedBundle, state: CustomerState) -> Limi
     # Policy.recommend_limits on whole columns instead.
     return served.bundle.policy.recommend_limit(
         state.pd_12m,
-        expected_monthly_sales=float(expected_monthly_sales(state.features)[0]),
+        expected_monthly_sales=float(expected_monthly_sales(state.record)[0]),
         payment_terms_days=state.optional("payment_terms_days"),
         requested_limit=None,
         annual_revenue=state.optional("annual_revenue"),

@@ -74,8 +74,7 @@ def customer_risk_of(
     state = rating.load_customer(served, db, customer_id, as_of=day)
     factors = rating.explain_customer(served, state)
     limit = rating.recommend_customer_limit(served, state)
-    invoices = open_invoices.predict_open_invoices(served, state.ledger, as_of=day)
-    late = open_invoices.summarize_late_payment(invoices)
+    late = rating.late_payment_outlook(served, state)
     outputs: dict[str, Any] = {
         "as_of": day,
         "pd_12m": state.pd_12m,
@@ -94,7 +93,7 @@ def customer_risk_of(
         "current_limit": optional_cents(state.credit_limit),
         "recommended_limit": cents(limit.recommended_limit),
         "limit_decision": limit.decision,
-        "expected_monthly_sales": cents(float(rating.expected_monthly_sales(state.features)[0])),
+        "expected_monthly_sales": cents(float(rating.expected_monthly_sales(state.record)[0])),
     }
     reasons = [reason.to_dict() for reason in limit.reasons]
     factor_dicts = [factor.to_dict() for factor in factors]
