@@ -10,6 +10,7 @@ import shutil
 import socket
 import subprocess
 import tempfile
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -17,6 +18,9 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, text
+from sqlalchemy.pool import NullPool
+
+RELOAD_TIMEOUT_SECONDS = 30.0
 
 
 def postgres_bin() -> Path | None:
@@ -69,12 +73,28 @@ class OwnPostgres:
         self._pg_ctl("-m", "fast", "stop")
 
     def set_read_only(self, read_only: bool) -> None:
-        admin = create_engine(self.url.replace("/app", "/postgres"), isolation_level="AUTOCOMMIT")
+        # NullPool: every connect() below is a new backend, forked with the current settings
+        admin = create_engine(self.url.replace("/app", "/postgres"), isolation_level="AUTOCOMMIT",
+                              poolclass=NullPool)
         try:
             with admin.connect() as conn:
                 flag = "on" if read_only else "off"
                 conn.execute(text(f"ALTER SYSTEM SET default_transaction_read_only = {flag}"))
                 conn.execute(text("SELECT pg_reload_conf()"))
+            # pg_reload_conf() only signals the postmaster: wait until it has re-read the file
+            # (a new backend, forked from it, shows the new value); it signals the running
+            # backends right after, and each applies the change before its next statement.
+            deadline = time.monotonic() + RELOAD_TIMEOUT_SECONDS
+            while True:
+                with admin.connect() as conn:
+                    shown = conn.execute(text("SHOW default_transaction_read_only")).scalar()
+                if shown == flag:
+                    break
+                if time.monotonic() > deadline:
+                    raise AssertionError(f"read-only {flag} not applied after "
+                                         f"{RELOAD_TIMEOUT_SECONDS:.0f} s")
+                time.sleep(0.05)
+            time.sleep(0.2)  # the running backends' signal handling
         finally:
             admin.dispose()
 
