@@ -97,7 +97,10 @@ def collection_facts(ledger: Ledger, *, as_of: date) -> pd.DataFrame:
         & (invoices["settled_date"].isna() | (invoices["settled_date"] > stamp)),
         "invoice_id",
     ]
-    disputes = events.loc[(kind == "dispute") & events["invoice_id"].isin(open_ids)]
+    # membership tested against the few disputed ids (isin converts its values one by one)
+    dispute_events = events.loc[kind == "dispute"]
+    disputed = open_ids.loc[open_ids.isin(dispute_events["invoice_id"].dropna().unique())]
+    disputes = dispute_events.loc[dispute_events["invoice_id"].isin(disputed)]
     open_disputes = disputes.groupby("customer_id")["invoice_id"].nunique()
 
     reminders = events.loc[kind == "reminder"]

@@ -36,6 +36,16 @@ from creditrisk.ledger.schema import LEDGER_TABLES
 ID_BATCH: Final = 10_000
 """Customer ids bound per SQLite query (SQLite allows 32,766 parameters)."""
 
+PLANNER_SETTINGS: Final = (
+    "SET LOCAL DateStyle = 'ISO, YMD'",
+    "SET LOCAL enable_seqscan = off",
+    "SET LOCAL jit = off",
+)
+"""Settings of the read's transaction: dates as ``YYYY-MM-DD``; no sequential scan (the
+planner estimates ``= ANY`` of a bucket's 15,000 ids at a sixth of a 25M-row table and scans
+all of it, 7.8 s, where the ``customer_id`` index reads the bucket's 400,000 rows in 1.4 s);
+no JIT compilation (those inflated estimates trigger it, for nothing).
+"""
 _ARROW_TYPES: Final = {
     "id": pa.string(), "str": pa.string(), "date": pa.date32(), "float": pa.float64(),
     "int": pa.int64(), "bool": pa.bool_(),
@@ -120,7 +130,8 @@ def _read_postgres(raw: Any, ids: list[str]) -> dict[str, pd.DataFrame]:
     literal = text_array_literal(ids)
     tables: dict[str, pd.DataFrame] = {}
     with driver.cursor() as cursor:
-        cursor.execute("SET LOCAL DateStyle = 'ISO, YMD'")
+        for setting in PLANNER_SETTINGS:
+            cursor.execute(setting)
         for table in TABLE_COLUMNS:
             columns = table_columns(table)
             select = (f"SELECT {', '.join(columns)} FROM {table} "  # noqa: S608 - schema names

@@ -21,28 +21,23 @@ ever see complete runs.
 
 from __future__ import annotations
 
-import csv
 import hashlib
-import io
 import json
-import math
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
-import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy import Connection, Engine
 
 from creditrisk.serving.rescoring.columns import (
-    SCORE_COLUMN_NAMES,
-    SCORE_COLUMNS,
     conform_scores,
     empty_scores,
 )
+from creditrisk.serving.rescoring.score_writes import copy_scores, insert_scores
 from creditrisk.serving.rescoring.tables import score_run_buckets, score_runs, scores
 
 RUNNING = "running"
@@ -218,71 +213,6 @@ def open_run(
 # --------------------------------------------------------------------------- bulk writes
 
 
-def _cell(value: Any, kind: str) -> Any:
-    """A Python value for the driver (None for missing)."""
-    if value is None or value is pd.NA or value is pd.NaT:
-        return None
-    if kind == "float":
-        number = float(value)
-        return None if math.isnan(number) else number
-    if kind == "date":
-        return pd.Timestamp(value).date().isoformat()
-    if kind == "bool":
-        return bool(value)
-    if kind == "int":
-        return int(value)
-    return str(value)
-
-
-def driver_rows(frame: pd.DataFrame) -> list[tuple[Any, ...]]:
-    """Rows of a conformed scores frame as tuples of plain Python values, column order."""
-    columns = []
-    for column in SCORE_COLUMNS:
-        series = frame[column.name]
-        if column.kind == "date":
-            values = [None if pd.isna(v) else v for v in series.dt.strftime("%Y-%m-%d").tolist()]
-        elif column.kind == "float":
-            array = series.to_numpy(np.float64)
-            values = [None if v != v else v for v in array.tolist()]
-        elif column.kind == "bool":
-            values = [bool(v) for v in series.to_numpy(bool).tolist()]
-        elif column.kind == "int":
-            values = series.to_numpy(np.int64).tolist()
-        else:
-            values = [None if v is pd.NA else str(v) for v in series.astype(object).tolist()]
-        columns.append(values)
-    return list(zip(*columns, strict=True))
-
-
-def _copy_postgres(conn: Connection, frame: pd.DataFrame) -> None:
-    """``COPY scores FROM STDIN`` (CSV) on the connection's psycopg cursor."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    for row in driver_rows(frame):
-        writer.writerow(["\\N" if v is None else v for v in row])
-    names = ", ".join(SCORE_COLUMN_NAMES)
-    raw = conn.connection.driver_connection
-    if raw is None:  # pragma: no cover - a live connection always has one
-        raise RescoringError("no driver connection for COPY")
-    statement = f"COPY scores ({names}) FROM STDIN WITH (FORMAT csv, NULL '\\N')"
-    with raw.cursor() as cursor, cursor.copy(statement) as copy:
-        copy.write(buffer.getvalue())
-
-
-def _insert_many(conn: Connection, frame: pd.DataFrame) -> None:
-    names = ", ".join(SCORE_COLUMN_NAMES)
-    marks = ", ".join("?" for _ in SCORE_COLUMN_NAMES)
-    raw = conn.connection.driver_connection
-    if raw is None:  # pragma: no cover
-        raise RescoringError("no driver connection for executemany")
-    cursor = raw.cursor()
-    try:
-        statement = f"INSERT INTO scores ({names}) VALUES ({marks})"  # noqa: S608 - names are the SCORE_COLUMNS constants, values are bound
-        cursor.executemany(statement, driver_rows(frame))
-    finally:
-        cursor.close()
-
-
 def write_bucket(
     engine: Engine,
     run_id: str,
@@ -304,9 +234,9 @@ def write_bucket(
             (score_run_buckets.c.run_id == run_id) & (score_run_buckets.c.bucket == bucket)))
         if len(rows):
             if conn.dialect.name == "postgresql":
-                _copy_postgres(conn, rows)
+                copy_scores(conn, rows)
             else:
-                _insert_many(conn, rows)
+                insert_scores(conn, rows)
         # the bucket's own writing time so far (its rows), stored with its other stages
         stages = {**timings, "writing": time.perf_counter() - started}
         conn.execute(sa.insert(score_run_buckets).values(
