@@ -19,6 +19,7 @@ labelled by their number (``"1"``..``"10"``).
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -213,6 +214,10 @@ class MasterScale:
         values = check_pd(pd_12m)
         inner_edges = np.array([band.pd_lower for band in self.bands[1:]], dtype=np.float64)
         return np.searchsorted(inner_edges, values, side="right").astype(np.int64) + 1
+
+    def grade_of(self, pd_12m: float) -> int:
+        """:meth:`grade` of one PD already checked to be a float in [0, 1] (no numpy)."""
+        return bisect_right([band.pd_lower for band in self.bands[1:]], pd_12m) + 1
 
     def band(self, grade: int) -> GradeBand:
         """The band of one grade; :class:`PolicyInputError` for a grade not on the scale."""

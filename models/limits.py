@@ -1,11 +1,12 @@
 """The recommended credit limit and its decision: approve / counter_offer / refer / decline.
 
 The rules are written once (:func:`models.limit_rule.limit_rule`) on an arithmetic that is
-numpy columns for a batch (:func:`recommend_limits`) or plain floats for the one customer
-the online service decides (:func:`recommend_limit`, what
-:meth:`models.policy.Policy.recommend_limit` uses for plain Python inputs). Measured with
-``time.process_time`` over 3,000 calls (default policy, one applicant with every input
-known, load 10 on 2 cores): the batch of one cost ~475 µs of CPU, the one-row path ~NN µs.
+numpy columns for a batch (:func:`recommend_limits`) or plain floats for one customer
+(:func:`recommend_limit`, what :meth:`models.policy.Policy.recommend_limit` is, whatever
+the type of its inputs: they are checked and made plain values once). Measured with
+``time.process_time`` (default policy, one applicant with every input known): the batch of
+one ~475 µs of CPU at load 10; the one-row path ~100 µs at load 5-9 while it still graded
+and rounded through numpy, ~45 µs at load 9 without (of which ~15 µs the reason sentences).
 
 The four decisions and their reason sentences are in :mod:`models.decisions`; the rules in
 words for analysts in ``docs/policy.md``.
@@ -36,14 +37,23 @@ from creditrisk.models.decisions import (
     REFER,
 )
 from creditrisk.models.limit_rule import limit_rule
-from creditrisk.models.money import days_text, money_text, percent_text, round_money
+from creditrisk.models.money import (
+    days_text,
+    money_text,
+    percent_text,
+    round_money,
+    round_money_value,
+)
 from creditrisk.models.policy_config import LimitPolicy
 from creditrisk.models.policy_inputs import (
     amount_column,
     amount_value,
     flag_column,
+    flag_value,
     grade_column,
+    grade_value,
     pd_column,
+    pd_value,
 )
 from creditrisk.models.reasons import DecisionReason, join_reason_codes
 from creditrisk.models.rule_ops import ARRAY_OPS, SCALAR_OPS
@@ -342,42 +352,43 @@ def recommend_limits(
 
 
 def recommend_limit(
-    pd_12m: float,
-    grade: int | None,
+    pd_12m: ArrayLike,
+    grade: ArrayLike | None,
     *,
-    expected_monthly_sales: float | None,
-    payment_terms_days: float | None,
-    requested_limit: float | None,
-    annual_revenue: float | None,
-    current_exposure: float | None,
-    in_default: bool,
+    expected_monthly_sales: ArrayLike | None,
+    payment_terms_days: ArrayLike | None,
+    requested_limit: ArrayLike | None,
+    annual_revenue: ArrayLike | None,
+    current_exposure: ArrayLike | None,
+    in_default: ArrayLike,
     policy: Policy,
 ) -> LimitDecision:
-    """One customer's :func:`recommend_limits` on plain Python numbers (None = unknown): the
-    same rules (:func:`limit_rule`) without numpy, about 20 µs instead of about 100 µs for a
-    batch of one. ``pd_12m`` must be a float in [0, 1] and ``in_default`` a bool (the batch
-    path checks anything else)."""
+    """One customer's :func:`recommend_limits` (None = unknown): every input is checked and
+    made a plain Python value once (:mod:`models.policy_inputs`, the same checks and messages
+    as the batch), then the same rules (:func:`limit_rule`) run on plain floats. A Python
+    number, a numpy scalar or a one-element array all take this one path."""
     ceiling = policy.limits.max_input_amount
 
-    def amount(name: str, value: float | None, allow_negative: bool = False) -> float:
+    def amount(name: str, value: ArrayLike | None, allow_negative: bool = False) -> float:
         return amount_value(
             name, value, allow_nan=True, allow_negative=allow_negative, ceiling=ceiling
         )
 
+    pd_checked = pd_value(pd_12m)
     sales = amount("expected_monthly_sales", expected_monthly_sales)
     requested = amount("requested_limit", requested_limit)
     revenue = amount("annual_revenue", annual_revenue)
     parts = limit_rule(
         SCALAR_OPS,
         policy,
-        pd_12m=pd_12m,
-        grade=int(grade_column(policy.scale, grade, np.array([pd_12m]))[0]),
+        pd_12m=pd_checked,
+        grade=grade_value(policy.scale, grade, pd_checked),
         sales=sales,
-        terms=amount_value("payment_terms_days", payment_terms_days, allow_nan=True),
+        terms=amount("payment_terms_days", payment_terms_days),
         requested=requested,
         revenue=revenue,
         exposure=amount("current_exposure", current_exposure, allow_negative=True),
-        defaulted=in_default,
+        defaulted=flag_value("in_default", in_default),
     )
     limit = float(parts.limit)
     grade_label = policy.scale.label(parts.grade)
@@ -389,8 +400,8 @@ def recommend_limit(
         grade_label=grade_label,
         decision=parts.decision,
         recommended_limit=limit,
-        expected_loss_amount=float(
-            round_money(parts.expected_loss, name="expected_loss_amount", ceiling=ceiling)
+        expected_loss_amount=round_money_value(
+            parts.expected_loss, name="expected_loss_amount", ceiling=ceiling
         ),
         credit_need_amount=float(parts.need),
         currency=policy.currency,

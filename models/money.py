@@ -17,7 +17,9 @@ from numpy.typing import ArrayLike
 from creditrisk.models.grades import PolicyInputError
 from creditrisk.models.policy_inputs import MAX_INPUT_AMOUNT
 
-__all__ = ["days_text", "money_text", "percent_text", "round_money"]
+__all__ = ["days_text", "money_text", "percent_text", "round_money", "round_money_value"]
+
+_MICRO_CENTS = 1e6
 
 
 def round_money(amount: ArrayLike, *, name: str, ceiling: float = MAX_INPUT_AMOUNT) -> np.ndarray:
@@ -33,6 +35,18 @@ def round_money(amount: ArrayLike, *, name: str, ceiling: float = MAX_INPUT_AMOU
     cents = np.abs(values) * 100.0
     cents = np.round(cents, 6)  # drop the binary error below a millionth of a cent
     return np.copysign(np.floor(cents + 0.5), values) / 100.0
+
+
+def round_money_value(amount: float, *, name: str, ceiling: float = MAX_INPUT_AMOUNT) -> float:
+    """:func:`round_money` of one Python float, with the same float operations (numpy's
+    ``round(x, 6)`` is ``rint(x * 1e6) / 1e6``; Python's ``round`` of a float to an integer
+    also rounds half to even), so both give the same bits."""
+    if not abs(amount) <= ceiling:
+        raise PolicyInputError(
+            f"{name}: row 0 is {amount!r}, not a finite amount within {ceiling:,.0f}"
+        )
+    cents = round(abs(amount) * 100.0 * _MICRO_CENTS) / _MICRO_CENTS
+    return math.copysign(math.floor(cents + 0.5), amount) / 100.0
 
 
 def money_text(amount: float, currency: str) -> str:

@@ -7,8 +7,9 @@ limit is computed is told for analysts in ``docs/policy.md``.
 
 Import order (no circle): :mod:`models.grades` <- :mod:`models.policy_config` (settings types)
 <- :mod:`models.limits`, :mod:`models.orders` (the rules, each written once, vectorised) <-
-this module. One customer online is a batch of one (:meth:`Policy.recommend_limit`,
-:meth:`Policy.check_order`). Names that lived here before the split are still importable.
+this module. One customer's limit (:meth:`Policy.recommend_limit`) runs the same rules on plain
+values; an order check (:meth:`Policy.check_order`) is a batch of one. Names that lived here
+before the split are still importable.
 """
 
 from __future__ import annotations
@@ -112,8 +113,6 @@ POLICY_KEYS = {
 DEFAULT_CURRENCY = "EUR"
 """Currency of a policy file without a ``currency`` key (files written before it existed)."""
 _CURRENCY_CODE = re.compile(r"[A-Z]{3}")
-_PLAIN_NUMBERS = (float, int)
-"""Input types of the one-row path (a bool is not a number here: it goes the checked way)."""
 
 
 def _currency(raw: Any) -> str:
@@ -239,51 +238,30 @@ class Policy:
 
     def recommend_limit(
         self,
-        pd_12m: float,
+        pd_12m: ArrayLike,
         *,
-        grade: int | None = None,
-        expected_monthly_sales: float | None,
-        payment_terms_days: float | None,
-        requested_limit: float | None = None,
-        annual_revenue: float | None,
-        current_exposure: float | None = None,
-        in_default: bool = False,
+        grade: ArrayLike | None = None,
+        expected_monthly_sales: ArrayLike | None,
+        payment_terms_days: ArrayLike | None,
+        requested_limit: ArrayLike | None = None,
+        annual_revenue: ArrayLike | None,
+        current_exposure: ArrayLike | None = None,
+        in_default: ArrayLike = False,
     ) -> LimitDecision:
-        """One customer's limit decision (None means unknown). Plain Python numbers take the
-        one-row path (:func:`models.limits.recommend_limit`, the same rules without numpy);
-        anything else is a batch of one, which also names what is wrong with a bad input."""
-        if (
-            type(pd_12m) is float
-            and 0.0 <= pd_12m <= 1.0
-            and type(in_default) is bool
-            and (grade is None or type(grade) is int)
-            and all(
-                value is None or type(value) in _PLAIN_NUMBERS
-                for value in (expected_monthly_sales, payment_terms_days, requested_limit,
-                              annual_revenue, current_exposure)
-            )
-        ):
-            return recommend_limit(
-                pd_12m,
-                grade,
-                expected_monthly_sales=expected_monthly_sales,
-                payment_terms_days=payment_terms_days,
-                requested_limit=requested_limit,
-                annual_revenue=annual_revenue,
-                current_exposure=current_exposure,
-                in_default=in_default,
-                policy=self,
-            )
-        return self.recommend_limits(
+        """One customer's limit decision (None means unknown): :func:`models.limits.
+        recommend_limit`, which checks each input once (any Python number, numpy scalar or
+        one-element array; a bad one is named) and runs the rules on plain floats."""
+        return recommend_limit(
             pd_12m,
-            grade=grade,
+            grade,
             expected_monthly_sales=expected_monthly_sales,
             payment_terms_days=payment_terms_days,
             requested_limit=requested_limit,
             annual_revenue=annual_revenue,
             current_exposure=current_exposure,
             in_default=in_default,
-        ).row(0)
+            policy=self,
+        )
 
     def check_orders(
         self,

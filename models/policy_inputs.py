@@ -1,11 +1,12 @@
-"""Input columns of the policy rules: one checked float / bool / grade array per argument.
+"""Inputs of the policy rules, checked once: columns for a batch, plain values for one row.
 
-The rules in :mod:`models.limits` and :mod:`models.orders` are written once, vectorised; the
-online service calls them with one row. What made a batch of one slow (~140 µs against
-~20 µs for the old plain-float copy of the rules) was mostly here and in a few numpy helpers
-(``np.select``, ``np.isin``, ``np.nan_to_num``): each column ran three full checks. Now a
-column is checked in one pass and only diagnosed when that pass fails, and a Python scalar
-is checked with ``math`` before a length-one array is built.
+A batch (:func:`amount_column`, :func:`flag_column`, :func:`pd_column`,
+:func:`grade_column`) gets one checked float / bool / grade array per argument. One customer
+(:func:`amount_value`, :func:`flag_value`, :func:`pd_value`, :func:`grade_value`) gets one
+checked Python ``float`` / ``bool`` / ``int`` per argument from anything a batch of one would
+take (a Python number, a numpy scalar, a one-element array, None for unknown), so the one-row
+rules (:func:`models.limits.recommend_limit`) never see numpy, whatever the caller passed.
+Both refuse the same values with the same message.
 
 Every check raises :class:`PolicyInputError` naming the argument and the first bad row.
 """
@@ -20,8 +21,8 @@ from numpy.typing import ArrayLike
 from creditrisk.models.grades import MasterScale, PolicyInputError, check_pd
 
 __all__ = [
-    "MAX_INPUT_AMOUNT", "amount_column", "amount_value", "flag_column", "grade_column",
-    "pd_column",
+    "MAX_INPUT_AMOUNT", "amount_column", "amount_value", "flag_column", "flag_value",
+    "grade_column", "grade_value", "pd_column", "pd_value",
 ]
 
 MAX_INPUT_AMOUNT = 1e12
@@ -40,17 +41,35 @@ def _problem(value: float, *, allow_nan: bool, allow_negative: bool, ceiling: fl
     return ""
 
 
+def _one_row(name: str, values: ArrayLike) -> np.ndarray:
+    """A one-row input that is not a plain Python value, as a 1-element array (refused when
+    it holds more than one row)."""
+    array = np.asarray(values).reshape(-1)
+    if array.shape != (1,):
+        raise PolicyInputError(f"{name}: expected 1 row, got shape {np.shape(values)}")
+    return array
+
+
 def amount_value(
     name: str,
-    value: float | None,
+    value: ArrayLike | None,
     *,
     allow_nan: bool,
     allow_negative: bool = False,
     ceiling: float = MAX_INPUT_AMOUNT,
 ) -> float:
-    """One row's input (a Python ``float``, ``int`` or None) as a float, checked like
-    :func:`amount_column` (None is NaN)."""
-    number = math.nan if value is None else float(value)
+    """One row's input as a Python float, checked like :func:`amount_column` (None is NaN)."""
+    if value is None:
+        number = math.nan
+    elif type(value) is float or type(value) is int:
+        number = float(value)
+    else:
+        try:
+            number = float(_one_row(name, value).astype(np.float64)[0])
+        except (TypeError, ValueError) as exc:
+            if isinstance(exc, PolicyInputError):
+                raise
+            raise PolicyInputError(f"{name}: not a number ({exc})") from exc
     problem = _problem(number, allow_nan=allow_nan, allow_negative=allow_negative, ceiling=ceiling)
     if problem:
         raise PolicyInputError(f"{name}: row 0 is {problem} ({number!r})")
@@ -71,13 +90,9 @@ def amount_column(
     Refused: infinite values, NaN unless ``allow_nan``, negatives unless ``allow_negative``,
     and magnitudes above ``ceiling`` (implausible amounts).
     """
-    if values is None or (type(values) in (float, int)):  # the one-row online path
+    if values is None or (type(values) in (float, int)):  # a plain scalar: checked once
         value = amount_value(
-            name,
-            values,  # type: ignore[arg-type]  # checked type
-            allow_nan=allow_nan,
-            allow_negative=allow_negative,
-            ceiling=ceiling,
+            name, values, allow_nan=allow_nan, allow_negative=allow_negative, ceiling=ceiling
         )
         return np.full(n_rows, value)
     to_numpy = getattr(values, "to_numpy", None)
@@ -120,6 +135,30 @@ def flag_column(name: str, values: ArrayLike, n_rows: int) -> np.ndarray:
     if array.shape != (n_rows,):
         raise PolicyInputError(f"{name}: expected {n_rows} rows, got shape {array.shape}")
     return array
+
+
+def flag_value(name: str, value: ArrayLike) -> bool:
+    """One row's yes/no input as a Python bool, checked like :func:`flag_column`."""
+    if type(value) is bool:
+        return value
+    return bool(flag_column(name, _one_row(name, value), 1)[0])
+
+
+def pd_value(pd_12m: ArrayLike) -> float:
+    """One row's PD as a Python float in [0, 1], checked like :func:`pd_column`."""
+    if type(pd_12m) is float and 0.0 <= pd_12m <= 1.0:
+        return pd_12m
+    values = pd_column(pd_12m)
+    if values.shape != (1,):
+        raise PolicyInputError(f"pd_12m: expected 1 row, got shape {np.shape(pd_12m)}")
+    return float(values[0])
+
+
+def grade_value(scale: MasterScale, grade: ArrayLike | None, pd_12m: float) -> int:
+    """One row's grade: ``grade`` checked against the scale, or ``pd_12m`` graded when None."""
+    if grade is None:
+        return scale.grade_of(pd_12m)
+    return int(grade_column(scale, _one_row("grade", grade), np.array([pd_12m]))[0])
 
 
 def pd_column(pd_12m: ArrayLike) -> np.ndarray:

@@ -60,6 +60,20 @@ def test_band_edges_belong_to_the_higher_grade(scale: MasterScale) -> None:
     assert scale.grade(np.array([1.0])).tolist() == [4]
 
 
+def test_one_pd_grades_like_the_vectorised_scale(scale: MasterScale) -> None:
+    """grade_of (the one-row path, no numpy) gives grade()'s answer for every PD, the band
+    edges and the values next to them included."""
+    rng = np.random.default_rng(11)
+    edges = np.array([band.pd_lower for band in scale.bands] + [1.0])
+    pd_12m = np.concatenate([
+        rng.random(3_000) ** 3, edges, np.nextafter(edges, 0.0).clip(0.0, 1.0),
+        np.nextafter(edges, 1.0).clip(0.0, 1.0),
+    ])
+    vectorised = scale.grade(pd_12m)
+    assert [scale.grade_of(float(p)) for p in pd_12m] == vectorised.tolist()
+    assert set(vectorised.tolist()) == {1, 2, 3, 4}  # every band reached
+
+
 def test_grade_keeps_the_input_shape(scale: MasterScale) -> None:
     assert scale.grade(0.03).shape == ()
     assert int(scale.grade(0.03)) == 2

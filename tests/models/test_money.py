@@ -5,10 +5,11 @@ from __future__ import annotations
 import copy
 import math
 
+import numpy as np
 import pytest
 
 from creditrisk.models.grades import PolicyInputError
-from creditrisk.models.money import money_text, percent_text, round_money
+from creditrisk.models.money import money_text, percent_text, round_money, round_money_value
 from creditrisk.models.policy import Policy, PolicyConfigError
 
 POLICY = Policy.default()
@@ -34,6 +35,29 @@ def test_round_money_is_half_up_on_the_decimal_value(amount: float, cents: float
 def test_round_money_refuses_non_finite_and_absurd_amounts_naming_the_field(amount: float) -> None:
     with pytest.raises(PolicyInputError, match="expected_loss_amount: row 0"):
         round_money([amount], name="expected_loss_amount")
+
+
+def test_one_amount_rounds_to_the_same_bits_as_the_column() -> None:
+    """round_money_value (one Python float, the one-row policy path) equals round_money on
+    random amounts of every magnitude, on half cents and on the tie cases above."""
+    rng = np.random.default_rng(5)
+    magnitudes = 10.0 ** rng.uniform(-3, 12, 20_000)
+    amounts = np.concatenate([
+        magnitudes * rng.choice([-1.0, 1.0], magnitudes.size),
+        np.round(rng.uniform(0, 1e6, 5_000), 2) + 0.005,  # half cents
+        [0.0, -0.0, 1.005, 2.675, -1.005, 0.125, 82_508.475, 1e12, -1e12],
+    ])
+    amounts = amounts[np.abs(amounts) <= 1e12]
+    column = round_money(amounts, name="x")
+    one_by_one = np.array([round_money_value(float(a), name="x") for a in amounts])
+    np.testing.assert_array_equal(one_by_one, column)
+    assert np.signbit(one_by_one).tolist() == np.signbit(column).tolist()
+
+
+@pytest.mark.parametrize("amount", [math.nan, math.inf, -math.inf, 1e306, 1.1e12])
+def test_one_amount_refuses_what_the_column_refuses(amount: float) -> None:
+    with pytest.raises(PolicyInputError, match="expected_loss_amount: row 0"):
+        round_money_value(amount, name="expected_loss_amount")
 
 
 def test_money_text_has_currency_thousands_and_cents() -> None:

@@ -377,6 +377,47 @@ def test_batch_equals_row_by_row(policy: Policy) -> None:
         assert single == rec.row(i), i
 
 
+def test_one_customer_takes_any_scalar_form_on_one_path(policy: Policy) -> None:
+    """Policy.recommend_limit normalises its inputs once: numpy scalars, 0-d and one-element
+    arrays give exactly the plain-number answer (there is no second, type-selected path)."""
+    rows = random_applicants(200, seed=16)
+    pd_12m = rows.pop("pd_12m")
+    rec = policy.recommend_limits(pd_12m, **rows)
+    forms = (
+        lambda v: v,  # numpy scalar
+        lambda v: np.asarray(v),  # 0-d array
+        lambda v: np.asarray([v]),  # one-element array
+        lambda v: v.item(),  # plain Python
+    )
+    for i in range(len(rec)):
+        form = forms[i % len(forms)]
+        single = policy.recommend_limit(
+            form(pd_12m[i]), **{key: form(value[i]) for key, value in rows.items()}
+        )
+        assert single == rec.row(i), i
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"pd_12m": np.float64(np.nan)}, r"pd_12m must be a probability in \[0, 1\]; row 0"),
+        ({"pd_12m": 1.5}, r"pd_12m must be a probability in \[0, 1\]; row 0"),
+        ({"pd_12m": np.array([0.1, 0.2])}, r"pd_12m: expected 1 row"),
+        ({"requested_limit": np.float64(-5.0)}, r"requested_limit: row 0 is negative"),
+        ({"annual_revenue": np.array([1.0, 2.0])}, r"annual_revenue: expected 1 row"),
+        ({"expected_monthly_sales": np.inf}, r"expected_monthly_sales: row 0 is infinite"),
+        ({"payment_terms_days": "thirty"}, r"payment_terms_days: not a number"),
+        ({"in_default": 0.5}, r"in_default: expected booleans"),
+        ({"grade": 99}, r"grade: row 0 is 99, not a grade"),
+    ],
+)
+def test_one_customer_bad_inputs_are_named(
+    policy: Policy, changes: dict[str, Any], message: str
+) -> None:
+    with pytest.raises(PolicyInputError, match=message):
+        decide(policy, **changes)
+
+
 def test_explicit_grade_gives_the_same_answer_as_grading_the_pd(policy: Policy) -> None:
     rows = random_applicants(500, seed=14)
     pd_12m = rows.pop("pd_12m")
