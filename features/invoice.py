@@ -38,9 +38,9 @@ from creditrisk.features import point_in_time
 from creditrisk.features.catalog import INVOICE_ID_COLUMNS, dimension_feature, feature_names
 from creditrisk.features.grouped import ratio
 from creditrisk.features.prepared import (
+    EPOCH,
     NO_DAY,
     PreparedLedger,
-    dates_of,
     day_numbers,
     prepare_ledger,
 )
@@ -322,22 +322,36 @@ def _invoice_attributes(
     amount = part.invoice_amount[chosen]
     issue = part.issue_day[chosen].astype(np.int64)
     due = part.due_day[chosen].astype(np.int64)
-    issue_dates = pd.DatetimeIndex(dates_of(issue))
-    last_month_of_quarter = issue_dates.month.to_numpy() % 3 == 0
-    days_left_in_month = issue_dates.days_in_month.to_numpy() - issue_dates.day.to_numpy()
+    month, day_of_month, days_in_month, weekday = calendar_of(issue)
+    last_month_of_quarter = month % 3 == 0
+    days_left_in_month = days_in_month - day_of_month
     return {
         "invoice_amount": amount,
         "log_invoice_amount": np.log1p(amount),
         "amount_vs_customer_mean": ratio(amount, prior_mean_amount),
         "terms_days": (due - issue).astype(np.float64),
-        "issue_month": issue_dates.month.to_numpy().astype(np.float64),
-        "issue_weekday": issue_dates.day_of_week.to_numpy().astype(np.float64),
+        "issue_month": month.astype(np.float64),
+        "issue_weekday": weekday.astype(np.float64),
         "issued_at_quarter_end": (
             last_month_of_quarter & (days_left_in_month < QUARTER_END_DAYS)
         ).astype(np.float64),
         "days_since_issue": (predicted_on - issue).astype(np.float64),
         "days_to_due": (due - predicted_on).astype(np.float64),
     }
+
+
+def calendar_of(days: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Month (1-12), day of month, days in that month and weekday (Monday 0) of day numbers
+    (real dates, not ``NO_DAY``): the calendar pandas' ``DatetimeIndex`` gives, in numpy
+    (1900-01-01, day 0, was a Monday)."""
+    dates = EPOCH + days.astype(np.int64).astype("timedelta64[D]")
+    months = dates.astype("datetime64[M]")
+    month = (months - dates.astype("datetime64[Y]").astype("datetime64[M]")).astype(np.int64) + 1
+    first = months.astype("datetime64[D]")
+    day_of_month = (dates - first).astype(np.int64) + 1
+    days_in_month = ((months + 1).astype("datetime64[D]") - first).astype(np.int64)
+    weekday = days.astype(np.int64) % 7
+    return month, day_of_month, days_in_month, weekday
 
 
 def _paid_share(part: PreparedLedger, chosen: np.ndarray, until: np.ndarray) -> np.ndarray:

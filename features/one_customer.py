@@ -46,6 +46,9 @@ from creditrisk.ledger.frame import INVOICE_DIMENSIONS, LedgerError
 
 EPOCH_ORDINAL: Final = dt.date(1900, 1, 1).toordinal()
 assert dt.date(1900, 1, 1) == EPOCH.astype(object)  # day numbers of features.prepared
+ONE_CUSTOMER: Final = pd.Series(["the customer of the rows"], dtype="string")
+"""The prepared arrays' customer list: one customer, code 0 (its id is the rows' own;
+nothing on this path reads the list but its length)."""
 NO_RATINGS: Final = AttributeHistory.empty()
 """The rating is read from the rows directly (:func:`rating_at`); the prepared arrays
 carry none."""
@@ -85,7 +88,7 @@ def prepare_customer(rows: CustomerRows) -> PreparedLedger:
     issue_day = _days(invoices, "issue_date", "invoices")
     founded = customer["founded_on"]
     return PreparedLedger(
-        customer_ids=pd.Series([rows.customer_id], dtype="string"),
+        customer_ids=ONE_CUSTOMER,
         onboarded_day=np.array(
             [day_number(customer["onboarded_on"], table="customers", column="onboarded_on")],
             dtype=np.int32,

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, Select, bindparam, select
 
 from creditrisk.ledger.errors import LedgerContractError
 from creditrisk.ledger.frame import CREDIT_EVENT_TYPES, TABLE_COLUMNS, Ledger, normalize_ledger
@@ -96,13 +96,26 @@ def read_customer_rows(engine: Engine, customer_id: str) -> CustomerRows:
     """
     raw: dict[str, list[Row]] = {}
     with engine.connect() as conn:
-        for name, table in LEDGER_TABLES.items():
-            stmt = select(table).where(table.c.customer_id.in_([customer_id]))
-            columns = [c for c in TABLE_COLUMNS[name] if c in table.c]
-            raw[name] = [
-                {c: row[c] for c in columns} for row in conn.execute(stmt).mappings()
-            ]
+        for name, (columns, stmt) in _STATEMENTS.items():
+            result = conn.execute(stmt, {"customer_ids": [customer_id]})
+            raw[name] = [dict(zip(columns, row, strict=True)) for row in result]
     return customer_rows(customer_id, raw)
+
+
+def _statement(table: str) -> tuple[list[str], Select[Any]]:
+    """The contract's columns of ``table`` and ``read_ledger``'s statement for them (the
+    same expanding ``IN``, so the same plan and row order), built once."""
+    columns = [c for c in TABLE_COLUMNS[table] if c in LEDGER_TABLES[table].c]
+    sql = LEDGER_TABLES[table]
+    stmt = select(*(sql.c[c] for c in columns)).where(
+        sql.c.customer_id.in_(bindparam("customer_ids", expanding=True))
+    )
+    return columns, stmt
+
+
+_STATEMENTS: dict[str, tuple[list[str], Select[Any]]] = {
+    table: _statement(table) for table in LEDGER_TABLES
+}
 
 
 def customer_rows(customer_id: str, raw: dict[str, list[Row]]) -> CustomerRows:

@@ -208,3 +208,18 @@ def test_day_numbers_match_the_prepared_ledgers() -> None:
     assert got == expected
     assert np.int32(one_customer.day_number(None, table="t", column="c")) == np.int32(
         day_numbers(pd.Series([pd.NaT]), table="t", column="c")[0])
+
+
+def test_the_numpy_calendar_is_pandas_calendar_on_every_day() -> None:
+    """Rule: month, day, days in month and weekday of the invoice features (numpy) are
+    pandas' DatetimeIndex fields, for every day from 1900 to 2255."""
+    from creditrisk.features.invoice import calendar_of
+    from creditrisk.features.prepared import dates_of
+
+    days = np.arange(0, 130_000, dtype=np.int32)
+    month, day, days_in_month, weekday = calendar_of(days)
+    index = pd.DatetimeIndex(dates_of(days))
+    assert np.array_equal(month, index.month.to_numpy())
+    assert np.array_equal(day, index.day.to_numpy())
+    assert np.array_equal(days_in_month, index.days_in_month.to_numpy())
+    assert np.array_equal(weekday, index.day_of_week.to_numpy())
