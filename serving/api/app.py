@@ -22,6 +22,7 @@ module of ``serving/``, and list its router in ``service_routers()`` below.
 
 from __future__ import annotations
 
+import gc
 import logging
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
@@ -51,6 +52,7 @@ from creditrisk.serving.api_keys import ApiKeyRecord, ApiKeyStore
 from creditrisk.serving.book_jobs import BookJobs, BookRateLimit
 from creditrisk.serving.decision_log import DecisionLog
 from creditrisk.serving.model_holder import (
+    LoadedModel,
     ModelHolder,
     ModelLoader,
     ModelRef,
@@ -82,6 +84,23 @@ def service_routers() -> list[APIRouter]:
 
 def utc_now() -> datetime:
     return datetime.now(UTC)
+
+
+def freeze_long_lived_objects() -> None:
+    """Move every object alive now (the loaded bundle, libraries, the app) out of the cyclic
+    garbage collector's reach (``gc.freeze``). Without it each full collection walks the
+    whole heap of pandas, LightGBM, MLflow and SQLAlchemy objects while a request waits:
+    measured on the demo bundle (in-process, load ~6), one gen-2 collection every few
+    thousand requests took ~0.9 s and gen-1 ones up to 6-9 ms; frozen, gen-1 took under
+    0.5 ms and no gen-2 ran in 6,000 requests. Requests' own garbage is collected as before.
+    Called after each model swap: a bundle replaced by a reload stays in memory only if it
+    holds reference cycles (its acyclic parts are freed by reference counting)."""
+    gc.freeze()
+
+
+def _on_model_swap(metrics: ServiceMetrics, loaded: LoadedModel) -> None:
+    metrics.set_model(loaded.ref.version, loaded.ref.uri)
+    freeze_long_lived_objects()
 
 
 def _package_version() -> str:
@@ -188,7 +207,7 @@ def create_app(
         clock=clock,
         resolver=version_resolver,
         static_ref=static_ref,
-        on_swap=lambda loaded: metrics.set_model(loaded.ref.version, loaded.ref.uri),
+        on_swap=lambda loaded: _on_model_swap(metrics, loaded),
     )
     app = FastAPI(
         title="creditrisk",

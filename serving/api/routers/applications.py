@@ -4,16 +4,12 @@ The handler scores the applicant (:func:`creditrisk.serving.applications.score_a
 the bundle's dict fast path), writes the decision to the decision log and answers with the
 decision id.
 
-``async def`` with the log insert awaited in a worker thread, not a plain ``def``: scoring is
-pure CPU from memory and runs on the event loop; only the log insert (blocking I/O) goes to
-a worker thread, and the answer is sent after its commit. Measured with
-``benchmarks/serving.py`` (one worker, 16 concurrent keep-alive clients, SQLite decision log,
-busy 2-core machine, 2 runs each): plain ``def`` 430-510 requests/s with p99 190-240 ms;
-this form 450-490 requests/s with p99 100-120 ms. Same throughput (the work is CPU-bound
-under one GIL), but a ``def`` handler puts 16 threads in contention for the GIL with the
-event loop, which shows in the tail. Writing the log on the loop too had a somewhat shorter
-tail on SQLite (p99 66-90 ms) but would stall every request in flight whenever the database
-is slow (WAL checkpoints, PostgreSQL commits at about 5 ms each).
+``async def``: scoring is pure CPU from memory and runs on the event loop; the decision row
+is written by :meth:`creditrisk.serving.decision_log.DecisionLog.record_async` (on the loop
+for a file SQLite database, else a worker thread) and the answer is sent after its commit.
+A plain ``def`` handler measured the same throughput with twice the p99 (16 threads
+contending for the GIL with the loop). The handler asks FastAPI for three things only (the
+caller, the body, :data:`DecisionContextDep`): every dependency node costs CPU per request.
 """
 
 from __future__ import annotations
@@ -28,13 +24,9 @@ from creditrisk.serving.api.answers import (
     replayed_application,
 )
 from creditrisk.serving.api.dependencies import (
-    DecisionLogDep,
+    DecisionContextDep,
     IdempotencyKeyHeader,
-    LatestAsOfDep,
-    ModelDep,
     ScoreCaller,
-    ServedDep,
-    TodayDep,
     plausible_as_of,
 )
 from creditrisk.serving.api.error_responses import ROUTE_ERRORS, error_responses
@@ -58,21 +50,18 @@ router = APIRouter(prefix="/v1", tags=["decisions"])
 async def score_application(
     caller: ScoreCaller,
     body: ApplicationIn,
-    model: ModelDep,
-    served: ServedDep,
-    decisions: DecisionLogDep,
-    today: TodayDep,
-    latest: LatestAsOfDep,
+    context: DecisionContextDep,
     idempotency_key: IdempotencyKeyHeader = None,
 ) -> ApplicationOut:
     """Score a new applicant: PD, grade, decision, recommended limit and the reasons. A
     retry with the same ``Idempotency-Key`` gets the first decision back."""
+    decisions, served = context.decisions, context.served
     if idempotency_key is not None:
         first = await decisions.first_async(caller.key_id, idempotency_key, body)
         if first is not None:
             return replayed_application(first)
-    plausible_as_of(body.as_of, latest, location="body")
-    as_of = body.as_of or today
+    plausible_as_of(body.as_of, context.latest_as_of, location="body")
+    as_of = body.as_of or context.today
     score = score_applicant(served, body.model_dump(), as_of=as_of)
     policy = served.bundle.policy
     outputs: dict[str, Any] = {
@@ -90,7 +79,7 @@ async def score_application(
     record = decision_record(
         "application",
         caller=caller,
-        model=model,
+        model=context.model,
         served=served,
         policy_version=score.policy_version,
         request=body,
