@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import Engine, Select, bindparam, select
+from sqlalchemy import Engine
 
 from creditrisk.ledger.errors import LedgerContractError
 from creditrisk.ledger.frame import CREDIT_EVENT_TYPES, TABLE_COLUMNS, Ledger, normalize_ledger
@@ -91,31 +91,38 @@ class CustomerRows:
 def read_customer_rows(engine: Engine, customer_id: str) -> CustomerRows:
     """Read one customer's rows with the ``customer_id`` indexes and normalise them.
 
-    Parameterised SQL only (the id is bound). Raises :class:`LedgerContractError` as
-    ``normalize_ledger`` would for the same rows.
+    One ``SELECT <contract columns> FROM <table> WHERE customer_id IN (<id>)`` per table on
+    the driver's cursor (``read_ledger``'s predicate, so the same plan and row order;
+    without SQLAlchemy's per-row result processing). The id is bound, never formatted into
+    the SQL (table and column names are the schema's constants). Raises
+    :class:`LedgerContractError` as ``normalize_ledger`` would for the same rows.
     """
+    mark = "?" if engine.dialect.paramstyle == "qmark" else "%s"
     raw: dict[str, list[Row]] = {}
-    with engine.connect() as conn:
-        for name, (columns, stmt) in _STATEMENTS.items():
-            result = conn.execute(stmt, {"customer_ids": [customer_id]})
-            raw[name] = [dict(zip(columns, row, strict=True)) for row in result]
+    connection = engine.raw_connection()
+    try:
+        cursor = connection.cursor()
+        try:
+            for table, columns in _COLUMNS.items():
+                cursor.execute(
+                    f"SELECT {', '.join(columns)} FROM {table} "  # noqa: S608 - schema names
+                    f"WHERE customer_id IN ({mark})",
+                    (customer_id,),
+                )
+                raw[table] = [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
+        finally:
+            cursor.close()
+        connection.rollback()
+    finally:
+        connection.close()
     return customer_rows(customer_id, raw)
 
 
-def _statement(table: str) -> tuple[list[str], Select[Any]]:
-    """The contract's columns of ``table`` and ``read_ledger``'s statement for them (the
-    same expanding ``IN``, so the same plan and row order), built once."""
-    columns = [c for c in TABLE_COLUMNS[table] if c in LEDGER_TABLES[table].c]
-    sql = LEDGER_TABLES[table]
-    stmt = select(*(sql.c[c] for c in columns)).where(
-        sql.c.customer_id.in_(bindparam("customer_ids", expanding=True))
-    )
-    return columns, stmt
-
-
-_STATEMENTS: dict[str, tuple[list[str], Select[Any]]] = {
-    table: _statement(table) for table in LEDGER_TABLES
+_COLUMNS: dict[str, list[str]] = {
+    table: [c for c in TABLE_COLUMNS[table] if c in LEDGER_TABLES[table].c]
+    for table in LEDGER_TABLES
 }
+"""Per ledger table, the contract's columns the SQL table has (contract order)."""
 
 
 def customer_rows(customer_id: str, raw: dict[str, list[Row]]) -> CustomerRows:
