@@ -19,7 +19,7 @@ timed on the ledger (random customers, one client by default: its latency, not q
 
 The last line is ``key=value`` figures:
 ``ours_rps mlflow_rps ratio_rps ours_p50_ms ours_p99_ms mlflow_p50_ms mlflow_p99_ms errors
-customer_risk_p50_ms customer_risk_p99_ms``.
+customer_risk_p50_ms customer_risk_p99_ms load_avg_start load_avg_end``.
 """
 
 from __future__ import annotations
@@ -336,6 +336,7 @@ def main(argv: Sequence[str] | None = None) -> None:
                         help="LightGBM threads per model (default: the training config's)")
     args = parser.parse_args(argv)
 
+    load_start = os.getloadavg()[0]  # timings on a shared machine mean little without it
     workdir = Path(tempfile.mkdtemp(prefix="creditrisk-bench-"))
     if args.tracking_uri:
         if not args.database_url:
@@ -427,7 +428,8 @@ def main(argv: Sequence[str] | None = None) -> None:
         f"mlflow_p99_ms={figures.get('mlflow_p99_ms', float('nan')):.2f} "
         f"errors={errors} concurrency={args.concurrency} "
         f"customer_risk_p50_ms={figures['customer_risk_p50_ms']:.2f} "
-        f"customer_risk_p99_ms={figures['customer_risk_p99_ms']:.2f}"
+        f"customer_risk_p99_ms={figures['customer_risk_p99_ms']:.2f} "
+        f"load_avg_start={load_start:.2f} load_avg_end={os.getloadavg()[0]:.2f}"
     )
     if not args.keep_workdir:  # after a failure it stays, with the servers' logs
         shutil.rmtree(workdir, ignore_errors=True)

@@ -91,30 +91,24 @@ class CustomerRows:
 def read_customer_rows(engine: Engine, customer_id: str) -> CustomerRows:
     """Read one customer's rows with the ``customer_id`` indexes and normalise them.
 
-    One ``SELECT <contract columns> FROM <table> WHERE customer_id IN (<id>)`` per table on
-    the driver's cursor (``read_ledger``'s predicate, so the same plan and row order;
-    without SQLAlchemy's per-row result processing). The id is bound, never formatted into
+    One ``SELECT <contract columns> FROM <table> WHERE customer_id IN (<id>)`` per table in
+    the driver's own SQL (``read_ledger``'s predicate, so the same plan and row order;
+    without SQLAlchemy's per-row type processing). The id is bound, never formatted into
     the SQL (table and column names are the schema's constants). Raises
     :class:`LedgerContractError` as ``normalize_ledger`` would for the same rows.
     """
     mark = "?" if engine.dialect.paramstyle == "qmark" else "%s"
     raw: dict[str, list[Row]] = {}
-    connection = engine.raw_connection()
-    try:
-        cursor = connection.cursor()
-        try:
-            for table, columns in _COLUMNS.items():
-                cursor.execute(
-                    f"SELECT {', '.join(columns)} FROM {table} "  # noqa: S608 - schema names
-                    f"WHERE customer_id IN ({mark})",
-                    (customer_id,),
-                )
-                raw[table] = [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
-        finally:
-            cursor.close()
-        connection.rollback()
-    finally:
-        connection.close()
+    # exec_driver_sql: the driver's own SQL and rows, with SQLAlchemy's connection handling
+    # and error wrapping (an outage is the same OperationalError as on every other path)
+    with engine.connect() as conn:
+        for table, columns in _COLUMNS.items():
+            result = conn.exec_driver_sql(
+                f"SELECT {', '.join(columns)} FROM {table} "  # noqa: S608 - schema names
+                f"WHERE customer_id IN ({mark})",
+                (customer_id,),
+            )
+            raw[table] = [dict(zip(columns, row, strict=True)) for row in result.fetchall()]
     return customer_rows(customer_id, raw)
 
 
