@@ -1,11 +1,15 @@
 """Decision log rows written from the event loop on a file SQLite database (see
 :class:`SqliteLoopWriter`); :mod:`creditrisk.serving.decision_log` falls back to a worker
-thread whenever this writer cannot write at once."""
+thread whenever this writer cannot write at once. The write-ahead log those commits fill is
+copied into the database file by :class:`WalCheckpointer`'s thread, never on the loop."""
 
 from __future__ import annotations
 
 import contextlib
+import logging
 import sqlite3
+import threading
+import weakref
 from typing import Any
 
 from sqlalchemy import Engine, insert
@@ -13,7 +17,104 @@ from sqlalchemy.exc import DBAPIError
 
 from creditrisk.serving.tables import decision_log
 
-__all__ = ["SqliteLoopWriter"]
+__all__ = ["SqliteLoopWriter", "WalCheckpointer"]
+
+logger = logging.getLogger("creditrisk.decision_writer")
+
+CHECKPOINT_EVERY_COMMITS = 100
+"""A decision row dirties about 7 pages (the table and its four indexes): 100 commits are
+about the 1,000 pages at which SQLite would checkpoint on its own."""
+CHECKPOINT_IDLE_SECONDS = 2.0
+"""The checkpointer also runs this long after its last run when few rows came in."""
+
+
+class WalCheckpointer:
+    """Checkpoints a WAL-mode SQLite database from a daemon thread (``PRAGMA
+    wal_checkpoint(PASSIVE)``: copies what it can, never waits for readers or writers).
+
+    Why: SQLite checkpoints inside the commit that crosses ``wal_autocheckpoint`` (1,000
+    pages), and a checkpoint ends with an fsync of the database file. Measured on this
+    machine's disk (2 cores, load ~14): a checkpoint of ~1,450 pages took 50-80 ms of wall
+    time for ~5 ms of CPU, once every ~200 decision rows; on the event loop that stalled
+    every request in flight. Here the thread waits for the disk without the GIL (the sqlite3
+    module releases it around each statement). :meth:`committed` (a counter and, every
+    :data:`CHECKPOINT_EVERY_COMMITS`, an Event) is all the writer pays. The thread stops
+    with :meth:`close` or when the checkpointer is garbage collected."""
+
+    def __init__(self, engine: Engine, *, every_commits: int = CHECKPOINT_EVERY_COMMITS,
+                 idle_seconds: float = CHECKPOINT_IDLE_SECONDS) -> None:
+        self._engine = engine
+        self._every = every_commits
+        self._idle_seconds = idle_seconds
+        self._commits = 0
+        self._wake = threading.Event()
+        self._stopped = threading.Event()
+        self._thread: threading.Thread | None = None
+        self.checkpoints = 0
+        """Checkpoints run (tests and diagnostics)."""
+
+    def committed(self) -> None:
+        """Count one commit on the database; every ``every_commits`` wake the thread."""
+        if self._thread is None:
+            self._start()
+        self._commits += 1
+        if self._commits >= self._every:
+            self._commits = 0
+            self._wake.set()
+
+    def _start(self) -> None:
+        thread = threading.Thread(
+            target=_checkpoint_loop,
+            args=(weakref.ref(self), self._wake, self._stopped, self._idle_seconds),
+            name="creditrisk-wal-checkpoint",
+            daemon=True,
+        )
+        self._thread = thread
+        thread.start()
+
+    def checkpoint(self, connection: sqlite3.Connection) -> None:
+        """One passive checkpoint on ``connection`` (errors are logged, never raised: the
+        next run or SQLite's own checkpoint in another connection catches up)."""
+        try:
+            connection.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+        except sqlite3.Error as exc:
+            logger.warning("WAL checkpoint failed: %s", type(exc).__name__)
+        self.checkpoints += 1
+
+    def close(self) -> None:
+        """Stop the thread (after its current checkpoint)."""
+        self._stopped.set()
+        self._wake.set()
+        thread, self._thread = self._thread, None
+        if thread is not None and thread is not threading.current_thread():
+            thread.join(timeout=5.0)
+
+
+def _checkpoint_loop(
+    owner_ref: weakref.ReferenceType[WalCheckpointer], wake: threading.Event,
+    stopped: threading.Event, idle_seconds: float,
+) -> None:
+    owner = owner_ref()
+    if owner is None:
+        return
+    fairy = owner._engine.raw_connection()
+    connection = fairy.driver_connection
+    del owner  # only a weak reference between runs: the thread ends with its owner
+    if not isinstance(connection, sqlite3.Connection):  # pragma: no cover - SQLite only
+        fairy.close()
+        return
+    try:
+        while not stopped.is_set():
+            wake.wait(timeout=idle_seconds)
+            wake.clear()
+            owner = owner_ref()
+            if owner is None or stopped.is_set():
+                return
+            owner.checkpoint(connection)
+            del owner
+    finally:
+        with contextlib.suppress(Exception):
+            fairy.close()
 
 
 class SqliteLoopWriter:
@@ -30,9 +131,10 @@ class SqliteLoopWriter:
     for a lock and an outage is reported as before. PostgreSQL (a network round trip per
     commit) keeps the worker thread."""
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, *, checkpointer: WalCheckpointer | None = None) -> None:
         self._engine = engine
         self._fairy: Any = None  # the pool's checked-out connection, kept for the app's life
+        self.checkpointer = checkpointer if checkpointer is not None else WalCheckpointer(engine)
         # compiled once by SQLAlchemy for this dialect: every column, positional parameters
         compiled = insert(decision_log).compile(
             dialect=engine.dialect, column_keys=[column.name for column in decision_log.columns]
@@ -61,6 +163,7 @@ class SqliteLoopWriter:
             if driver is None:  # pragma: no cover - a checked-out connection has its driver's
                 raise sqlite3.InterfaceError("the pool gave no driver connection")
             driver.execute("PRAGMA busy_timeout=0")
+            driver.execute("PRAGMA wal_autocheckpoint=0")  # WalCheckpointer's job, off the loop
             self._fairy = fairy
         connection: sqlite3.Connection = self._fairy.driver_connection
         return connection
@@ -81,6 +184,7 @@ class SqliteLoopWriter:
         except sqlite3.Error as exc:
             self._recover(exc)
             return False
+        self.checkpointer.committed()
         return True
 
     def _recover(self, exc: sqlite3.Error) -> None:
@@ -91,9 +195,14 @@ class SqliteLoopWriter:
         except sqlite3.Error:
             busy = False
         if not busy:
-            self.close()  # a fresh connection next time
+            self._drop_connection()  # a fresh connection next time
 
     def close(self) -> None:
+        """Stop the checkpointer and give back the connection."""
+        self.checkpointer.close()
+        self._drop_connection()
+
+    def _drop_connection(self) -> None:
         if self._fairy is not None:
             fairy, self._fairy = self._fairy, None
             with contextlib.suppress(sqlite3.Error):

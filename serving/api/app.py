@@ -173,6 +173,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
             task_group.cancel_scope.cancel()
     finally:
         app.state.book_jobs.shutdown()
+        app.state.decision_log.close()  # its WAL checkpointer thread and loop connection
         engine.dispose()
 
 

@@ -1,13 +1,16 @@
 """The decision log's event-loop writer on a file SQLite database (serving/decision_writer.py):
 the row it writes reads back like the worker-thread writer's, it never waits for a held write
-lock, and the same row then goes the worker-thread way once the lock is free."""
+lock, and the same row then goes the worker-thread way once the lock is free; its commits never
+checkpoint the WAL (an fsync on the loop): the checkpointer thread does."""
 
 from __future__ import annotations
 
+import gc
 import sqlite3
 import threading
 import time
-from collections.abc import Iterator
+import weakref
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -23,7 +26,7 @@ from creditrisk.serving.decision_log import (
     get_decision,
     record_decision,
 )
-from creditrisk.serving.decision_writer import SqliteLoopWriter
+from creditrisk.serving.decision_writer import SqliteLoopWriter, WalCheckpointer
 from creditrisk.serving.tables import decision_log
 
 NOW = datetime(2026, 3, 31, 12, 30, 15, 123456, tzinfo=UTC)
@@ -99,3 +102,79 @@ def test_a_held_write_lock_is_not_waited_for_and_the_row_goes_the_thread_way(
     assert count(engine) == 4
     log.close()
     writer.close()
+
+
+def wal_pages(path: str) -> int:
+    """Pages in the WAL file (its 32-byte header, then 24-byte frame header + page each)."""
+    wal = Path(path + "-wal")
+    return max(0, (wal.stat().st_size - 32) // (24 + 4096)) if wal.exists() else 0
+
+
+def wait_for(condition: Callable[[], bool], seconds: float = 10.0) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.02)
+    return False
+
+
+def test_loop_commits_never_checkpoint_the_thread_does(database: tuple[str, Engine]) -> None:
+    """The loop writer's connection has SQLite's automatic checkpoint off; after
+    ``every_commits`` rows the checkpointer thread copies the WAL into the database (a
+    passive checkpoint, nothing left to copy afterwards), and close() ends the thread."""
+    path, engine = database
+    checkpointer = WalCheckpointer(engine, every_commits=20, idle_seconds=60.0)
+    writer = SqliteLoopWriter(engine, checkpointer=checkpointer)
+    assert writer.try_insert(decision_row(sample(), created_at=NOW))
+    assert writer._connection().execute("PRAGMA wal_autocheckpoint").fetchone() == (0,)
+    for _ in range(18):
+        assert writer.try_insert(decision_row(sample(), created_at=NOW))
+    time.sleep(0.2)
+    assert checkpointer.checkpoints == 0  # 19 commits: not yet
+    assert writer.try_insert(decision_row(sample(), created_at=NOW))
+    assert wait_for(lambda: checkpointer.checkpoints == 1)
+    with sqlite3.connect(path) as probe:
+        _, wal_frames, copied = probe.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+    assert wal_frames == copied > 0  # everything was already copied
+    thread = checkpointer._thread
+    assert thread is not None
+    assert thread.is_alive()
+    writer.close()
+    assert not thread.is_alive()
+    assert count(engine) == 20
+
+
+def test_without_the_checkpointer_thread_the_loop_writer_lets_the_wal_grow(
+    database: tuple[str, Engine],
+) -> None:
+    """Negative control: with a checkpointer that never runs within the test, 150 loop
+    commits (~1,000 pages) stay in the WAL - the loop writer itself never checkpoints."""
+    path, engine = database
+    writer = SqliteLoopWriter(
+        engine, checkpointer=WalCheckpointer(engine, every_commits=10**9, idle_seconds=60.0)
+    )
+    for _ in range(150):
+        assert writer.try_insert(decision_row(sample(), created_at=NOW))
+    assert writer.checkpointer.checkpoints == 0
+    with sqlite3.connect(path) as probe:
+        _, wal_frames, copied = probe.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+    assert wal_frames > 700  # SQLite's own checkpoint (1,000 pages) would have copied these
+    assert copied == wal_frames  # ...and a passive checkpoint now does, in one go
+    assert wal_pages(path) >= wal_frames
+    writer.close()
+
+
+def test_checkpointer_thread_ends_with_its_owner(database: tuple[str, Engine]) -> None:
+    """A checkpointer that is dropped without close() does not leave its thread behind."""
+    _, engine = database
+    checkpointer = WalCheckpointer(engine, every_commits=1, idle_seconds=0.05)
+    checkpointer.committed()
+    thread = checkpointer._thread
+    assert thread is not None
+    owner = weakref.ref(checkpointer)
+    assert wait_for(lambda: getattr(owner(), "checkpoints", 0) >= 1)
+    del checkpointer
+    gc.collect()
+    thread.join(timeout=5.0)
+    assert not thread.is_alive()
