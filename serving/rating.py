@@ -1,9 +1,12 @@
 """An existing customer rated from its live ledger: PD, grade, limit, order check, reasons.
 
-Plain functions that the HTTP routes, the batch rescoring and Spark all call. Each reads only
-the customer's own rows from the ledger database (``read_ledger(engine, customer_ids=[id])``),
-builds the same point-in-time features training used as of the decision date, and scores
-them with the served bundle. Nothing here knows about HTTP.
+Plain functions that the HTTP routes, the batch rescoring and Spark all call. Online,
+:func:`load_customer` reads only the customer's own rows (one indexed ``SELECT`` per ledger
+table, :mod:`creditrisk.ledger.customer_rows`), builds the same point-in-time features
+training used as of the decision date without the whole-book machinery
+(:mod:`creditrisk.features.one_customer`) and scores them with the bundle's one-row calls;
+:func:`rate_customer` does the same from a ledger of frames (batch callers). Both give the
+same answer (``tests/serving/test_risk_fast_path.py``). Nothing here knows about HTTP.
 
 Business rules fixed here:
 

@@ -223,3 +223,49 @@ def test_the_numpy_calendar_is_pandas_calendar_on_every_day() -> None:
     assert np.array_equal(day, index.day.to_numpy())
     assert np.array_equal(days_in_month, index.days_in_month.to_numpy())
     assert np.array_equal(weekday, index.day_of_week.to_numpy())
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(raw_ledgers())
+def test_one_customer_rows_normalise_as_normalize_ledger(raw: RawLedger) -> None:
+    """Rule: the one-customer normalisation gives each customer the onboarding date and every
+    invoice the settled date (given, or derived from allocated payments) that
+    ``normalize_ledger`` gives them in the whole ledger."""
+    tables = raw.tables()
+    ledger = normalize_ledger(tables)
+    invoices = ledger.invoices
+    for customer_id, onboarded in zip(ledger.customers["customer_id"],
+                                      ledger.customers["onboarded_on"], strict=True):
+        rows = rows_of(tables, str(customer_id))
+        assert rows.customer is not None
+        assert rows.customer["onboarded_on"] == _cell(onboarded)
+        mine = invoices[invoices["customer_id"] == customer_id]
+        assert [(i["invoice_id"], i["settled_date"]) for i in rows.invoices] == [
+            (str(i), _cell(d)) for i, d in zip(mine["invoice_id"], mine["settled_date"],
+                                               strict=True)]
+
+
+@pytest.mark.parametrize(
+    ("table", "row", "message"),
+    [
+        ("invoices", {"invoice_id": "I0", "customer_id": "C0", "issue_date": on(10),
+                      "due_date": on(5), "amount": 1.0, "disputed": False,
+                      "settled_date": None}, "invoices.due_date: before issue_date"),
+        ("credit_events", {"event_id": "E0", "customer_id": "C0", "event_date": on(3),
+                           "event_type": "lawsuit"}, "credit_events.event_type: unknown"),
+    ],
+)
+def test_contract_errors_are_the_ones_normalize_ledger_raises(
+    table: str, row: dict[str, Any], message: str
+) -> None:
+    """Rule: rows breaking the contract are refused with normalize_ledger's message."""
+    from creditrisk.ledger.errors import LedgerContractError
+
+    customer = {"customer_id": "C0", "onboarded_on": on(0)}
+    tables = RawLedger(customers=[customer]).tables()
+    tables[table] = pd.DataFrame([row])
+    with pytest.raises(LedgerContractError, match=message) as whole:
+        normalize_ledger(tables)
+    with pytest.raises(LedgerContractError, match=message) as one:
+        customer_rows("C0", {"customers": [customer], table: [row]})
+    assert str(one.value) == str(whole.value)
