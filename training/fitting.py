@@ -33,6 +33,7 @@ from creditrisk.training.evaluation import (
     segment_metrics,
     with_prefix,
 )
+from creditrisk.training.expected_auc import expected_auc_gap
 from creditrisk.training.split import (
     CALIBRATION,
     TEST,
@@ -246,6 +247,10 @@ def fit_default_model(
                 y_test[has], score[has], evaluation.loc[has, "oracle"].to_numpy()
             )
             metrics |= with_prefix(oracle_metrics, "default_test")
+            metrics |= with_prefix(
+                expected_auc_gap(score[has], evaluation.loc[has, "oracle"].to_numpy()),
+                "default_test",
+            )
     oot = oot_applicant_rows(frame, roles)
     metrics |= applicant_holdout_metrics(frame.loc[oot], y[oot], model.predict_proba(X[oot]),
                                          oracle=oracle, min_events=config.min_segment_events,
