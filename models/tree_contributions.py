@@ -266,6 +266,14 @@ def _tables(booster: Any) -> TreeContributions | None:
     return TreeContributions.of(booster)
 
 
+def warm_tables(model: Any) -> None:
+    """Build the leaf tables of ``model``'s booster now (a worker does it before its first
+    batch); nothing for a model without a LightGBM booster."""
+    booster = getattr(model, "booster", None)
+    if isinstance(booster, lgb.Booster):
+        _tables(booster)
+
+
 def batch_top_factors(model: Any, X: np.ndarray, *, top_n: int) -> tuple[np.ndarray, np.ndarray]:
     """``rank_contributions(model.contributions(X), top_n=top_n)`` for a batch: through the
     leaf tables (built once per booster and process) for a LightGBM classifier, by

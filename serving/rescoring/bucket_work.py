@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import Engine
 
+from creditrisk.models.tree_contributions import warm_tables
 from creditrisk.serving.registry import ServedBundle
 from creditrisk.serving.rescoring import monitoring
 from creditrisk.serving.rescoring.ledger_rows import read_customers_ledger
@@ -89,6 +90,13 @@ def start_worker(database_url: str, served_pickle: bytes, parent_pid: int) -> No
     _WORKER["served"] = served
     _WORKER["engine"] = make_engine(database_url)
     _WORKER["binnings"] = monitoring.run_binnings(served)
+    model = served.bundle.default_model
+    if model is not None:  # the top factors' leaf tables, built before the first bucket
+        warm_tables(model)
+
+
+def warm_worker() -> None:
+    """A task that only makes the pool start a worker process (its initializer runs)."""
 
 
 def rate_bucket_in_worker(job: BucketJob) -> BucketRows:

@@ -23,7 +23,13 @@ import os
 import pickle
 import time
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures import (
+    FIRST_COMPLETED,
+    Future,
+    ProcessPoolExecutor,
+    ThreadPoolExecutor,
+    wait,
+)
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, Final
@@ -41,6 +47,7 @@ from creditrisk.serving.rescoring.bucket_work import (
     rate_bucket,
     rate_bucket_in_worker,
     start_worker,
+    warm_worker,
 )
 from creditrisk.serving.rescoring.partitions import DEFAULT_BUCKETS, customer_bucket
 from creditrisk.serving.rescoring.run_lock import run_lock
@@ -80,12 +87,22 @@ class RescoreResult:
 
 
 def customer_ids(engine: Engine) -> pd.Series:
-    """Every customer id of the ledger database, in id order."""
+    """Every customer id of the ledger database, in id order (read on the driver's cursor:
+    a million ids through SQLAlchemy's row processing took seconds)."""
     table = LEDGER_TABLES["customers"]
-    with engine.connect() as conn:
-        ids = conn.execute(
-            sa.select(table.c.customer_id).order_by(table.c.customer_id)
-        ).scalars().all()
+    statement = str(sa.select(table.c.customer_id).order_by(table.c.customer_id).compile(
+        dialect=engine.dialect))
+    raw = engine.raw_connection()
+    try:
+        cursor = raw.cursor()
+        try:
+            cursor.execute(statement)
+            ids = [row[0] for row in cursor.fetchall()]
+        finally:
+            cursor.close()
+        raw.rollback()
+    finally:
+        raw.close()
     return pd.Series(ids, dtype="string")
 
 
@@ -131,12 +148,36 @@ def _rescore_locked(
     workers: int,
 ) -> RescoreResult:
     started = time.perf_counter()
-    as_of = key.as_of
-    opened = open_run(
-        engine, key, model_uri=model_uri, policy_version=served.bundle.policy.version,
-        buckets=buckets, ledger_digest=ledger_digest(engine), force=force,
-    )
-    ids = customer_ids(engine)
+    pool = _start_pool(engine, served, workers)  # workers start while the ledger is read
+    try:
+        with ThreadPoolExecutor(max_workers=1) as reader:
+            reading_ids = reader.submit(customer_ids, engine)  # beside the digest's scans
+            opened = open_run(
+                engine, key, model_uri=model_uri, policy_version=served.bundle.policy.version,
+                buckets=buckets, ledger_digest=ledger_digest(engine), force=force,
+            )
+            ids = reading_ids.result()
+        return _rate_run(engine, served, opened, ids, started=started, buckets=buckets,
+                         on_open=on_open, on_bucket=on_bucket, pool=pool, workers=workers)
+    finally:
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _rate_run(
+    engine: Engine,
+    served: ServedBundle,
+    opened: OpenedRun,
+    ids: pd.Series,
+    *,
+    started: float,
+    buckets: int,
+    on_open: Callable[[OpenedRun, int], None] | None,
+    on_bucket: Callable[[BucketDone], None] | None,
+    pool: ProcessPoolExecutor | None,
+    workers: int,
+) -> RescoreResult:
+    as_of = opened.run.as_of
     if on_open is not None:
         on_open(opened, len(ids))
     if opened.how == "complete":
@@ -150,7 +191,7 @@ def _rescore_locked(
     done = set(opened.done_buckets)
     current = -1
     try:
-        for rows in _rated(engine, served, binnings, jobs, workers):
+        for rows in _rated(engine, served, binnings, jobs, pool, workers):
             current = rows.bucket
             write_bucket(engine, run_id, rows.bucket, rows.scores, timings=rows.timings,
                          monitoring=rows.counts)
@@ -181,15 +222,32 @@ class _BucketFailedError(RuntimeError):
         self.bucket = bucket
 
 
-def _rated(
-    engine: Engine, served: ServedBundle, binnings: Any, jobs: list[BucketJob], workers: int,
-) -> Iterator[BucketRows]:
-    """The rated buckets of ``jobs``: here one after the other, or from ``workers`` worker
-    processes (at most two buckets per worker in flight, so memory stays bounded), in the
-    order they finish."""
+def _start_pool(engine: Engine, served: ServedBundle, workers: int) -> ProcessPoolExecutor | None:
+    """``workers`` worker processes on the run's database (spawned; each loads the bundle
+    once), or None for one process (``workers`` 1, or an in-memory SQLite database another
+    process cannot see)."""
     database = engine.url.database
     in_memory = engine.dialect.name == "sqlite" and database in (None, "", ":memory:")
-    if workers == 1 or len(jobs) <= 1 or in_memory:  # another process cannot see :memory:
+    if workers == 1 or in_memory:
+        return None
+    context = multiprocessing.get_context("spawn")  # no fork of LightGBM's OpenMP threads
+    url = engine.url.render_as_string(hide_password=False)
+    pool = ProcessPoolExecutor(
+        max_workers=workers, mp_context=context, initializer=start_worker,
+        initargs=(url, pickle.dumps(served), os.getpid()))
+    for _ in range(workers):  # a process is spawned per task submitted while none is idle
+        pool.submit(warm_worker)
+    return pool
+
+
+def _rated(
+    engine: Engine, served: ServedBundle, binnings: Any, jobs: list[BucketJob],
+    pool: ProcessPoolExecutor | None, workers: int,
+) -> Iterator[BucketRows]:
+    """The rated buckets of ``jobs``: here one after the other (no pool, or one job), or
+    from the pool's worker processes (at most two buckets per worker in flight, so memory
+    stays bounded), in the order they finish."""
+    if pool is None or len(jobs) <= 1:
         for job in jobs:
             try:
                 rated = rate_bucket(engine, served, binnings, job)
@@ -197,28 +255,21 @@ def _rated(
                 raise _BucketFailedError(job.bucket) from exc
             yield rated
         return
-    context = multiprocessing.get_context("spawn")  # no fork of LightGBM's OpenMP threads
-    url = engine.url.render_as_string(hide_password=False)
-    pool = ProcessPoolExecutor(
-        max_workers=min(workers, len(jobs)), mp_context=context, initializer=start_worker,
-        initargs=(url, pickle.dumps(served), os.getpid()))
-    try:
-        waiting = list(reversed(jobs))
-        running: dict[Future[BucketRows], int] = {}
-        while waiting or running:
-            while waiting and len(running) < 2 * workers:
-                job = waiting.pop()
-                running[pool.submit(rate_bucket_in_worker, job)] = job.bucket
-            finished, _ = wait(running, return_when=FIRST_COMPLETED)
-            for future in sorted(finished, key=running.__getitem__):
-                bucket = running.pop(future)
-                try:
-                    rows = future.result()
-                except Exception as exc:
-                    raise _BucketFailedError(bucket) from exc
-                yield rows
-    finally:
-        pool.shutdown(wait=True, cancel_futures=True)
+    in_flight = 2 * workers
+    waiting = list(reversed(jobs))
+    running: dict[Future[BucketRows], int] = {}
+    while waiting or running:
+        while waiting and len(running) < in_flight:
+            job = waiting.pop()
+            running[pool.submit(rate_bucket_in_worker, job)] = job.bucket
+        finished, _ = wait(running, return_when=FIRST_COMPLETED)
+        for future in sorted(finished, key=running.__getitem__):
+            bucket = running.pop(future)
+            try:
+                rows = future.result()
+            except Exception as exc:
+                raise _BucketFailedError(bucket) from exc
+            yield rows
 
 
 def _sum_timings(parts: Iterable[dict[str, Any]]) -> dict[str, float]:
