@@ -11,11 +11,22 @@ from __future__ import annotations
 
 from typing import Any
 
+from fastapi import Response
+from pydantic import BaseModel
+
+from creditrisk.serving.api.errors import JSON_MEDIA_TYPE
 from creditrisk.serving.api.schemas import ApplicationOut, OrderCheckOut
 from creditrisk.serving.api_keys import ApiKeyIdentity
 from creditrisk.serving.decision_log import DecisionLog, DecisionRecord, StoredDecision
 from creditrisk.serving.model_holder import LoadedModel
 from creditrisk.serving.registry import ServedBundle
+
+
+def json_answer(answer: BaseModel) -> Response:
+    """``answer`` (already a validated response model) as the JSON response FastAPI would
+    send for it: returning a ``Response`` skips FastAPI's second validation and
+    serialisation of the route's ``response_model`` (which still documents the answer)."""
+    return Response(answer.__pydantic_serializer__.to_json(answer), media_type=JSON_MEDIA_TYPE)
 
 
 def decision_record(
