@@ -19,11 +19,18 @@ Setup, timed and printed but not in the figures: the Parquet ledger (generated o
 ``benchmarks/features.py`` under ``benchmarks/out/``), a bundle fitted on a small ledger of
 the same generator (:func:`ensure_model`, cached under ``benchmarks/out/``; by default the size
 ``creditrisk train`` produces on this generator: 60 rounds of 15 leaves for the default and
-late models, 300 rounds per days-late quantile; ``--boost-rounds 300 --num-leaves 31`` is the
-heavier bundle of the first measurement), and each database loaded once by a child process
-(SQLite: a file under ``benchmarks/out/``, one transaction of ``executemany`` per table from
-Arrow batches, indexes created after the load; PostgreSQL: database ``--pg-database`` on
-``--pg-url``'s server, ``COPY`` of Arrow-written CSV, indexes after the load).
+late models, 150 rounds per days-late quantile, and the open-invoice model that rates the open
+invoices, fitted by training's own ``fit_open_invoice_model`` with its default settings;
+``--boost-rounds 300 --num-leaves 31`` is the heavier bundle of the first measurement), and
+each database loaded once by a child process (SQLite: a file under ``benchmarks/out/``, one
+transaction of ``executemany`` per table from Arrow batches, indexes created after the load;
+PostgreSQL: database ``--pg-database`` on ``--pg-url``'s server, ``COPY`` of Arrow-written
+CSV, indexes after the load, then ``VACUUM (ANALYZE)``). An earlier run of the same as-of and
+model is deleted before the timed one (a monthly run has no rows of its own to delete).
+
+CPU is measured beside the wall time, since other processes share the machine: seconds of
+this process and its workers (``getrusage``) and of the PostgreSQL server processes serving
+the benchmark database (sampled from ``/proc``), with the load average before and after.
 
 Usage: ``python benchmarks/rescoring.py [--customers N] [--databases sqlite,postgresql]
 [--buckets N] [--workers N] [--sample N]``. The last line is ``customers_per_s=... peak_rss_mb=...
@@ -122,6 +129,77 @@ class TreeRss:
     @property
     def peak_mb(self) -> float:
         return max(self.peak_kib / 1024, peak_rss_mb())
+
+
+def _cpu_ticks(pid: int) -> int:
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0
+    return int(fields[11]) + int(fields[12])  # utime + stime
+
+
+def _backends(database: str) -> list[int]:
+    """PostgreSQL server processes serving ``database`` (their command line names it)."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/cmdline", "rb") as cmdline:
+                    text = cmdline.read().decode("utf-8", "replace")
+            except OSError:
+                continue
+            if text.startswith("postgres: ") and f" {database} " in text:
+                found.append(int(entry))
+    return found
+
+
+class ServerCpu:
+    """CPU seconds the PostgreSQL server spent for ``database`` while it is entered: each
+    backend naming the database in its command line is sampled every ``seconds`` (its last
+    reading counts; a backend is a process per connection, gone when it disconnects)."""
+
+    def __init__(self, database: str | None, seconds: float = 0.5) -> None:
+        self.database = database
+        self._ticks: dict[int, int] = {}
+        self._start: dict[int, int] = {}
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, args=(seconds,), daemon=True)
+
+    def _sample(self) -> None:
+        if self.database is None:
+            return
+        for pid in _backends(self.database):
+            ticks = _cpu_ticks(pid)
+            self._start.setdefault(pid, ticks)
+            self._ticks[pid] = max(self._ticks.get(pid, 0), ticks)
+
+    def _run(self, seconds: float) -> None:
+        while not self._stop.wait(seconds):
+            self._sample()
+
+    def __enter__(self) -> ServerCpu:
+        self._sample()
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+        self._sample()
+
+    @property
+    def seconds(self) -> float:
+        hz = os.sysconf("SC_CLK_TCK")
+        return sum(t - self._start.get(p, 0) for p, t in self._ticks.items()) / hz
+
+
+def client_cpu_seconds() -> float:
+    """User + system CPU of this process and its finished (waited-for) children."""
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
 
 
 def ledger_folder(customers: int, seed: int) -> Path:
@@ -257,7 +335,7 @@ def load_postgres(folder: Path, url: str) -> None:
                   f"{time.perf_counter() - started:.1f} s", flush=True)
         conn.exec_driver_sql("SET session_replication_role = DEFAULT")
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-        conn.exec_driver_sql("ANALYZE")
+        conn.exec_driver_sql("VACUUM (ANALYZE)")  # hint bits set once, not by the first run
     engine.dispose()
 
 
@@ -322,6 +400,8 @@ def ensure_model(path: Path, *, customers: int, boost_rounds: int, num_leaves: i
     from creditrisk.models.pyfunc import save_bundle
     from creditrisk.models.spec import FeatureSpec
     from creditrisk.synthetic.generator import generate_ledger
+    from creditrisk.training.config import OpenInvoiceModelConfig
+    from creditrisk.training.open_invoices import fit_open_invoice_model
 
     synthetic = generate_ledger(n_customers=customers, start=TRAIN_START, end=END, seed=11)
     ledger = synthetic.ledger
@@ -350,9 +430,14 @@ def ensure_model(path: Path, *, customers: int, boost_rounds: int, num_leaves: i
     days_model = QuantileRegressors(invoice_spec, params=params,
                                     num_boost_round=quantile_rounds, seed=7).fit(
         X_invoice, days_late.to_numpy(np.float64))
+    open_invoices = fit_open_invoice_model(
+        ledger, data_end=pd.Timestamp(END), grace_days=0, seed=7,
+        config=OpenInvoiceModelConfig(lgbm_params={"num_leaves": num_leaves,
+                                                   "num_threads": lgbm_threads}))
     bundle = CreditRiskBundle(
         customer_spec=customer_spec, invoice_spec=invoice_spec, default_model=default_model,
         late_model=late_model, days_model=days_model, policy=Policy.default(),
+        open_invoice_model=open_invoices.model,
         metadata={"model_name": "rescoring-benchmark", "rounds": boost_rounds,
                   "num_leaves": num_leaves, "quantile_rounds": quantile_rounds})
     return save_bundle(bundle, path)
@@ -368,13 +453,39 @@ def rescore_once(url: str, served: object, model_uri: str, buckets: int,
 
     upgrade_database(url)
     engine = make_engine(url)
-    started = time.perf_counter()
-    result = rescore(engine, served, as_of=END, model_uri=model_uri,  # type: ignore[arg-type]
-                     buckets=buckets, force=True, workers=workers)
-    seconds = time.perf_counter() - started
+    forget_run(engine, served)
+    database = engine.url.database if engine.dialect.name == "postgresql" else None
+    load_before = os.getloadavg()
+    cpu_before = client_cpu_seconds()
+    with ServerCpu(database) as server:
+        started = time.perf_counter()
+        result = rescore(engine, served, as_of=END, model_uri=model_uri,  # type: ignore[arg-type]
+                         buckets=buckets, force=True, workers=workers)
+        seconds = time.perf_counter() - started
     engine.dispose()
     return {"seconds": seconds, "customers": float(result.run.customer_count),
+            "client_cpu_s": client_cpu_seconds() - cpu_before, "server_cpu_s": server.seconds,
+            "load_before": load_before[0], "load_after": os.getloadavg()[0],
             **{f"t_{k}": v for k, v in result.timings.items()}}
+
+
+def forget_run(engine: object, served: object) -> None:
+    """Delete an earlier benchmark run of this (as-of, model) before the timed one, outside
+    the timing: a monthly run writes a new as-of and has no rows of its own to delete
+    (``force`` would otherwise delete the previous million rows inside the measurement)."""
+    import sqlalchemy as sa
+
+    from creditrisk.serving.rescoring.store import RunKey
+    from creditrisk.serving.rescoring.tables import score_run_buckets, score_runs, scores
+
+    run_id = RunKey(END, served.model_name, served.model_version).run_id  # type: ignore[attr-defined]
+    with engine.begin() as conn:  # type: ignore[attr-defined]
+        for table in (scores, score_run_buckets, score_runs):
+            conn.execute(sa.delete(table).where(table.c.run_id == run_id))
+    if engine.dialect.name == "postgresql":  # type: ignore[attr-defined]
+        with engine.connect().execution_options(  # type: ignore[attr-defined]
+                isolation_level="AUTOCOMMIT") as conn:
+            conn.exec_driver_sql("VACUUM ANALYZE scores")
 
 
 def service_path(url: str, served: object, sample: int, seed: int) -> float:
@@ -421,8 +532,10 @@ def main(argv: list[str] | None = None) -> int:
                              "stopping picks 25-50 on this generator, docs/synthetic.md)")
     parser.add_argument("--num-leaves", type=int, default=15,
                         help="leaves per tree (the product's default is 15)")
-    parser.add_argument("--quantile-rounds", type=int, default=300,
-                        help="rounds of each days-late quantile model (training's default)")
+    parser.add_argument("--quantile-rounds", type=int, default=150,
+                        help="rounds of each days-late quantile model (training's default; "
+                             "the open-invoice model, which rates open invoices, takes "
+                             "training's own defaults)")
     parser.add_argument("--lgbm-threads", type=int, default=2,
                         help="threads fitting the benchmark's bundle")
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1,
@@ -465,7 +578,7 @@ def main(argv: list[str] | None = None) -> int:
 
     model_path = ensure_model(
         OUT / (f"rescoring_bundle_{args.train_customers}_{args.boost_rounds}_"
-               f"{args.num_leaves}_{args.quantile_rounds}.pkl"),
+               f"{args.num_leaves}_{args.quantile_rounds}_open.pkl"),
         customers=args.train_customers, boost_rounds=args.boost_rounds,
         num_leaves=args.num_leaves, quantile_rounds=args.quantile_rounds,
         lgbm_threads=args.lgbm_threads)
@@ -483,6 +596,13 @@ def main(argv: list[str] | None = None) -> int:
               + ", ".join(f"{k} {v / total:.0%}" for k, v in stages.items())
               + f"; peak RSS so far {tree.peak_mb:,.0f} MB (this process and its "
               f"{args.workers} workers)", flush=True)
+        per_customer_ms = 1000 / max(figures["customers"], 1.0)
+        print(f"{database}: CPU {figures['client_cpu_s']:,.0f} s in the runner and its workers "
+              f"({figures['client_cpu_s'] * per_customer_ms:.3f} ms a customer), "
+              f"{figures['server_cpu_s']:,.0f} s in the database server "
+              f"({figures['server_cpu_s'] * per_customer_ms:.3f} ms); load average "
+              f"{figures['load_before']:.1f} before, {figures['load_after']:.1f} after "
+              f"(other processes on the machine share its {os.cpu_count()} cores)", flush=True)
     first = databases[0]
     per_customer_s = service_path(urls[first], served, args.sample, args.seed)
     peer_rate = 1.0 / per_customer_s
@@ -491,7 +611,9 @@ def main(argv: list[str] | None = None) -> int:
           f"{peer_rate:,.1f} customers/s ({per_customer_s * 1000:.1f} ms each); "
           f"speed-up (customers/s, ours vs peer): {ours / peer_rate:,.1f}x")
     extra = " ".join(f"{d}_customers_per_s={r['customers'] / r['seconds']:.0f} "
-                     f"{d}_seconds={r['seconds']:.1f}" for d, r in results.items())
+                     f"{d}_seconds={r['seconds']:.1f} {d}_client_cpu_s={r['client_cpu_s']:.0f} "
+                     f"{d}_server_cpu_s={r['server_cpu_s']:.0f} {d}_load={r['load_after']:.1f}"
+                     for d, r in results.items())
     tree.__exit__(None, None, None)
     print(f"customers_per_s={ours:.0f} peak_rss_mb={tree.peak_mb:.0f} workers={args.workers} "
           f"seconds_total={results[first]['seconds']:.1f} "
