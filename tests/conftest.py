@@ -8,6 +8,7 @@ reached the test is skipped with the reason.
 from __future__ import annotations
 
 import os
+import sys
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,6 +22,22 @@ from sqlalchemy import create_engine, text
 settings.register_profile("ci", derandomize=True, database=None, print_blob=True)
 if os.environ.get("CI"):
     settings.load_profile("ci")
+
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Under pytest-xdist (``make test`` runs two workers) a worker's ``__main__`` is execnet's
+    bootstrap, with neither ``__spec__`` nor ``__file__``. pyspark's Spark Connect module,
+    imported by MLflow's signature inference once pyspark is loaded, takes such a ``__main__``
+    for a doctest run and calls ``sys.exit(0)``. Give the worker's ``__main__`` the file a
+    serial run has: the ``pytest`` script (also what ``spawn`` children re-import)."""
+    main = sys.modules["__main__"]
+    if os.environ.get("PYTEST_XDIST_WORKER") and getattr(main, "__spec__", None) is None \
+            and not hasattr(main, "__file__"):
+        script = Path(sys.executable).with_name("pytest")
+        if script.is_file():
+            main.__file__ = str(script)
+
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SHARED_DATASETS = REPO_ROOT.parent / "shared" / "datasets"
