@@ -229,14 +229,18 @@ class ModelRegistry:
 
     # --- loading --------------------------------------------------------------------
     def load(self, uri_or_path: str) -> ServedBundle:
-        """The bundle behind a registry URI (alias or version) or a local path."""
+        """The bundle behind a registry URI (alias or version) or a local path, with its
+        per-bundle serving tables built (the first request after a load does not pay them)."""
         parsed = parse_model_uri(uri_or_path)
         if parsed is None:
-            return self._load_local(Path(uri_or_path))
-        if parsed.alias is not None:
+            served = self._load_local(Path(uri_or_path))
+        elif parsed.alias is not None:
             return self.load(self.resolve(uri_or_path).uri)
-        assert parsed.version is not None
-        return self._load_version(parsed.name, parsed.version)
+        else:
+            assert parsed.version is not None
+            served = self._load_version(parsed.name, parsed.version)
+        served.bundle.prepare_for_serving()
+        return served
 
     def _load_version(self, name: str, version: str) -> ServedBundle:
         import mlflow.artifacts
