@@ -43,6 +43,7 @@ from limits.storage import MemoryStorage
 from limits.strategies import MovingWindowRateLimiter
 
 from creditrisk.serving.errors import ServingError
+from creditrisk.serving.worker_processes import watch_parent
 
 DEFAULT_BOOK_WORKERS: Final = 1
 DEFAULT_BOOK_QUEUE_LIMIT: Final = 2
@@ -163,7 +164,9 @@ class BookJobs:
 
 
 def _start_worker(niceness: int, initializer: Callable[[], None] | None) -> None:
-    """First thing in a book worker process: lower its CPU priority, then ``initializer``."""
+    """First thing in a book worker process: exit with the service (a killed service leaves
+    no worker behind), lower its CPU priority, then ``initializer``."""
+    watch_parent()
     os.nice(niceness)
     if initializer is not None:
         initializer()

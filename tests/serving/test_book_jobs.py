@@ -6,7 +6,10 @@ from __future__ import annotations
 
 import os
 import signal
+import subprocess
+import sys
 import threading
+import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, date, datetime
@@ -68,6 +71,39 @@ def test_process_jobs_run_elsewhere_niced_recycled_and_survive_a_killed_worker()
         assert outcomes[-1] not in ("busy", first, third, fourth), outcomes
     finally:
         jobs.shutdown()
+
+
+KILLED_SERVICE = """
+import os, signal, sys
+from creditrisk.serving.book_jobs import BookJobs
+jobs = BookJobs(workers=1, queue_limit=0, processes=True)
+print(jobs.run(os.getpid), flush=True)
+os.kill(os.getpid(), signal.SIGKILL)
+"""
+
+
+def pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+def test_a_killed_service_leaves_no_book_worker_behind() -> None:
+    """kill -9 of the service: its book worker process exits on its own within seconds
+    (before, it stayed idle in memory with the bundle and a database connection)."""
+    done = subprocess.run([sys.executable, "-c", KILLED_SERVICE], capture_output=True,
+                          text=True, timeout=120, check=False)
+    assert done.returncode == -signal.SIGKILL, done.stderr[-2000:]
+    worker = int(done.stdout.split()[0])
+    deadline = time.monotonic() + 15
+    while pid_alive(worker) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    alive = pid_alive(worker)
+    if alive:
+        os.kill(worker, signal.SIGKILL)
+    assert not alive, f"book worker {worker} outlived its killed service"
 
 
 def test_the_cache_expires_on_its_own_and_keeps_within_its_byte_bound() -> None:
