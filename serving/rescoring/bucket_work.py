@@ -11,9 +11,7 @@ parent is gone (a runner killed with ``kill -9`` leaves no worker behind).
 
 from __future__ import annotations
 
-import os
 import pickle
-import threading
 import time
 from dataclasses import dataclass, field
 from datetime import date
@@ -28,9 +26,7 @@ from creditrisk.serving.registry import ServedBundle
 from creditrisk.serving.rescoring import monitoring
 from creditrisk.serving.rescoring.ledger_rows import read_customers_ledger
 from creditrisk.serving.rescoring.scoring import rate_chunk
-
-PARENT_CHECK_SECONDS = 1.0
-"""How often a worker checks that its parent (the runner) is alive."""
+from creditrisk.serving.worker_processes import watch_parent
 
 
 @dataclass(frozen=True)
@@ -71,20 +67,13 @@ def rate_bucket(engine: Engine, served: ServedBundle, binnings: Any, job: Bucket
 _WORKER: dict[str, Any] = {}
 
 
-def _exit_with_parent(parent_pid: int) -> None:
-    while True:
-        time.sleep(PARENT_CHECK_SECONDS)
-        if os.getppid() != parent_pid:
-            os._exit(1)
-
-
 def start_worker(database_url: str, served_pickle: bytes, parent_pid: int) -> None:
     """Initializer of a worker process (see the module docstring)."""
     from threadpoolctl import threadpool_limits
 
     from creditrisk.ledger.database import make_engine
 
-    threading.Thread(target=_exit_with_parent, args=(parent_pid,), daemon=True).start()
+    watch_parent(parent_pid)
     served = pickle.loads(served_pickle)  # noqa: S301 - our own bundle, pickled by the parent
     threadpool_limits(limits=1)  # after the bundle's import of LightGBM's OpenMP
     _WORKER["served"] = served
