@@ -67,13 +67,6 @@ def portfolio_from_run(engine: Engine, run: ScoreRun) -> PortfolioScores:
 def customer_grade_history(engine: Engine, customer_id: str) -> list[dict[str, Any]]:
     """The customer's grade across complete runs, latest first ([] without runs)."""
     try:
-        frame = grade_history(engine, customer_id)
+        return grade_history(engine, customer_id)
     except (OperationalError, ProgrammingError):
         return []
-    return [
-        {"as_of": row.as_of, "model_name": str(row.model_name),
-         "model_version": str(row.model_version), "grade": str(row.grade),
-         "pd_12m": float(row.pd_12m), "recommended_limit": float(row.recommended_limit),
-         "decision": str(row.decision)}
-        for row in frame.itertuples()
-    ]

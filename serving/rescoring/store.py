@@ -357,21 +357,26 @@ def read_customer_scores(engine: Engine, run: ScoreRun, customer_id: str) -> pd.
     return _typed(frame)
 
 
-def grade_history(engine: Engine, customer_id: str, *, limit: int = 24) -> pd.DataFrame:
+def grade_history(engine: Engine, customer_id: str, *, limit: int = 24) -> list[dict[str, Any]]:
     """The customer's grade, PD and limit across complete runs, latest first: as_of,
-    model_name, model_version, grade, pd_12m, recommended_limit, decision."""
+    model_name, model_version, grade, pd_12m, recommended_limit, decision (plain rows: it is
+    read on every ``/risk`` request, where a DataFrame cost more than the query)."""
     with engine.connect() as conn:
-        frame = pd.read_sql(
+        rows = conn.execute(
             sa.select(
                 scores.c.as_of, scores.c.model_name, scores.c.model_version, scores.c.grade,
                 scores.c.pd_12m, scores.c.recommended_limit, scores.c.decision,
             ).join(score_runs, score_runs.c.run_id == scores.c.run_id).where(
                 (scores.c.customer_id == customer_id) & (score_runs.c.status == COMPLETE)
-            ).order_by(scores.c.as_of.desc(), scores.c.model_version.desc()).limit(limit),
-            conn,
-        )
-    frame["as_of"] = pd.to_datetime(frame["as_of"]).dt.date
-    return frame
+            ).order_by(scores.c.as_of.desc(), scores.c.model_version.desc()).limit(limit)
+        ).all()
+    return [
+        {"as_of": row.as_of if isinstance(row.as_of, date) else date.fromisoformat(str(row.as_of)),
+         "model_name": str(row.model_name), "model_version": str(row.model_version),
+         "grade": str(row.grade), "pd_12m": float(row.pd_12m),
+         "recommended_limit": float(row.recommended_limit), "decision": str(row.decision)}
+        for row in rows
+    ]
 
 
 def ledger_digest(engine: Engine) -> str:

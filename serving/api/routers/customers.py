@@ -25,14 +25,10 @@ from creditrisk.serving.api.dependencies import (
     AsOfQuery,
     CustomerIdPath,
     DbDep,
-    DecisionLogDep,
+    DecisionContextDep,
     IdempotencyKeyHeader,
-    LatestAsOfDep,
-    ModelDep,
     ReadCaller,
     ScoreCaller,
-    ServedDep,
-    TodayDep,
     plausible_as_of,
 )
 from creditrisk.serving.api.error_responses import ROUTE_ERRORS, error_responses
@@ -60,15 +56,13 @@ router = APIRouter(prefix="/v1/customers", tags=["customers"])
 def customer_risk_of(
     caller: ReadCaller,
     customer_id: CustomerIdPath,
-    model: ModelDep,
-    served: ServedDep,
+    context: DecisionContextDep,
     db: DbDep,
-    decisions: DecisionLogDep,
-    today: TodayDep,
-    latest: LatestAsOfDep,
     as_of: AsOfQuery = None,
 ) -> CustomerRiskOut:
     """Re-rate an existing customer from its ledger as of today (or ``as_of``)."""
+    model, served, decisions = context.model, context.served, context.decisions
+    today, latest = context.today, context.latest_as_of
     plausible_as_of(as_of, latest)
     day = as_of or today
     state = rating.load_customer(served, db, customer_id, as_of=day)
@@ -129,16 +123,14 @@ def check_order(
     caller: ScoreCaller,
     customer_id: CustomerIdPath,
     body: OrderCheckIn,
-    model: ModelDep,
-    served: ServedDep,
+    context: DecisionContextDep,
     db: DbDep,
-    decisions: DecisionLogDep,
-    today: TodayDep,
-    latest: LatestAsOfDep,
     idempotency_key: IdempotencyKeyHeader = None,
 ) -> OrderCheckOut:
     """Release or hold a new order for an existing customer, naming why. A retry with the
     same ``Idempotency-Key`` gets the first decision back."""
+    model, served, decisions = context.model, context.served, context.decisions
+    today, latest = context.today, context.latest_as_of
     request = {"customer_id": customer_id, **body.model_dump(mode="json")}
     if idempotency_key is not None:
         first = decisions.first(caller.key_id, idempotency_key, request)
@@ -194,15 +186,13 @@ def check_order(
 def predict_invoices(
     caller: ReadCaller,
     customer_id: CustomerIdPath,
-    model: ModelDep,
-    served: ServedDep,
+    context: DecisionContextDep,
     db: DbDep,
-    decisions: DecisionLogDep,
-    today: TodayDep,
-    latest: LatestAsOfDep,
     as_of: AsOfQuery = None,
 ) -> InvoicePredictionsOut:
     """The customer's open invoices: probability of late payment, expected payment dates."""
+    model, served, decisions = context.model, context.served, context.decisions
+    today, latest = context.today, context.latest_as_of
     plausible_as_of(as_of, latest)
     day = as_of or today
     state = rating.load_customer(served, db, customer_id, as_of=day)
