@@ -298,7 +298,11 @@ def _derive_settled_dates(invoices: pd.DataFrame, payments: pd.DataFrame) -> pd.
     need = invoices["settled_date"].isna()
     if not need.any() or payments.empty:
         return invoices
-    allocated = payments[payments["invoice_id"].notna()]
+    target = invoices.loc[need]
+    # only the payments of invoices without a date: each invoice's running total reads its
+    # own payments alone, so leaving the others out changes no result (and skips sorting them)
+    allocated = payments[payments["invoice_id"].isin(target["invoice_id"]).to_numpy(
+        dtype=bool, na_value=False)]
     if allocated.empty:
         return invoices
     pay = allocated[["invoice_id", "paid_on", "amount"]].sort_values(
@@ -306,7 +310,6 @@ def _derive_settled_dates(invoices: pd.DataFrame, payments: pd.DataFrame) -> pd.
     )
     pay = pay.assign(paid_cum=pay.groupby("invoice_id", sort=False)["amount"].cumsum())
     # the amount of each invoice still to settle, per payment (ids are unique: checked above)
-    target = invoices.loc[need]
     owed = pay["invoice_id"].map(
         pd.Series(target["amount"].to_numpy(), index=target["invoice_id"].to_numpy())
     )
