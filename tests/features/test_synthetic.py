@@ -29,6 +29,7 @@ from creditrisk.synthetic import (
 )
 from creditrisk.synthetic.distress import default_within, transition_matrices
 from creditrisk.synthetic.world import DEFAULTED, HEALTHY, N_STATES
+from creditrisk.training.expected_auc import expected_roc_auc
 
 START = date(2021, 1, 1)
 END = date(2023, 12, 31)
@@ -345,17 +346,8 @@ def test_applicant_yardstick_is_the_pd_given_the_application(synthetic: Syntheti
 
 
 def expected_auc(pd_true: np.ndarray, score: np.ndarray) -> float:
-    """AUC expected when outcomes are drawn from ``pd_true``: each (event, non-event) pair
-    weighted by its probability, ties counted half."""
-    order = np.argsort(score, kind="stable")
-    p, s = pd_true[order], score[order]
-    _, first, counts = np.unique(s, return_index=True, return_counts=True)
-    below = np.concatenate([[0.0], np.cumsum(1.0 - p)])
-    tie_group = np.repeat(np.arange(len(first)), counts)
-    negatives_below = below[first][tie_group]
-    negatives_tied = (below[first + counts] - below[first])[tie_group] - (1.0 - p)
-    wins = np.sum(p * (negatives_below + 0.5 * negatives_tied))
-    return float(wins / (p.sum() * (1.0 - p).sum() - np.sum(p * (1.0 - p))))
+    """AUC expected when outcomes are drawn from ``pd_true`` (training's one definition)."""
+    return expected_roc_auc(score, pd_true)
 
 
 def test_p_late_matches_observed_late_share(synthetic: SyntheticLedger) -> None:

@@ -15,24 +15,12 @@ from creditrisk.models import small_batch
 from creditrisk.models.estimators import BoostedClassifier, QuantileRegressors
 from creditrisk.models.scorecard import WoeScorecard
 from creditrisk.models.spec import SMALL_FRAME_ROWS, FeatureSpec
-
-SPEC = FeatureSpec.from_features(
-    ["late_share", "tenure", "noise", "sector"],
-    ["Late share", "Tenure", "Noise", "Sector"],
-    [1, -1, 0, 0],
-    ["sector"],
-)
+from tests.models.test_estimators import SPEC
+from tests.models.test_estimators import _data as estimator_data
 
 
-def _data(seed: int = 0, n: int = 3000) -> tuple[np.ndarray, np.ndarray]:
-    rng = np.random.default_rng(seed)
-    X = np.column_stack(
-        [rng.random(n), rng.random(n) * 10, rng.normal(size=n), rng.integers(0, 4, n)]
-    ).astype(float)
-    X[rng.random(n) < 0.1, 0] = np.nan
-    logit = -2 + 3 * np.nan_to_num(X[:, 0], nan=0.5) - 0.2 * X[:, 1] + 0.3 * (X[:, 3] == 2)
-    y = (rng.random(n) < 1 / (1 + np.exp(-logit))).astype(np.int8)
-    return X, y
+def _data(seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    return estimator_data(seed, n=3000)
 
 
 @pytest.fixture(scope="module")
