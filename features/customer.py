@@ -14,10 +14,10 @@ notes only count in ``credit_note_count_365d``):
 * days past due = ``T - due_date``; aging buckets: current (<= 0), 1-30, 31-60, 61-90, 90+;
 * days beyond terms of a settled invoice = ``max(settled_date - due_date, 0)``; late =
   settled after the due date; windows over settled invoices use the settlement date;
-* payment delay of a settled invoice = ``settled_date - due_date`` (signed: negative = paid
-  early; days beyond terms is the same clipped at 0);
-* recent dues: invoices with a due date in ``(T - 60, T]``; their payment delay = settled
-  (or, while unpaid, ``T``) minus the due date;
+* payment delays (signed days from due date to payment), the recent dues (invoices that
+  fell due in the last 30 / 60 days), the slow share and the last due delay are defined in
+  :mod:`features.payment_delays`;
+* overdue invoice count = open invoices more than 15 days past due;
 * DSO = open balance / amount invoiced in the last 90 days x 90 (``NaN`` without sales);
 * utilisation = open balance / credit limit (``NaN`` without a positive limit);
 * broken promise = a ``promise_to_pay`` event on day ``d <= T - 14`` followed by no payment
@@ -37,6 +37,7 @@ import pandas as pd
 from creditrisk.features import point_in_time
 from creditrisk.features.catalog import feature_names
 from creditrisk.features.grouped import count_by, max_by, quantile_by, ratio, sum_by
+from creditrisk.features.payment_delays import payment_delay_arrays
 from creditrisk.features.prepared import (
     DAY_BITS,
     EVENT_CODES,
@@ -49,7 +50,9 @@ from creditrisk.ledger.frame import Ledger
 DAYS_PER_YEAR = 365.25
 DAYS_PER_MONTH = DAYS_PER_YEAR / 12  # the one month length: credit need, tenure in months
 PROMISE_GRACE_DAYS = 14
-RECENT_DUE_DAYS = 60
+OVERDUE_COUNT_DAYS = 15
+"""``overdue_over_15_invoice_count`` counts open invoices more than this many days past due."""
+REMINDER_WINDOWS_DAYS = (30, 90, 365)
 AGING_EDGES_DAYS = (1, 31, 61, 91)
 """Lower edges of the overdue buckets 1-30, 31-60, 61-90 and 90+ days past due."""
 AGING_BUCKETS = ("current", "1_30", "31_60", "61_90", "over_90")
@@ -105,8 +108,7 @@ def customer_feature_arrays(known: PreparedLedger, day: int) -> dict[str, np.nda
     out.update(_volume(known, day, n))
     out.update(_balances(known, day, n, paid))
     out.update(_lateness(known, day, n))
-    out.update(_recent_dues(known, day, n))
-    out["payment_delay_shift_60d"] = out["payment_delay_due_60d"] - out["payment_delay_mean_365d"]
+    out.update(payment_delay_arrays(known, day, n))
     out["dso_days"] = ratio(out["open_balance"], out["invoiced_amount_90d"]) * 90.0
     limit = np.nan_to_num(known.static_numeric["credit_limit"], nan=0.0)
     out["credit_utilisation"] = ratio(out["open_balance"], limit)
@@ -170,6 +172,7 @@ def _balances(known: PreparedLedger, day: int, n: int, paid: np.ndarray) -> dict
             out[f"aging_{bucket_name}_amount"], out["open_balance"]
         )
     out["worst_days_past_due"] = max_by(code[overdue], days_past_due[overdue], n, 0.0)
+    out["overdue_over_15_invoice_count"] = count_by(code[days_past_due > OVERDUE_COUNT_DAYS], n)
     return out
 
 
@@ -179,8 +182,7 @@ def _lateness(known: PreparedLedger, day: int, n: int) -> dict[str, np.ndarray]:
     code = known.invoice_customer[in_year]
     amount = known.invoice_amount[in_year]
     settled_day = known.settled_day[in_year].astype(np.int64)
-    delay_days = settled_day - known.due_day[in_year]
-    beyond_terms = np.maximum(delay_days, 0)
+    beyond_terms = np.maximum(settled_day - known.due_day[in_year], 0)
     count = count_by(code, n)
     recent = settled_day > day - 90
     before = ~recent & (settled_day > day - 180)
@@ -191,33 +193,12 @@ def _lateness(known: PreparedLedger, day: int, n: int) -> dict[str, np.ndarray]:
         "settled_invoice_count_365d": count,
         "late_share_365d": ratio(count_by(code[beyond_terms > 0], n), count),
         "days_beyond_terms_mean_365d": ratio(sum_by(code, beyond_terms, n), count),
-        "payment_delay_mean_365d": ratio(sum_by(code, delay_days, n), count),
         "days_beyond_terms_weighted_365d": ratio(
             sum_by(code, amount * beyond_terms, n), sum_by(code, amount, n)
         ),
         "days_beyond_terms_p90_365d": quantile_by(code, beyond_terms, n, 0.9),
         "days_beyond_terms_trend_90d": mean_recent - mean_before,
         "disputed_settled_invoice_count_365d": count_by(code[disputed], n),
-    }
-
-
-def _recent_dues(known: PreparedLedger, day: int, n: int) -> dict[str, np.ndarray]:
-    """Invoices due in ``(T - 60, T]``: unpaid share and payment delay (signed), unpaid ones
-    counted at their days overdue so far (a lower bound that reacts before the invoice is
-    paid)."""
-    due = (known.invoice_amount > 0) & (known.due_day > day - RECENT_DUE_DAYS) & (
-        known.due_day <= day
-    )
-    code = known.invoice_customer[due]
-    due_day = known.due_day[due].astype(np.int64)
-    settled_day = known.settled_day[due].astype(np.int64)
-    unpaid = settled_day == NO_DAY
-    delay_days = np.where(unpaid, day, settled_day) - due_day
-    count = count_by(code, n)
-    return {
-        "due_invoice_count_60d": count,
-        "unpaid_due_share_60d": ratio(count_by(code[unpaid], n), count),
-        "payment_delay_due_60d": ratio(sum_by(code, delay_days, n), count),
     }
 
 
@@ -228,11 +209,9 @@ def _collections(
     in_year = event_day > day - 365
     reminder = kind == EVENT_CODES["reminder"]
     dispute = in_year & (kind == EVENT_CODES["dispute"])
-    out = {
-        "dispute_count_365d": count_by(code[dispute], n),
-        "reminder_count_90d": count_by(code[reminder & (event_day > day - 90)], n),
-        "reminder_count_365d": count_by(code[reminder & in_year], n),
-    }
+    out = {"dispute_count_365d": count_by(code[dispute], n)}
+    for window in REMINDER_WINDOWS_DAYS:
+        out[f"reminder_count_{window}d"] = count_by(code[reminder & (event_day > day - window)], n)
     promise = (
         in_year & (kind == EVENT_CODES["promise_to_pay"]) & (event_day <= day - PROMISE_GRACE_DAYS)
     )

@@ -9,10 +9,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from creditrisk.features.prepared import DAY_BITS
-
-_LOW_MASK = (1 << DAY_BITS) - 1
-
 
 def count_by(codes: np.ndarray, n: int) -> np.ndarray:
     """Number of records per code, as ``float64``."""
@@ -44,22 +40,27 @@ def quantile_by(codes: np.ndarray, values: np.ndarray, n: int, q: float) -> np.n
     """The ``q`` quantile of ``values`` per code (linear interpolation, as ``numpy`` and
     ``pandas`` compute it by default); ``NaN`` where a code has no record.
 
-    ``values`` must be integers in ``0 .. 2**20 - 1`` (days): they are packed with the code
-    into one ``int64`` key, so a single sort orders every customer's values at once.
+    ``values`` must be integers (days; negative ones allowed, such as a payment made before
+    its due date): they are shifted to start at 0 and packed with the code into one ``int64``
+    key, so a single sort orders every customer's values at once. The result of a code does
+    not depend on the other codes' values (the shift is undone exactly).
     """
     out = np.full(n, np.nan)
     if len(codes) == 0:
         return out
-    keys = np.sort((codes.astype(np.int64) << DAY_BITS) | values.astype(np.int64))
-    ordered = (keys & _LOW_MASK).astype(np.float64)
+    whole = values.astype(np.int64)
+    low = int(whole.min())
+    bits = max(int(whole.max()) - low, 1).bit_length()
+    keys = np.sort((codes.astype(np.int64) << bits) | (whole - low))
+    ordered = ((keys & ((1 << bits) - 1)) + low).astype(np.float64)
     counts = np.bincount(codes, minlength=n)
     starts = np.concatenate(([0], np.cumsum(counts)[:-1]))
     has = counts > 0
     position = q * (counts[has] - 1)
-    low = np.floor(position).astype(np.int64)
-    high = np.minimum(low + 1, counts[has] - 1)
-    fraction = position - low
-    a = ordered[starts[has] + low]
-    b = ordered[starts[has] + high]
+    low_rank = np.floor(position).astype(np.int64)
+    high_rank = np.minimum(low_rank + 1, counts[has] - 1)
+    fraction = position - low_rank
+    a = ordered[starts[has] + low_rank]
+    b = ordered[starts[has] + high_rank]
     out[has] = a + (b - a) * fraction
     return out
