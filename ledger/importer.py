@@ -25,9 +25,11 @@ from creditrisk.ledger.sources import ImportProgress, no_progress, read_sources
 from creditrisk.ledger.store import (
     DatabaseKeys,
     TableCounts,
+    TableWrites,
+    apply_writes,
     ensure_schema,
+    plan_upsert,
     stored_rows,
-    upsert_table,
 )
 from creditrisk.ledger.validation import (
     ImportReport,
@@ -72,12 +74,9 @@ class _RowsWritten:
         self._progress(self._table, "write", self._done, self._total)
 
 
-def _write_customers(
-    conn: Connection,
-    ledger: Ledger,
-    validated: ValidatedImport,
-    progress: ImportProgress,
-) -> TableCounts:
+def _plan_customers(
+    conn: Connection, ledger: Ledger, validated: ValidatedImport
+) -> list[TableWrites]:
     """Customers given in the import (their mapped columns) and customers seen only in
     invoices (id and onboarding date only, never wiping stored attributes).
 
@@ -102,49 +101,64 @@ def _write_customers(
         onboarded_on=stated.where(stated.notna(), inferred).astype(DATE_DTYPE)
     )
 
-    chunk = _RowsWritten(progress, "customers", len(customers))
-    counts = TableCounts()
+    plans: list[TableWrites] = []
     if explicit.any() and given is not None:
         columns = sorted(set(given.provided) | {"customer_id", "onboarded_on"})
-        counts += upsert_table(
-            conn, "customers", customers[explicit], columns=columns, on_chunk=chunk
-        )
-    if (~explicit).any():
-        counts += upsert_table(
-            conn,
-            "customers",
-            customers[~explicit],
-            columns=["customer_id", "onboarded_on"],
-            on_chunk=chunk,
-        )
-    progress("customers", "write", len(customers), len(customers))
-    return counts
+        plans.append(plan_upsert(conn, "customers", customers[explicit], columns=columns))
+    if (~explicit).any():  # disjoint keys from the explicit ones: planned before either writes
+        plans.append(plan_upsert(
+            conn, "customers", customers[~explicit], columns=["customer_id", "onboarded_on"]
+        ))
+    return plans
 
 
-def _write_tables(
+WRITE_ORDER: tuple[str, ...] = (
+    "customers", "invoices", "payments", "credit_events", "customer_attributes",
+)
+"""Tables in the order their rows are written (referenced rows first)."""
+
+
+def _plan_tables(
     conn: Connection, ledger: Ledger, validated: ValidatedImport, progress: ImportProgress
-) -> dict[str, TableCounts]:
-    counts = {"customers": _write_customers(conn, ledger, validated, progress)}
-    for table in ("invoices", "payments", "credit_events", "customer_attributes"):
+) -> dict[str, list[TableWrites]]:
+    """Every table's upsert, planned (stored rows read, changes computed; progress stage
+    ``compare``), nothing written."""
+    plans = {"customers": _plan_customers(conn, ledger, validated)}
+    progress("customers", "compare", len(ledger.customers), len(ledger.customers))
+    for table in WRITE_ORDER[1:]:
         part = validated.tables.get(table)
         if part is None:
-            counts[table] = TableCounts()
+            plans[table] = []
             continue
-        frame = ledger.tables()[table]
         columns = list(part.provided)
         keep: list[str] = []
         if table == "invoices" and "settled_date" not in columns and "payments" in validated.tables:
             columns.append("settled_date")  # derived from this import's payments
             keep.append("settled_date")
-        counts[table] = upsert_table(
-            conn,
-            table,
-            frame,
-            columns=columns,
-            keep_stored_when_null=keep,
-            on_chunk=_RowsWritten(progress, table, len(frame)),
-        )
-        progress(table, "write", len(frame), len(frame))
+        frame = ledger.tables()[table]
+        plans[table] = [plan_upsert(
+            conn, table, frame, columns=columns, keep_stored_when_null=keep
+        )]
+        progress(table, "compare", len(frame), len(frame))
+    return plans
+
+
+def _write_tables(
+    conn: Connection, plans: dict[str, list[TableWrites]], ledger: Ledger,
+    progress: ImportProgress,
+) -> dict[str, TableCounts]:
+    """Execute the planned upserts, table by table in :data:`WRITE_ORDER`: on SQLite the
+    database's write lock is taken by the first of these and held until the commit, so
+    nothing but executes runs in between."""
+    counts: dict[str, TableCounts] = {}
+    for table in WRITE_ORDER:
+        total = len(ledger.tables()[table]) if plans[table] else 0
+        chunk = _RowsWritten(progress, table, total)
+        counts[table] = TableCounts()
+        for writes in plans[table]:
+            counts[table] += apply_writes(conn, writes, on_chunk=chunk)
+        if plans[table]:
+            progress(table, "write", total, total)
     return counts
 
 
@@ -243,10 +257,12 @@ def import_ledger(
     Raises :class:`ImportRejected` (nothing written) when a file is unusable, or when any row
     is rejected and ``skip_bad_rows`` is false. With ``skip_bad_rows`` the accepted rows are
     written and, if ``reject_path`` is given, the rejected ones go to reject files (see
-    :func:`reject_file_paths`), written before the transaction commits: if they cannot be
-    written, nothing is imported. Re-importing the same files inserts and updates nothing.
-    Relative source files resolve against ``data_dir`` (default: the mapping's folder).
-    Applies the migrations first.
+    :func:`reject_file_paths`), written before the first row is: if they cannot be
+    written, nothing is imported. Every table is compared with what is stored before any
+    row is written, so on SQLite the write lock (one writer per database) is held for the
+    writes alone (see docs/service.md "SQLite: one writer at a time"). Re-importing the same
+    files inserts and updates nothing. Relative source files resolve against ``data_dir``
+    (default: the mapping's folder). Applies the migrations first.
     """
     progress = progress or no_progress
     ensure_schema(engine)
@@ -261,10 +277,11 @@ def import_ledger(
         if not report.ok and (not skip_bad_rows or report.has_file_problems):
             raise ImportRejected(report)
         ledger = _normalised(validated)
-        counts = _write_tables(conn, ledger, validated, progress)
+        plans = _plan_tables(conn, ledger, validated, progress)
         reject_files: tuple[Path, ...] = ()
-        if reject_path is not None and not report.ok:  # before commit: no rejects, no import
+        if reject_path is not None and not report.ok:  # before any write: no rejects, no import
             reject_files = write_reject_files(mapping, sources, validated, reject_path)
+        counts = _write_tables(conn, plans, ledger, progress)
     return ImportResult(
         counts=counts,
         rejected_rows=dict(report.rejected_rows),

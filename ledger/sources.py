@@ -23,7 +23,8 @@ FileProblem = tuple[str, Path, str, str, str]
 
 
 class ImportProgress(Protocol):
-    """Told how far the import is: ``stage`` is read, validate or write, per ledger table."""
+    """Told how far the import is: ``stage`` is read, validate, compare (with the stored rows) or
+    write, per ledger table."""
 
     def __call__(self, table: str, stage: str, done: int, total: int) -> None: ...
 

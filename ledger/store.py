@@ -183,23 +183,24 @@ def _driver_values(values: pd.Series, kind: str, dialect: str) -> np.ndarray:
     return out
 
 
-def _execute_many(
+@dataclass(frozen=True)
+class BoundStatement:
+    """One SQL statement compiled for the connection's dialect with its rows of driver
+    parameters (never formatted into the SQL): what :func:`apply_writes` executes."""
+
+    sql: str
+    rows: list[Any]
+
+
+def _bind_rows(
     conn: Connection,
     stmt: Insert | Update,
     frame: pd.DataFrame,
     table: str,
     binds: dict[str, str],
-    chunk_rows: int,
-    on_chunk: ChunkCallback | None,
-) -> None:
-    """Run ``stmt`` once per row of ``frame`` as chunked DBAPI ``executemany``.
-
-    The statement is compiled once by SQLAlchemy for the connection's dialect and its
-    parameters bound by the driver (never formatted into the SQL); ``binds`` maps bind
-    parameter names to frame columns.
-    """
-    if frame.empty:
-        return
+) -> BoundStatement:
+    """``stmt`` compiled once by SQLAlchemy and one parameter row per row of ``frame``;
+    ``binds`` maps bind parameter names to frame columns."""
     kinds = TABLE_COLUMNS[table]
     compiled = stmt.compile(dialect=conn.dialect)
     arrays = {
@@ -213,11 +214,7 @@ def _execute_many(
     else:
         names = list(arrays)
         rows = [dict(zip(names, row, strict=True)) for row in zip(*arrays.values(), strict=True)]
-    sql = str(compiled)
-    for chunk in _chunks(rows, chunk_rows):
-        conn.exec_driver_sql(sql, list(chunk))
-        if on_chunk is not None:
-            on_chunk(len(chunk))
+    return BoundStatement(str(compiled), rows)
 
 
 def _differs(new: pd.Series, old: pd.Series) -> np.ndarray:
@@ -227,17 +224,30 @@ def _differs(new: pd.Series, old: pd.Series) -> np.ndarray:
     return differs
 
 
-def upsert_table(
+@dataclass(frozen=True)
+class TableWrites:
+    """One table's upsert, planned: the statements to run and what they will do.
+
+    Planning reads (the stored rows) and computes; applying only executes. An import plans
+    every table before it writes any (:func:`creditrisk.ledger.importer.import_ledger`), so
+    on SQLite, where the first write takes the database's one write lock until the commit,
+    the lock is held for the executes alone and the service's decision-log inserts wait
+    for that, not for the whole import."""
+
+    table: str
+    statements: tuple[BoundStatement, ...]
+    counts: TableCounts
+
+
+def plan_upsert(
     conn: Connection,
     table: str,
     frame: pd.DataFrame,
     *,
     columns: Sequence[str] | None = None,
     keep_stored_when_null: Sequence[str] = (),
-    chunk_rows: int = WRITE_CHUNK_ROWS,
-    on_chunk: ChunkCallback | None = None,
-) -> TableCounts:
-    """Insert new rows, update changed rows, leave equal rows alone; counts of each.
+) -> TableWrites:
+    """The statements that insert new rows, update changed rows and leave equal rows alone.
 
     Only ``columns`` (default: the frame's ledger columns) are written and compared; other
     stored columns keep their values. In ``keep_stored_when_null`` a missing incoming value
@@ -249,7 +259,7 @@ def upsert_table(
     wanted = [c for c in (columns or frame.columns) if c in TABLE_COLUMNS[table] and c != key]
     new = _coerce_frame(frame, table, [key, *wanted])
     if new.empty:
-        return TableCounts()
+        return TableWrites(table, (), TableCounts())
     stored = stored_rows(conn, table, new[key], wanted).set_index(key)
     is_stored = is_in(new[key], stored.index)
     inserts = new[~is_stored]
@@ -263,9 +273,11 @@ def upsert_table(
         changed |= _differs(present[column], old[column])
     updates = present[changed]
 
+    statements: list[BoundStatement] = []
     columns_written = [key, *wanted]
-    add = insert(sql_table).values({c: bindparam(c) for c in columns_written})
-    _execute_many(conn, add, inserts, table, {c: c for c in columns_written}, chunk_rows, on_chunk)
+    if not inserts.empty:
+        add = insert(sql_table).values({c: bindparam(c) for c in columns_written})
+        statements.append(_bind_rows(conn, add, inserts, table, {c: c for c in columns_written}))
     if wanted and not updates.empty:
         change = (
             update(sql_table)
@@ -273,10 +285,45 @@ def upsert_table(
             .values({c: bindparam(f"new_{c}") for c in wanted})
         )
         binds = {"key_": key, **{f"new_{c}": c for c in wanted}}
-        _execute_many(conn, change, updates, table, binds, chunk_rows, on_chunk)
-    return TableCounts(
+        statements.append(_bind_rows(conn, change, updates, table, binds))
+    counts = TableCounts(
         inserted=len(inserts), updated=len(updates), unchanged=len(present) - len(updates)
     )
+    return TableWrites(table, tuple(statements), counts)
+
+
+def apply_writes(
+    conn: Connection,
+    writes: TableWrites,
+    *,
+    chunk_rows: int = WRITE_CHUNK_ROWS,
+    on_chunk: ChunkCallback | None = None,
+) -> TableCounts:
+    """Execute a planned upsert as chunked DBAPI ``executemany``; its counts."""
+    for statement in writes.statements:
+        for chunk in _chunks(statement.rows, chunk_rows):
+            conn.exec_driver_sql(statement.sql, list(chunk))
+            if on_chunk is not None:
+                on_chunk(len(chunk))
+    return writes.counts
+
+
+def upsert_table(
+    conn: Connection,
+    table: str,
+    frame: pd.DataFrame,
+    *,
+    columns: Sequence[str] | None = None,
+    keep_stored_when_null: Sequence[str] = (),
+    chunk_rows: int = WRITE_CHUNK_ROWS,
+    on_chunk: ChunkCallback | None = None,
+) -> TableCounts:
+    """Insert new rows, update changed rows, leave equal rows alone; counts of each
+    (:func:`plan_upsert`, then :func:`apply_writes`)."""
+    writes = plan_upsert(
+        conn, table, frame, columns=columns, keep_stored_when_null=keep_stored_when_null
+    )
+    return apply_writes(conn, writes, chunk_rows=chunk_rows, on_chunk=on_chunk)
 
 
 def write_ledger(engine: Engine, ledger: Ledger) -> dict[str, TableCounts]:

@@ -295,3 +295,46 @@ def test_optional_canonical_tables_may_be_absent(tmp_path: Path, engine: Engine)
     result = import_ledger(load_mapping("canonical"), engine=engine, data_dir=tmp_path)
     assert result.counts["invoices"].inserted == 3
     assert count_rows(engine)["customers"] == 2, "customers inferred from the invoices"
+
+
+# ---------------------------------------------------------------- SQLite's one write lock
+
+
+def _write_lock_free(path: Path) -> bool:
+    """Whether another connection could take the SQLite database's write lock right now."""
+    import sqlite3
+
+    probe = sqlite3.connect(path, timeout=0, isolation_level=None)
+    try:
+        probe.execute("BEGIN IMMEDIATE")
+        probe.execute("ROLLBACK")
+        return True
+    except sqlite3.OperationalError as error:
+        assert "locked" in str(error)
+        return False
+    finally:
+        probe.close()
+
+
+def test_import_holds_the_sqlite_write_lock_for_its_writes_only(tmp_path: Path) -> None:
+    """Every table is compared with the stored rows before the first row is written, so the
+    database's one write lock (the service's decision-log inserts wait for it) is free while
+    the import reads and compares, and held from the first write to the commit. The probe's
+    own negative control: it finds the lock held once writing has begun."""
+    path = tmp_path / "ledger.db"
+    engine = make_engine(f"sqlite:///{path}")
+    mapping = write_export(tmp_path / "export")
+    seen: list[tuple[str, str, bool]] = []
+
+    def progress(table: str, stage: str, done: int, total: int) -> None:
+        if stage in ("compare", "write"):
+            seen.append((table, stage, _write_lock_free(path)))
+
+    import_ledger(mapping, engine=engine, progress=progress)
+    compares = [free for _, stage, free in seen if stage == "compare"]
+    writes = [free for _, stage, free in seen if stage == "write"]
+    assert len(compares) >= 3 and all(compares), seen
+    assert writes and not any(writes), seen  # the probe sees a held lock
+    first_write = next(i for i, (_, stage, _) in enumerate(seen) if stage == "write")
+    assert all(stage == "write" for _, stage, _ in seen[first_write:]), seen
+    assert _write_lock_free(path)  # committed
