@@ -109,6 +109,9 @@ class LoadOutcome:
 
     app_latencies_ms: list[tuple[float, float]] = field(default_factory=list)
     """(scheduled second since start, latency ms) of each 200 application answer."""
+    app_send_lag_ms: list[tuple[float, float]] = field(default_factory=list)
+    """(scheduled second, ms from the schedule until the request was written): the load
+    process's own delay, inside the latency; large values mean a busy client, not server."""
     app_errors: list[str] = field(default_factory=list)
     answers: dict[str, dict[str, Any]] = field(default_factory=dict)
     """decision_id -> the answer's compared outputs and model version."""
@@ -152,6 +155,8 @@ async def _applications(port: int, requests: Sequence[bytes], rate: float, secon
         try:
             reader, writer = await connection()
             writer.write(request)
+            out.app_send_lag_ms.append((scheduled - start,
+                                        (time.perf_counter() - scheduled) * 1000.0))
             status, body = await asyncio.wait_for(_read_answer(reader), timeout=60)
         except (OSError, asyncio.IncompleteReadError, TimeoutError) as exc:
             out.app_errors.append(type(exc).__name__)  # the connection is dropped
@@ -366,6 +371,27 @@ def decision_log_mismatches(database_url: str, key_id: str,
 # --------------------------------------------------------------------------- main
 
 
+def latency_timeline(latencies_ms: Sequence[tuple[float, float]],
+                     send_lags_ms: Sequence[tuple[float, float]], *, window_s: float,
+                     import_at_s: float, import_seconds: float) -> str:
+    """Application latency by window of the schedule (p50 / p99 / max, ms): where a tail
+    comes from (the import, a storm's first books, a steady cost) shows in one look."""
+    windows: dict[int, list[float]] = {}
+    lags: dict[int, list[float]] = {}
+    for at, ms in latencies_ms:
+        windows.setdefault(int(at // window_s), []).append(ms)
+    for at, ms in send_lags_ms:
+        lags.setdefault(int(at // window_s), []).append(ms)
+    lines = [f"application latency by {window_s:g} s window (import from {import_at_s:.0f} s, "
+             f"{import_seconds:.1f} s long): start  n  p50  p99  max  send-lag p99  max"]
+    for index in sorted(windows):
+        values, lag = windows[index], lags.get(index, [math.nan])
+        lines.append(f"  {index * window_s:5.0f} s {len(values):5d} {percentile(values, 50):7.1f}"
+                     f" {percentile(values, 99):7.1f} {max(values):7.1f}"
+                     f" {percentile(lag, 99):7.1f} {max(lag):7.1f}")
+    return "\n".join(lines)
+
+
 def percentile(values: Sequence[float], q: float) -> float:
     return float(np.percentile(np.asarray(values), q)) if len(values) else math.nan
 
@@ -513,6 +539,9 @@ def main(argv: Sequence[str] | None = None) -> None:
           f"({refused} refused as overload), errors {sorted(set(outcome.storm_errors))[:5]}")
     print(f"decision log: {mismatches} mismatches, {unanswered} logged without an answer "
           f"received {examples}")
+    print(latency_timeline(outcome.app_latencies_ms, outcome.app_send_lag_ms, window_s=10.0,
+                           import_at_s=args.calm + min(5.0, args.duration / 4),
+                           import_seconds=imported["seconds"]))
     if errors == 0 and not args.keep_workdir:
         import shutil
 
