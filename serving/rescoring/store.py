@@ -21,6 +21,7 @@ ever see complete runs.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import time
@@ -357,18 +358,28 @@ def read_customer_scores(engine: Engine, run: ScoreRun, customer_id: str) -> pd.
     return _typed(frame)
 
 
+@functools.cache
+def _grade_history_statement() -> sa.Select[Any]:
+    """Built once: constructing the select costs more than SQLite takes to run it (SQLAlchemy
+    then reuses its compiled form from the statement cache)."""
+    return sa.select(
+        scores.c.as_of, scores.c.model_name, scores.c.model_version, scores.c.grade,
+        scores.c.pd_12m, scores.c.recommended_limit, scores.c.decision,
+    ).join(score_runs, score_runs.c.run_id == scores.c.run_id).where(
+        (scores.c.customer_id == sa.bindparam("customer_id"))
+        & (score_runs.c.status == COMPLETE)
+    ).order_by(scores.c.as_of.desc(), scores.c.model_version.desc()).limit(
+        sa.bindparam("row_limit", type_=sa.Integer)
+    )
+
+
 def grade_history(engine: Engine, customer_id: str, *, limit: int = 24) -> list[dict[str, Any]]:
     """The customer's grade, PD and limit across complete runs, latest first: as_of,
     model_name, model_version, grade, pd_12m, recommended_limit, decision (plain rows: it is
     read on every ``/risk`` request, where a DataFrame cost more than the query)."""
     with engine.connect() as conn:
         rows = conn.execute(
-            sa.select(
-                scores.c.as_of, scores.c.model_name, scores.c.model_version, scores.c.grade,
-                scores.c.pd_12m, scores.c.recommended_limit, scores.c.decision,
-            ).join(score_runs, score_runs.c.run_id == scores.c.run_id).where(
-                (scores.c.customer_id == customer_id) & (score_runs.c.status == COMPLETE)
-            ).order_by(scores.c.as_of.desc(), scores.c.model_version.desc()).limit(limit)
+            _grade_history_statement(), {"customer_id": customer_id, "row_limit": limit}
         ).all()
     return [
         {"as_of": row.as_of if isinstance(row.as_of, date) else date.fromisoformat(str(row.as_of)),
