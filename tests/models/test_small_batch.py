@@ -5,6 +5,8 @@ of the same rows."""
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -42,6 +44,57 @@ def test_one_thread_predictions_equal_the_estimators_own_for_few_rows(
         assert np.array_equal(small_batch.contributions(model, rows), model.contributions(rows))
         assert np.array_equal(small_batch.predict_quantiles(quantiles, rows),
                               quantiles.predict(rows))
+
+
+def test_single_row_c_api_equals_booster_predict_on_rows_with_missing_values(
+    fitted: tuple[BoostedClassifier, QuantileRegressors, np.ndarray],
+) -> None:
+    """Rule: LightGBM's single-row C API (models/small_batch.SingleRowPredictor) gives
+    ``Booster.predict``'s numbers bit for bit, missing values included, one row or many."""
+    model, quantiles, X = fitted
+    rows = X[:400].copy()
+    rows[np.random.default_rng(4).random(rows.shape) < 0.2] = np.nan
+    booster = model.booster
+    assert booster is not None
+    for start in range(0, len(rows), small_batch.SMALL_BATCH_ROWS):
+        part = rows[start:start + small_batch.SMALL_BATCH_ROWS]
+        assert np.array_equal(small_batch.predict_proba(model, part), model.predict_proba(part))
+        assert np.array_equal(small_batch.contributions(model, part), model.contributions(part))
+        assert np.array_equal(small_batch.predict_quantiles(quantiles, part),
+                              quantiles.predict(part))
+    for row in rows[:50]:
+        one = row.reshape(1, -1)
+        assert np.array_equal(small_batch.predict_proba(model, one), model.predict_proba(one))
+        assert np.array_equal(small_batch.contributions(model, one), model.contributions(one))
+
+
+def test_single_row_predictors_are_made_once_per_booster_and_shared_by_threads(
+    fitted: tuple[BoostedClassifier, QuantileRegressors, np.ndarray],
+) -> None:
+    """One predictor per (booster, kind, width); threads calling it at once each get their
+    own row's answer (its buffers are used under a lock)."""
+    model, _, X = fitted
+    booster = model.booster
+    assert booster is not None
+    first = small_batch.single_row_predictor(booster, small_batch.PREDICT_CONTRIB, X.shape[1])
+    again = small_batch.single_row_predictor(booster, small_batch.PREDICT_CONTRIB, X.shape[1])
+    assert first is again
+    expected = model.contributions(X[:200])
+
+    def contributions_of(i: int) -> np.ndarray:
+        return np.asarray(small_batch.contributions(model, X[i:i + 1])[0])
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        got = list(pool.map(contributions_of, range(200)))
+    assert np.array_equal(np.vstack(got), expected)
+
+
+def test_single_row_predictor_refuses_a_row_of_the_wrong_width(
+    fitted: tuple[BoostedClassifier, QuantileRegressors, np.ndarray],
+) -> None:
+    model, _, X = fitted
+    with pytest.raises(Exception, match="features"):
+        small_batch.predict_proba(model, X[:1, :-1])
 
 
 def test_the_equality_check_sees_a_different_model(
