@@ -37,30 +37,42 @@ def ratio(numerator: np.ndarray, denominator: np.ndarray) -> np.ndarray:
 
 
 def quantile_by(codes: np.ndarray, values: np.ndarray, n: int, q: float) -> np.ndarray:
-    """The ``q`` quantile of ``values`` per code (linear interpolation, as ``numpy`` and
-    ``pandas`` compute it by default); ``NaN`` where a code has no record.
+    """The ``q`` quantile of ``values`` per code (:func:`quantiles_by` of one ``q``)."""
+    return quantiles_by(codes, values, n, (q,))[0]
+
+
+def quantiles_by(
+    codes: np.ndarray, values: np.ndarray, n: int, qs: tuple[float, ...]
+) -> list[np.ndarray]:
+    """The ``q`` quantiles of ``values`` per code, one array per ``q`` of ``qs`` (linear
+    interpolation, as ``numpy`` and ``pandas`` compute it by default); ``NaN`` where a code
+    has no record.
 
     ``values`` must be integers (days; negative ones allowed, such as a payment made before
     its due date): they are shifted to start at 0 and packed with the code into one ``int64``
-    key, so a single sort orders every customer's values at once. The result of a code does
-    not depend on the other codes' values (the shift is undone exactly).
+    key, so a single sort orders every customer's values at once for all ``qs``. The result
+    of a code does not depend on the other codes' values (the shift is undone exactly).
     """
-    out = np.full(n, np.nan)
     if len(codes) == 0:
-        return out
+        return [np.full(n, np.nan) for _ in qs]
     whole = values.astype(np.int64)
     low = int(whole.min())
     bits = max(int(whole.max()) - low, 1).bit_length()
     keys = np.sort((codes.astype(np.int64) << bits) | (whole - low))
     ordered = ((keys & ((1 << bits) - 1)) + low).astype(np.float64)
     counts = np.bincount(codes, minlength=n)
-    starts = np.concatenate(([0], np.cumsum(counts)[:-1]))
+    starts = np.cumsum(counts) - counts
     has = counts > 0
-    position = q * (counts[has] - 1)
-    low_rank = np.floor(position).astype(np.int64)
-    high_rank = np.minimum(low_rank + 1, counts[has] - 1)
-    fraction = position - low_rank
-    a = ordered[starts[has] + low_rank]
-    b = ordered[starts[has] + high_rank]
-    out[has] = a + (b - a) * fraction
+    last = counts[has] - 1
+    first = starts[has]
+    out = []
+    for q in qs:
+        position = q * last
+        low_rank = np.floor(position).astype(np.int64)
+        high_rank = np.minimum(low_rank + 1, last)
+        a = ordered[first + low_rank]
+        b = ordered[first + high_rank]
+        quantile = np.full(n, np.nan)
+        quantile[has] = a + (b - a) * (position - low_rank)
+        out.append(quantile)
     return out

@@ -26,9 +26,11 @@ passes (:mod:`features.grouped`): no Python loop per customer.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
-from creditrisk.features.grouped import count_by, quantile_by, ratio, sum_by
+from creditrisk.features.grouped import count_by, quantiles_by, ratio, sum_by
 from creditrisk.features.prepared import NO_DAY, PreparedLedger
 
 RECENT_DUE_WINDOWS_DAYS = (30, 60)
@@ -45,21 +47,13 @@ def payment_delay_arrays(known: PreparedLedger, day: int, n: int) -> dict[str, n
     """Every payment-delay feature for all codes of ``known`` (already cut at ``day``)."""
     sales = known.invoice_amount > 0
     out = _settled_delays(known, day, n, sales)
+    dues = _DueInvoices.of(known, day, sales)
     for window in RECENT_DUE_WINDOWS_DAYS:
-        out.update(_recent_dues(known, day, n, sales, window))
+        out.update(dues.recent(window, n))
     out["payment_delay_shift_60d"] = out["payment_delay_due_60d"] - out["payment_delay_mean_365d"]
-    out["slow_share_due_10_40d"] = _slow_share(known, day, n, sales)
-    out["last_due_delay"] = _last_due_delay(known, day, n, sales)
+    out["slow_share_due_10_40d"] = dues.slow_share(n)
+    out["last_due_delay"] = dues.last_due_delay(n)
     return out
-
-
-def censored_delay(known: PreparedLedger, day: int, chosen: np.ndarray) -> np.ndarray:
-    """Censored payment delay (days, ``int64``) of the ``chosen`` invoices, all due by
-    ``day``: settled date (or ``day`` while unpaid) minus due date."""
-    settled_day = known.settled_day[chosen].astype(np.int64)
-    paid_or_today = np.where(settled_day == NO_DAY, day, settled_day)
-    delay: np.ndarray = paid_or_today - known.due_day[chosen].astype(np.int64)
-    return delay
 
 
 def _settled_delays(
@@ -71,52 +65,63 @@ def _settled_delays(
     settled_day = known.settled_day[in_year].astype(np.int64)
     delay = settled_day - known.due_day[in_year].astype(np.int64)
     recent = settled_day > day - 90
+    median, lower_quartile = quantiles_by(code, delay, n, (0.5, 0.25))
     return {
         "payment_delay_mean_365d": ratio(sum_by(code, delay, n), count_by(code, n)),
-        "payment_delay_median_365d": quantile_by(code, delay, n, 0.5),
-        "payment_delay_q25_365d": quantile_by(code, delay, n, 0.25),
+        "payment_delay_median_365d": median,
+        "payment_delay_q25_365d": lower_quartile,
         "payment_delay_mean_90d": ratio(
             sum_by(code[recent], delay[recent], n), count_by(code[recent], n)
         ),
     }
 
 
-def _recent_dues(
-    known: PreparedLedger, day: int, n: int, sales: np.ndarray, window: int
-) -> dict[str, np.ndarray]:
-    """Invoices due in ``(T - window, T]``: count, unpaid share, mean censored delay."""
-    due = sales & (known.due_day > day - window) & (known.due_day <= day)
-    code = known.invoice_customer[due]
-    unpaid = known.settled_day[due] == NO_DAY
-    count = count_by(code, n)
-    return {
-        f"due_invoice_count_{window}d": count,
-        f"unpaid_due_share_{window}d": ratio(count_by(code[unpaid], n), count),
-        f"payment_delay_due_{window}d": ratio(
-            sum_by(code, censored_delay(known, day, due), n), count
-        ),
-    }
+@dataclass(frozen=True)
+class _DueInvoices:
+    """The receivables due by ``T``: customer code, days since due, settled (or not) by
+    ``T``, and the censored payment delay (settled date, or ``T`` while unpaid, minus the
+    due date)."""
 
+    code: np.ndarray
+    age: np.ndarray
+    unpaid: np.ndarray
+    delay: np.ndarray
 
-def _slow_share(known: PreparedLedger, day: int, n: int, sales: np.ndarray) -> np.ndarray:
-    """Share of the invoices due in ``(T - 40, T - 10]`` not settled by due date + 10."""
-    newest, oldest = SLOW_DUE_DAYS
-    due = sales & (known.due_day > day - oldest) & (known.due_day <= day - newest)
-    code = known.invoice_customer[due]
-    slow = known.settled_day[due].astype(np.int64) > (
-        known.due_day[due].astype(np.int64) + SLOW_GRACE_DAYS
-    )
-    return ratio(count_by(code[slow], n), count_by(code, n))
+    @classmethod
+    def of(cls, known: PreparedLedger, day: int, sales: np.ndarray) -> _DueInvoices:
+        due = sales & (known.due_day <= day)
+        due_day = known.due_day[due].astype(np.int64)
+        settled_day = known.settled_day[due].astype(np.int64)
+        unpaid = settled_day == NO_DAY
+        delay = np.where(unpaid, day, settled_day) - due_day
+        return cls(known.invoice_customer[due], day - due_day, unpaid, delay)
 
+    def recent(self, window: int, n: int) -> dict[str, np.ndarray]:
+        """Due in ``(T - window, T]``: count, unpaid share, mean censored delay."""
+        chosen = self.age < window
+        code = self.code[chosen]
+        count = count_by(code, n)
+        return {
+            f"due_invoice_count_{window}d": count,
+            f"unpaid_due_share_{window}d": ratio(count_by(code[self.unpaid[chosen]], n), count),
+            f"payment_delay_due_{window}d": ratio(sum_by(code, self.delay[chosen], n), count),
+        }
 
-def _last_due_delay(known: PreparedLedger, day: int, n: int, sales: np.ndarray) -> np.ndarray:
-    """Mean censored delay of each customer's invoices with its latest due date on or
-    before ``T - 7``; ``NaN`` for a customer without one."""
-    due = sales & (known.due_day <= day - LAST_DUE_MIN_AGE_DAYS)
-    code = known.invoice_customer[due]
-    due_day = known.due_day[due].astype(np.int64)
-    latest = np.full(n, -1, dtype=np.int64)
-    np.maximum.at(latest, code, due_day)
-    last = due_day == latest[code]
-    delay = censored_delay(known, day, due)
-    return ratio(sum_by(code[last], delay[last], n), count_by(code[last], n))
+    def slow_share(self, n: int) -> np.ndarray:
+        """Due in ``(T - 40, T - 10]``: the share not settled by due date + 10 (an unpaid
+        invoice is more than 10 days past due by then)."""
+        newest, oldest = SLOW_DUE_DAYS
+        chosen = (self.age >= newest) & (self.age < oldest)
+        code = self.code[chosen]
+        slow = self.unpaid[chosen] | (self.delay[chosen] > SLOW_GRACE_DAYS)
+        return ratio(count_by(code[slow], n), count_by(code, n))
+
+    def last_due_delay(self, n: int) -> np.ndarray:
+        """Mean censored delay of each customer's invoices with its latest due date on or
+        before ``T - 7`` (its least days since due); ``NaN`` without one."""
+        chosen = self.age >= LAST_DUE_MIN_AGE_DAYS
+        code, age = self.code[chosen], self.age[chosen]
+        youngest = np.full(n, np.iinfo(np.int64).max)
+        np.minimum.at(youngest, code, age)
+        last = age == youngest[code]
+        return ratio(sum_by(code[last], self.delay[chosen][last], n), count_by(code[last], n))
