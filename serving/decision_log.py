@@ -2,7 +2,9 @@
 
 A handler that decides something (an application, an order check, a customer re-rating...)
 calls ``DecisionLog.record`` (or ``record_decision``) and returns its answer only after the
-row is committed in its own transaction; the answer carries the ``decision_id``. Nothing is
+row is committed (in its own transaction; from the event loop on SQLite, possibly together
+with other requests' rows, :meth:`DecisionLog.record_async`); the answer carries the
+``decision_id``. Nothing is
 updated afterwards: the log is append-only. ``GET /v1/decisions/{decision_id}`` (``read``
 scope, :mod:`creditrisk.serving.api.routers.decisions`) returns a stored decision.
 
@@ -27,7 +29,7 @@ from pydantic import BaseModel
 from sqlalchemy import Engine, insert, select
 from sqlalchemy.exc import IntegrityError, OperationalError
 
-from creditrisk.serving.decision_writer import SqliteLoopWriter
+from creditrisk.serving.decision_writer import LoopGroupCommit, SqliteLoopWriter
 from creditrisk.serving.errors import DecisionNotFound, ServingError
 from creditrisk.serving.tables import decision_log
 
@@ -288,6 +290,7 @@ class DecisionLog:
         self._clock = clock
         self._on_recorded = on_recorded
         self._loop_writer = SqliteLoopWriter(engine) if SqliteLoopWriter.serves(engine) else None
+        self._group = None if self._loop_writer is None else LoopGroupCommit(self._loop_writer)
 
     def _insert(self, row: dict[str, Any], kind: str, idempotent: bool) -> str:
         decision_id = insert_row(self.engine, row, idempotent=idempotent)
@@ -313,11 +316,12 @@ class DecisionLog:
 
     async def record_async(self, record: DecisionRecord) -> str:
         """``record`` from an ``async def`` handler, committed before it returns: on a file
-        SQLite database written on the loop when the write lock is free
-        (:class:`SqliteLoopWriter`), else (locked, failed, PostgreSQL) the same row in a
-        worker thread."""
+        SQLite database written on the loop when the write lock is free, together with the
+        other rows handed in during the same turn of the loop (:class:`LoopGroupCommit`);
+        else (locked, failed, PostgreSQL) the same row in a worker thread, in a transaction
+        of its own."""
         row = decision_row(record, created_at=self._clock())
-        if self._loop_writer is not None and self._loop_writer.try_insert(row):
+        if self._group is not None and await self._group.insert(row):
             if self._on_recorded is not None:
                 self._on_recorded(record.kind)
             return str(row["decision_id"])

@@ -1,15 +1,18 @@
 """Decision log rows written from the event loop on a file SQLite database (see
-:class:`SqliteLoopWriter`); :mod:`creditrisk.serving.decision_log` falls back to a worker
+:class:`SqliteLoopWriter`), the rows of one turn of the loop in one commit
+(:class:`LoopGroupCommit`); :mod:`creditrisk.serving.decision_log` falls back to a worker
 thread whenever this writer cannot write at once. The write-ahead log those commits fill is
 copied into the database file by :class:`WalCheckpointer`'s thread, never on the loop."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 import sqlite3
 import threading
 import weakref
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import Engine, insert
@@ -17,13 +20,14 @@ from sqlalchemy.exc import DBAPIError
 
 from creditrisk.serving.tables import decision_log
 
-__all__ = ["SqliteLoopWriter", "WalCheckpointer"]
+__all__ = ["LoopGroupCommit", "SqliteLoopWriter", "WalCheckpointer"]
 
 logger = logging.getLogger("creditrisk.decision_writer")
 
 CHECKPOINT_EVERY_COMMITS = 100
-"""A decision row dirties about 7 pages (the table and its four indexes): 100 commits are
-about the 1,000 pages at which SQLite would checkpoint on its own."""
+"""A decision row dirties about 7 pages (the table and its four indexes): 100 rows are at
+most about the 1,000 pages at which SQLite would checkpoint on its own (rows committed
+together share some of their index pages)."""
 CHECKPOINT_IDLE_SECONDS = 2.0
 """The checkpointer also runs this long after its last run when few rows came in."""
 
@@ -53,11 +57,12 @@ class WalCheckpointer:
         self.checkpoints = 0
         """Checkpoints run (tests and diagnostics)."""
 
-    def committed(self) -> None:
-        """Count one commit on the database; every ``every_commits`` wake the thread."""
+    def committed(self, rows: int = 1) -> None:
+        """Count one commit of ``rows`` rows on the database; every ``every_commits`` rows
+        wake the thread."""
         if self._thread is None:
             self._start()
-        self._commits += 1
+        self._commits += rows
         if self._commits >= self._every:
             self._commits = 0
             self._wake.set()
@@ -170,21 +175,30 @@ class SqliteLoopWriter:
 
     def try_insert(self, row: dict[str, Any]) -> bool:
         """Insert and commit ``row`` (a :func:`decision_row`) now; False when not written."""
-        params = tuple(
-            row[name] if processor is None else processor(row[name])
-            for name, processor in zip(self._names, self._processors, strict=True)
-        )
+        return self.try_insert_many((row,))
+
+    def try_insert_many(self, rows: Sequence[dict[str, Any]]) -> bool:
+        """Insert ``rows`` in one transaction and commit it now: True when every row is on
+        file, False when none is (the transaction is rolled back)."""
+        params = [
+            tuple(
+                row[name] if processor is None else processor(row[name])
+                for name, processor in zip(self._names, self._processors, strict=True)
+            )
+            for row in rows
+        ]
         try:
             connection = self._connection()
         except (DBAPIError, sqlite3.Error):  # a new connection's pragmas met a held lock
             return False
         try:
-            connection.execute(self._sql, params)
+            for values in params:  # executemany would not say which statement failed
+                connection.execute(self._sql, values)
             connection.commit()
         except sqlite3.Error as exc:
             self._recover(exc)
             return False
-        self.checkpointer.committed()
+        self.checkpointer.committed(len(params))
         return True
 
     def _recover(self, exc: sqlite3.Error) -> None:
@@ -207,3 +221,54 @@ class SqliteLoopWriter:
             fairy, self._fairy = self._fairy, None
             with contextlib.suppress(sqlite3.Error):
                 fairy.invalidate()
+
+
+class LoopGroupCommit:
+    """Rows handed in during one turn of the event loop, committed together by
+    :class:`SqliteLoopWriter` (group commit); each caller resumes only after that commit.
+
+    Why: a commit costs more CPU than the insert itself: in WAL mode it writes every page
+    the transaction dirtied (the table and its four indexes) into the log, a few
+    ``pwrite`` calls per page. Measured on a copy of the demo database (application rows,
+    uvloop, load ~1.3), CPU per row: one commit per row 198 us; grouped, 223 us for groups
+    of one (the future's round trip), 151 us for two, 109 us for four. Requests that reach
+    their decision log row in the same turn of the loop share one commit: at concurrency 4
+    on one uvicorn worker 2.4 rows per commit on average. A caller never waits for later
+    requests: the commit runs as soon as the loop has run what was already ready
+    (``call_soon``), and a row handed in alone is committed alone.
+
+    :meth:`insert` says True once its row is committed, False when the group's commit
+    failed (nothing of the group is written; each caller then writes its own row the
+    worker-thread way, as after a failed :meth:`SqliteLoopWriter.try_insert`)."""
+
+    def __init__(self, writer: SqliteLoopWriter) -> None:
+        self.writer = writer
+        self._pending: list[tuple[dict[str, Any], asyncio.Future[bool]]] = []
+        self.commits = 0
+        """Group commits run (tests and diagnostics)."""
+
+    async def insert(self, row: dict[str, Any]) -> bool:
+        """Hand ``row`` in; True once it is committed with the rows of this turn."""
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:  # not asyncio (trio): one row, one commit
+            return self.writer.try_insert(row)
+        future: asyncio.Future[bool] = loop.create_future()
+        self._pending.append((row, future))
+        if len(self._pending) == 1:
+            loop.call_soon(self._commit_pending)
+        return await future
+
+    def _commit_pending(self) -> None:
+        group, self._pending = self._pending, []
+        try:
+            written = self.writer.try_insert_many([row for row, _ in group])
+        except Exception as exc:  # handed to every caller of the group, never lost
+            for _, future in group:
+                if not future.done():
+                    future.set_exception(exc)
+            return
+        self.commits += 1
+        for _, future in group:
+            if not future.done():  # a caller cancelled meanwhile: its row is on file anyway
+                future.set_result(written)

@@ -5,6 +5,7 @@ checkpoint the WAL (an fsync on the loop): the checkpointer thread does."""
 
 from __future__ import annotations
 
+import dataclasses
 import gc
 import sqlite3
 import threading
@@ -178,3 +179,90 @@ def test_checkpointer_thread_ends_with_its_owner(database: tuple[str, Engine]) -
     gc.collect()
     thread.join(timeout=5.0)
     assert not thread.is_alive()
+
+
+def _record_together(log: DecisionLog, records: list[DecisionRecord]) -> list[str]:
+    """``records`` handed to ``log.record_async`` by concurrent tasks of one event loop."""
+
+    async def together() -> list[str]:
+        ids: list[str] = [""] * len(records)
+
+        async def one(i: int) -> None:
+            ids[i] = await log.record_async(records[i])
+            # the caller resumes only once its row is committed: another connection sees it
+            assert _on_file(log.engine, ids[i])
+
+        async with anyio.create_task_group() as tasks:
+            for i in range(len(records)):
+                tasks.start_soon(one, i)
+        return ids
+
+    return anyio.run(together)
+
+
+def _on_file(engine: Engine, decision_id: str) -> bool:
+    with engine.connect() as conn:
+        found = conn.execute(
+            select(decision_log.c.decision_id).where(decision_log.c.decision_id == decision_id)
+        ).first()
+    return found is not None
+
+
+def test_rows_of_one_loop_turn_share_one_commit_and_each_caller_waits_for_it(
+    database: tuple[str, Engine],
+) -> None:
+    """Rule (group commit): decisions reaching the log in the same turn of the event loop are
+    committed together, and none of their callers resumes before that commit; a row handed
+    in alone (the negative control: one after the other) is committed alone."""
+    _, engine = database
+    log = DecisionLog(engine, clock=lambda: NOW)
+    group = log._group
+    assert group is not None
+    ids = _record_together(log, [sample(f"C-{i}") for i in range(4)])
+    assert len(set(ids)) == 4
+    assert group.commits == 1
+    assert count(engine) == 4
+    for i in range(3):
+        anyio.run(log.record_async, sample(f"S-{i}"))
+    assert group.commits == 4
+    assert [get_decision(engine, i).customer_id for i in ids] == [f"C-{i}" for i in range(4)]
+    log.close()
+
+
+def test_a_group_that_cannot_commit_leaves_nothing_and_each_row_goes_the_thread_way(
+    database: tuple[str, Engine],
+) -> None:
+    """A write lock held by an import fails the group's commit at once (nothing of it is
+    written); every caller then writes its own row in a worker thread once the lock is
+    free: each decision is on file exactly once."""
+    path, engine = database
+    log = DecisionLog(engine, clock=lambda: NOW)
+    anyio.run(log.record_async, sample("C-0"))  # the loop connection is open, as in service
+    holder = sqlite3.connect(path, check_same_thread=False)
+    holder.execute("BEGIN IMMEDIATE")
+    release = threading.Timer(0.3, holder.rollback)
+    release.start()
+    try:
+        ids = _record_together(log, [sample(f"C-{i}") for i in range(1, 4)])
+    finally:
+        release.join()
+        holder.close()
+    assert count(engine) == 4
+    assert sorted(get_decision(engine, i).customer_id or "" for i in ids) == ["C-1", "C-2", "C-3"]
+    log.close()
+
+
+def test_a_repeated_idempotency_key_in_one_group_decides_once(
+    database: tuple[str, Engine],
+) -> None:
+    """Two requests with the same Idempotency-Key in one group: the group's commit fails on
+    the unique key, each row then goes the thread way, where the first is written and the
+    second is told a request with its key is being decided (RequestInProgress)."""
+    _, engine = database
+    log = DecisionLog(engine, clock=lambda: NOW)
+    twin = dataclasses.replace(sample(), idempotency_key="retry-1")
+    with pytest.raises(BaseExceptionGroup) as raised:
+        _record_together(log, [twin, twin, sample("C-9")])
+    assert [type(e).__name__ for e in raised.value.exceptions] == ["RequestInProgress"]
+    assert count(engine) == 2  # the first twin and C-9
+    log.close()
