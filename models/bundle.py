@@ -31,8 +31,9 @@ from creditrisk.models.applicant_inputs import admit_frame, admit_record, input_
 from creditrisk.models.estimators import QuantileRegressors
 from creditrisk.models.open_invoice_model import OpenInvoiceModel
 from creditrisk.models.policy import Policy
-from creditrisk.models.reasons import Reason, rank_contributions, top_reasons
+from creditrisk.models.reasons import Reason, top_reasons
 from creditrisk.models.spec import FeatureSpec
+from creditrisk.models.tree_contributions import batch_top_factors
 
 APPLICATION_COLUMNS: tuple[str, ...] = (*APPLICATION_FIELDS, "as_of")
 """The pyfunc's input: one applicant per row (the fields of
@@ -89,6 +90,15 @@ def applicant_feature_mask(names: tuple[str, ...]) -> np.ndarray:
     mask = np.isin(np.asarray(names), APPLICANT_FEATURES)
     mask.setflags(write=False)
     return mask
+
+
+@functools.lru_cache(maxsize=32)
+def history_feature_columns(names: tuple[str, ...]) -> np.ndarray:
+    """The columns of a spec's features an applicant does not have (read-only; one per
+    spec): where :func:`applicant_feature_mask` is False."""
+    columns = np.flatnonzero(~applicant_feature_mask(names))
+    columns.setflags(write=False)
+    return columns
 
 
 @dataclass
@@ -155,9 +165,11 @@ class CreditRiskBundle:
         )[0]
 
     def top_factor_names(self, features: pd.DataFrame, *, top_n: int = 3) -> np.ndarray:
-        """Batch form for millions of rows: ``(n, top_n)`` feature names ("" = none)."""
+        """Batch form for millions of rows: ``(n, top_n)`` feature names ("" = none), the
+        ranking of the model's contributions (:func:`~creditrisk.models.tree_contributions.
+        batch_top_factors`: LightGBM's own ranking, from its leaf tables where settled)."""
         X = self.customer_spec.encode(features)
-        index, is_reason = rank_contributions(self.scoring_model().contributions(X), top_n=top_n)
+        index, is_reason = batch_top_factors(self.scoring_model(), X, top_n=top_n)
         names = np.asarray(self.customer_spec.names, dtype=object)
         return np.where(is_reason, names[np.clip(index, 0, len(names) - 1)], "")
 
@@ -238,7 +250,7 @@ class CreditRiskBundle:
         a second of CPU), so a service pays them when it loads the bundle, not on a request."""
         _ = self.template
         if self.default_model is not None:
-            applicant_feature_mask(tuple(self.customer_spec.names))
+            history_feature_columns(tuple(self.customer_spec.names))
 
     def applicant_contributions(self, X: np.ndarray) -> np.ndarray:
         """The default model's contributions with every feature an applicant does not have
@@ -246,8 +258,7 @@ class CreditRiskBundle:
         contributions = np.array(
             small_batch.contributions(self.scoring_model(), X), dtype=np.float64
         )
-        has = applicant_feature_mask(tuple(self.customer_spec.names))
-        contributions[:, :-1][:, ~has] = 0.0
+        contributions[:, history_feature_columns(tuple(self.customer_spec.names))] = 0.0
         return contributions
 
     def score_applicant(

@@ -9,6 +9,8 @@ import math
 import lightgbm as lgb
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from creditrisk.models.reasons import (
     DECREASES_RISK,
@@ -74,6 +76,28 @@ def test_top_reasons_row_equals_batch_row() -> None:
             contributions[row], values[row], names=NAMES, descriptions=DESCRIPTIONS, top_n=3
         )
         assert single == batch[row]
+
+
+CONTRIBUTION_VALUES = st.one_of(
+    st.sampled_from([0.0, -0.0, 0.25, -0.25, 1.0, -1.0, math.inf, -math.inf, math.nan]),
+    st.floats(allow_nan=True, allow_infinity=True),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(CONTRIBUTION_VALUES, min_size=1, max_size=12), st.integers(1, 14))
+def test_one_row_reasons_equal_the_vectorised_ranking(row: list[float], top_n: int) -> None:
+    """Rule: one scored row (plain-Python path of top_reasons) gets exactly the reasons the
+    vectorised ranking gives that row inside a batch - ties, zeros, -0.0, infinities and NaN
+    (never a reason) included."""
+    k = len(row)
+    names = [f"f{j}" for j in range(k)]
+    contributions = np.array([[*row, 0.5], [*row, 0.5]])  # bias last
+    values = np.arange(2 * k, dtype=np.float64).reshape(2, k)
+    single = top_reasons(contributions[:1], values[:1], names=names, descriptions=names,
+                         top_n=top_n)
+    batch = top_reasons(contributions, values, names=names, descriptions=names, top_n=top_n)
+    assert repr(single[0]) == repr(batch[0])  # repr: NaN equals NaN
 
 
 def test_reasons_from_a_real_lightgbm_model() -> None:
