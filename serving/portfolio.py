@@ -22,6 +22,7 @@ Definitions (receivables practice):
 from __future__ import annotations
 
 import contextlib
+import math
 import pickle
 import threading
 import time
@@ -32,7 +33,7 @@ from typing import Generic, TypeVar
 
 import numpy as np
 import pandas as pd
-from cachetools import TTLCache
+from cachetools import TLRUCache
 from sqlalchemy import Engine
 
 from creditrisk.features.customer import AGING_BUCKETS, build_features
@@ -205,12 +206,26 @@ def summarize_portfolio(scores: PortfolioScores, served: ServedBundle) -> Portfo
 T = TypeVar("T")
 
 
+def run_book_key(run_id: str, model_version: str) -> tuple[str, str, str]:
+    """The cache key of a complete rescoring run's book as the served model answers it. A
+    complete run's rows never change, so its book lasts in :class:`PortfolioCache` (evicted
+    by the size bound only, never recomputed every cache period in the serving process)."""
+    return ("run", run_id, model_version)
+
+
+def is_run_book_key(key: Hashable) -> bool:
+    """Whether ``key`` is a :func:`run_book_key` (what lasts in the service's cache)."""
+    return isinstance(key, tuple) and len(key) == 3 and key[0] == "run"
+
+
 class PortfolioCache(Generic[T]):
     """Values computed per key, kept for ``ttl_seconds``, within a size bound (a
-    ``cachetools.TTLCache``): ``max_entries`` values, or with ``sizeof`` (bytes of a value)
+    ``cachetools.TLRUCache``): ``max_entries`` values, or with ``sizeof`` (bytes of a value)
     at most ``max_entries`` bytes in all; the least recently used beyond the bound are
     evicted and expired entries are dropped on every access, so old as-of dates neither pile
-    up nor stay in memory. One computation per key at a time.
+    up nor stay in memory. Keys for which ``lasting`` is true never expire (the book of a
+    complete rescoring run: its rows do not change); the size bound still evicts them. One
+    computation per key at a time.
 
     Keys are (model version, as-of date) in the service. A miss computes under the key's own
     lock, so concurrent requests for the same key wait for one computation instead of each
@@ -227,13 +242,17 @@ class PortfolioCache(Generic[T]):
         sizeof: Callable[[T], float] | None = None,
         jobs: BookJobs | None = None,
         monotonic: Callable[[], float] = time.monotonic,
+        lasting: Callable[[Hashable], bool] = lambda key: False,
     ) -> None:
-        self._values: TTLCache[Hashable, T] = TTLCache(
-            maxsize=max_entries, ttl=ttl_seconds, timer=monotonic, getsizeof=sizeof
+        def expires_at(key: Hashable, value: T, now: float) -> float:
+            return math.inf if lasting(key) else now + ttl_seconds
+
+        self._values: TLRUCache[Hashable, T] = TLRUCache(
+            maxsize=max_entries, ttu=expires_at, timer=monotonic, getsizeof=sizeof
         )
         self._jobs = jobs
         self._locks: dict[Hashable, threading.Lock] = {}
-        self._guard = threading.Lock()  # TTLCache is not thread-safe
+        self._guard = threading.Lock()  # TLRUCache is not thread-safe
 
     def __len__(self) -> int:
         with self._guard:

@@ -60,7 +60,12 @@ from creditrisk.serving.model_holder import (
     poll_registry,
     refresh_in_thread,
 )
-from creditrisk.serving.portfolio import BookAnswer, PortfolioCache, answer_nbytes
+from creditrisk.serving.portfolio import (
+    BookAnswer,
+    PortfolioCache,
+    answer_nbytes,
+    is_run_book_key,
+)
 from creditrisk.serving.settings import Settings
 
 logger = logging.getLogger("creditrisk.app")
@@ -229,7 +234,7 @@ def create_app(
     app.state.portfolio_cache = PortfolioCache[BookAnswer](
         ttl_seconds=settings.portfolio_cache_seconds,
         max_entries=int(settings.portfolio_cache_mb * 1_000_000),
-        sizeof=answer_nbytes,
+        sizeof=answer_nbytes, lasting=is_run_book_key,
     )
     app.state.book_rate_limit = BookRateLimit(settings.book_rate_limit)
     app.state.clock = clock

@@ -29,6 +29,8 @@ from creditrisk.models.policy import Policy
 from creditrisk.serving.portfolio import (
     PortfolioCache,
     collections_worklist,
+    is_run_book_key,
+    run_book_key,
     score_portfolio,
     summarize_portfolio,
 )
@@ -238,6 +240,28 @@ def test_the_portfolio_cache_is_bounded_and_evicts_expired_entries() -> None:
     assert cache.get(("v1", "2025-06-28"), lambda: "recomputed") == "recomputed"
     now["t"] = 61.0
     assert len(cache) == 0
+
+
+def test_a_complete_runs_book_lasts_while_a_live_book_expires() -> None:
+    """A complete rescoring run's rows never change: its book is not recomputed every cache
+    period in the serving process (each recomputation held the GIL for 0.2-0.8 s and showed
+    as application latency in the soak), but the size bound still evicts it; a live
+    as-of date's book expires as before."""
+    now = {"t": 0.0}
+    cache: PortfolioCache[str] = PortfolioCache(
+        ttl_seconds=60, max_entries=2, monotonic=lambda: now["t"], lasting=is_run_book_key
+    )
+    run = run_book_key("r1", "3")
+    cache.get(run, lambda: "run book")
+    cache.get(("3", "2025-06-30"), lambda: "live book")
+    now["t"] = 10_000.0
+    assert cache.get(run, lambda: "recomputed") == "run book"
+    assert cache.get(("3", "2025-06-30"), lambda: "recomputed") == "recomputed"
+    assert run_book_key("r1", "4") != run  # another served model answers it anew
+    for day in ("2025-07-01", "2025-07-02"):
+        cache.get(("3", day), lambda day=day: day)
+    assert len(cache) == 2
+    assert cache.get(run, lambda: "evicted") == "evicted"
 
 
 def test_the_grace_window_includes_its_last_day_and_not_the_next() -> None:

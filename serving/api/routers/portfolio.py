@@ -3,9 +3,10 @@
 Both answer from the latest complete rescoring run (``creditrisk rescore``) when one exists
 for the asked as-of (the latest run when none is asked): its as-of, model version and
 ``run_id`` are in the answer (:mod:`creditrisk.serving.rescoring.readers`). Otherwise they
-read the full ledger and score it (:mod:`creditrisk.serving.portfolio`). Either is cached per
-(run) or (model version, as-of date) for ``Settings.portfolio_cache_seconds``, so a dashboard
-polling them does not reread or rescore the book on every call. Plain ``def`` handlers: the
+read the full ledger and score it (:mod:`creditrisk.serving.portfolio`). A live book is cached
+per (model version, as-of date) for ``Settings.portfolio_cache_seconds``, so a dashboard
+polling it does not rescore the book on every call; a complete run's book per (run, model
+version) until the size bound evicts it (its rows never change). Plain ``def`` handlers: the
 work runs in the threadpool, never on the event loop; a book scored here is computed on the
 bounded pool of :mod:`creditrisk.serving.book_jobs` (503 ``book_busy`` when full): in the
 service a worker PROCESS (:mod:`creditrisk.serving.book_worker`), so scoring never waits for
@@ -97,7 +98,8 @@ def scored_book(
     scored by the served model as of ``asked`` or ``today``; from the cache."""
     run = readers.batch_run(db, asked)
     if run is not None:
-        answer = cache.get(("run", run.run_id), lambda: portfolio.answer_book(
+        key = portfolio.run_book_key(run.run_id, model.version)
+        answer = cache.get(key, lambda: portfolio.answer_book(
             readers.portfolio_from_run(db, run), served, stages=settings.dunning_stages,
             horizon_days=settings.worklist_horizon_days,
         ))
