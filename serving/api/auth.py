@@ -80,30 +80,37 @@ def presented_key(
     return from_bearer or from_header or None
 
 
-def require_scope(scope: ApiScope) -> Callable[..., Awaitable[ApiKeyIdentity]]:
-    """A FastAPI dependency: authenticate the caller and demand ``scope``.
+async def authenticate(
+    request: Request,
+    bearer: HTTPAuthorizationCredentials | None,
+    header: str | None,
+    scope: ApiScope,
+) -> ApiKeyIdentity:
+    """The caller behind the presented key, holding ``scope``.
 
     401 (with ``WWW-Authenticate``) when the key is missing, malformed, unknown or revoked;
     403 when it is valid but lacks ``scope``. The key id is put on ``request.state`` so the
-    access log can name the caller (never the key).
-    """
+    access log can name the caller (never the key)."""
+    token = presented_key(bearer, header, authorization_sent="authorization" in request.headers)
+    if token is None:
+        raise AuthenticationError(MISSING_KEY_MESSAGE, key_presented=False)
+    store: ApiKeyStore = request.app.state.api_key_store
+    identity = await store.authenticate_async(token)
+    setattr(request.state, API_KEY_ID_STATE_KEY, identity.key_id)
+    if scope not in identity.scopes:
+        raise MissingScopeError(identity.key_id, scope)
+    return identity
+
+
+def require_scope(scope: ApiScope) -> Callable[..., Awaitable[ApiKeyIdentity]]:
+    """A FastAPI dependency: :func:`authenticate` the caller and demand ``scope``."""
     if scope not in API_SCOPES:
         raise UnknownScopeError(scope)
 
     async def authenticated_caller(
         request: Request, bearer: BearerCredentials, header: HeaderKey
     ) -> ApiKeyIdentity:
-        token = presented_key(
-            bearer, header, authorization_sent="authorization" in request.headers
-        )
-        if token is None:
-            raise AuthenticationError(MISSING_KEY_MESSAGE, key_presented=False)
-        store: ApiKeyStore = request.app.state.api_key_store
-        identity = await store.authenticate_async(token)
-        setattr(request.state, API_KEY_ID_STATE_KEY, identity.key_id)
-        if scope not in identity.scopes:
-            raise MissingScopeError(identity.key_id, scope)
-        return identity
+        return await authenticate(request, bearer, header, scope)
 
     authenticated_caller.__name__ = f"require_{scope}_scope"
     return authenticated_caller

@@ -20,7 +20,9 @@ once, so it keeps the bundle it started with even if a swap happens meanwhile.
 today and the latest accepted decision date as ONE dependency: FastAPI spends about as much
 CPU resolving a dependency as the small function itself takes (cache keys, scope checks,
 argument binding per node and request), and the five separate ones above were a sixth of
-the applicant-scoring request (see ``docs/service.md``).
+the applicant-scoring request (see ``docs/service.md``). ``ScoringContextDep`` is that
+context with the ``score`` caller authenticated in the same node (the key's two header
+schemes stay sub-dependencies, so OpenAPI still documents them).
 """
 
 from __future__ import annotations
@@ -33,7 +35,7 @@ from fastapi import Depends, Header, Path, Query, Request
 from pydantic import BeforeValidator
 from sqlalchemy import Engine
 
-from creditrisk.serving.api.auth import require_scope
+from creditrisk.serving.api.auth import BearerCredentials, HeaderKey, authenticate, require_scope
 from creditrisk.serving.api.observability import ServiceMetrics
 from creditrisk.serving.api.schemas import (
     EARLIEST_AS_OF,
@@ -69,6 +71,8 @@ __all__ = [
     "PortfolioCacheDep",
     "ReadCaller",
     "ScoreCaller",
+    "ScoringContext",
+    "ScoringContextDep",
     "ServedDep",
     "SettingsDep",
     "TodayDep",
@@ -184,6 +188,24 @@ async def decision_context(request: Request) -> DecisionContext:
     )
 
 
+@dataclass(frozen=True, slots=True)
+class ScoringContext:
+    """A ``score`` caller and its :class:`DecisionContext`, resolved as one dependency."""
+
+    caller: ApiKeyIdentity
+    context: DecisionContext
+
+
+async def scoring_context(
+    request: Request, bearer: BearerCredentials, header: HeaderKey
+) -> ScoringContext:
+    """:func:`authenticate` a ``score`` caller (401/403 first), then its
+    :func:`decision_context` (503 ``model_not_ready``): what ``ScoreCaller`` and
+    ``DecisionContextDep`` give, in one dependency node fewer."""
+    caller = await authenticate(request, bearer, header, "score")
+    return ScoringContext(caller=caller, context=await decision_context(request))
+
+
 def plausible_as_of(asked: date | None, latest: date, *, location: str = "query") -> None:
     """:class:`InvalidRequest` (422 naming ``as_of``) when ``asked`` is after ``latest``."""
     if asked is not None and asked > latest:
@@ -204,6 +226,8 @@ BookJobsDep = Annotated[BookJobs, Depends(get_book_jobs)]
 TodayDep = Annotated[date, Depends(service_today)]
 LatestAsOfDep = Annotated[date, Depends(latest_as_of)]
 DecisionContextDep = Annotated[DecisionContext, Depends(decision_context)]
+ScoringContextDep = Annotated[ScoringContext, Depends(scoring_context)]
+"""``ScoreCaller`` + ``DecisionContextDep`` as one node (the applicant request's path)."""
 ScoreCaller = Annotated[ApiKeyIdentity, Depends(require_scope("score"))]
 ReadCaller = Annotated[ApiKeyIdentity, Depends(require_scope("read"))]
 

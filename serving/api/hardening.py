@@ -46,11 +46,16 @@ def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return seen
 
 
+_UNIQUE_KEYS_DECODER: Final = json.JSONDecoder(object_pairs_hook=_unique_keys)
+"""``json.loads(body, object_pairs_hook=_unique_keys)`` without a new decoder per body."""
+
+
 def duplicate_key_in(body: bytes) -> str | None:
     """The first key that appears twice in one object of the JSON ``body`` (None: none, or
-    not JSON at all: the app's own parsing reports that)."""
+    not JSON at all: the app's own parsing reports that). Reads the body as ``json.loads``
+    reads bytes (UTF-8, -16 or -32 by its first bytes)."""
     try:
-        json.loads(body, object_pairs_hook=_unique_keys)
+        _UNIQUE_KEYS_DECODER.decode(body.decode(json.detect_encoding(body), "surrogatepass"))
     except DuplicateJsonKeyError as exc:
         return exc.key
     except ValueError:

@@ -27,6 +27,7 @@ from sqlalchemy import create_engine
 
 from creditrisk.serving.api.app import create_app
 from creditrisk.serving.api.dependencies import DecisionLogDep, ModelDep, ReadCaller, ScoreCaller
+from creditrisk.serving.api.observability import ServiceLogFormatter, access_logger, log_access
 from creditrisk.serving.api.routers.health import database_answers
 from creditrisk.serving.api_keys import IssuedApiKey, generate_api_key
 from creditrisk.serving.decision_log import DecisionRecord
@@ -374,6 +375,32 @@ def test_metrics_and_access_log_use_route_templates_never_ids(
     assert "C-0042" not in text
     assert 'creditrisk_model_info{model_uri="/models/v1",model_version="/models/v1"} 1.0' in text
     assert "creditrisk_http_request_duration_seconds_bucket" in text
+
+
+def test_log_lines_carry_the_standard_timestamp_made_once_per_second() -> None:
+    """The service's log formatter writes ``%(asctime)s`` exactly as logging's own formatter
+    does (same second twice, the next second, another day), and the access line through
+    ``log_access`` reads as ``logger.info`` would write it."""
+    fmt = "%(asctime)s %(levelname)s %(name)s %(message)s"
+    ours, standard = ServiceLogFormatter(fmt), logging.Formatter(fmt)
+    for created in (1_780_000_000.001, 1_780_000_000.999, 1_780_000_001.5, 1_790_000_123.25):
+        record = logging.LogRecord("creditrisk.access", logging.INFO, __file__, 1, "x", (), None)
+        record.created, record.msecs = created, (created - int(created)) * 1000.0
+        assert ours.format(record) == standard.format(record)
+    seen: list[logging.LogRecord] = []
+
+    class Keep(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            seen.append(record)
+
+    handler = Keep()
+    access_logger.addHandler(handler)
+    try:
+        log_access("POST", "/v1/applications", 200, 0.00123, "abc", "r1")
+    finally:
+        access_logger.removeHandler(handler)
+    assert seen[0].getMessage() == "POST /v1/applications 200 1.23ms key=abc request_id=r1"
+    assert (seen[0].name, seen[0].levelno) == ("creditrisk.access", logging.INFO)
 
 
 def test_decisions_are_counted_by_kind(client: TestClient, scorer: IssuedApiKey) -> None:
