@@ -389,6 +389,13 @@ def latency_timeline(latencies_ms: Sequence[tuple[float, float]],
         lines.append(f"  {index * window_s:5.0f} s {len(values):5d} {percentile(values, 50):7.1f}"
                      f" {percentile(values, 99):7.1f} {max(values):7.1f}"
                      f" {percentile(lag, 99):7.1f} {max(lag):7.1f}")
+    worst = max(windows, key=lambda index: percentile(windows[index], 99))
+    seconds: dict[int, list[float]] = {}
+    for at, ms in latencies_ms:
+        if int(at // window_s) == worst:
+            seconds.setdefault(int(at), []).append(ms)
+    lines.append("  the worst window by second: " + ", ".join(
+        f"{second} s {percentile(values, 99):.0f}" for second, values in sorted(seconds.items())))
     return "\n".join(lines)
 
 

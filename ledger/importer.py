@@ -22,6 +22,7 @@ from creditrisk.ledger.errors import ImportRejected, MappingError
 from creditrisk.ledger.frame import DATE_DTYPE, Ledger, normalize_ledger
 from creditrisk.ledger.mapping import LedgerMapping
 from creditrisk.ledger.sources import ImportProgress, no_progress, read_sources
+from creditrisk.ledger.sqlite_staging import StagedStatement, apply_staged, stage_writes
 from creditrisk.ledger.store import (
     DatabaseKeys,
     TableCounts,
@@ -63,15 +64,18 @@ class ImportResult:
 class _RowsWritten:
     """Turns the store's per-chunk callbacks into cumulative write progress for one table."""
 
-    def __init__(self, progress: ImportProgress, table: str, total: int) -> None:
+    def __init__(
+        self, progress: ImportProgress, table: str, total: int, *, stage: str = "write"
+    ) -> None:
         self._progress = progress
         self._table = table
         self._total = total
+        self._stage = stage
         self._done = 0
 
     def __call__(self, n_rows: int) -> None:
         self._done += n_rows
-        self._progress(self._table, "write", self._done, self._total)
+        self._progress(self._table, self._stage, self._done, self._total)
 
 
 def _plan_customers(
@@ -147,18 +151,32 @@ def _write_tables(
     conn: Connection, plans: dict[str, list[TableWrites]], ledger: Ledger,
     progress: ImportProgress,
 ) -> dict[str, TableCounts]:
-    """Execute the planned upserts, table by table in :data:`WRITE_ORDER`: on SQLite the
-    database's write lock is taken by the first of these and held until the commit, so
-    nothing but executes runs in between."""
+    """Execute the planned upserts, table by table in :data:`WRITE_ORDER`. On SQLite the
+    rows are first bound into the connection's TEMP tables (progress stage ``stage``, no
+    lock on the ledger) and then copied in by one statement per table
+    (:mod:`creditrisk.ledger.sqlite_staging`): the database's write lock, taken by the
+    first copy and held until the commit, covers those statements alone."""
     counts: dict[str, TableCounts] = {}
+    totals = {table: len(ledger.tables()[table]) if plans[table] else 0 for table in WRITE_ORDER}
     for table in WRITE_ORDER:
-        total = len(ledger.tables()[table]) if plans[table] else 0
-        chunk = _RowsWritten(progress, table, total)
         counts[table] = TableCounts()
         for writes in plans[table]:
-            counts[table] += apply_writes(conn, writes, on_chunk=chunk)
+            counts[table] += writes.counts
+    if conn.dialect.name == "sqlite":
+        staged: list[StagedStatement] = []
+        for table in WRITE_ORDER:
+            chunk = _RowsWritten(progress, table, totals[table], stage="stage")
+            for number, writes in enumerate(plans[table]):
+                staged += stage_writes(conn, writes, label=f"{table}_{number}", on_chunk=chunk)
+        apply_staged(conn, staged)
+    else:
+        for table in WRITE_ORDER:
+            chunk = _RowsWritten(progress, table, totals[table])
+            for writes in plans[table]:
+                apply_writes(conn, writes, on_chunk=chunk)
+    for table in WRITE_ORDER:
         if plans[table]:
-            progress(table, "write", total, total)
+            progress(table, "write", totals[table], totals[table])
     return counts
 
 

@@ -23,8 +23,8 @@ FileProblem = tuple[str, Path, str, str, str]
 
 
 class ImportProgress(Protocol):
-    """Told how far the import is: ``stage`` is read, validate, compare (with the stored rows) or
-    write, per ledger table."""
+    """Told how far the import is: ``stage`` is read, validate, compare (with the stored rows),
+    stage (SQLite: rows bound into the import's TEMP tables) or write, per ledger table."""
 
     def __call__(self, table: str, stage: str, done: int, total: int) -> None: ...
 

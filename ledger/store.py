@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -186,10 +186,15 @@ def _driver_values(values: pd.Series, kind: str, dialect: str) -> np.ndarray:
 @dataclass(frozen=True)
 class BoundStatement:
     """One SQL statement compiled for the connection's dialect with its rows of driver
-    parameters (never formatted into the SQL): what :func:`apply_writes` executes."""
+    parameters (never formatted into the SQL): what :func:`apply_writes` executes.
+    ``names`` are the bind parameters in row order: for an insert the table's columns, for
+    an update ``new_<column>`` and ``key_`` (the key of the row to change)."""
 
     sql: str
     rows: list[Any]
+    table: str
+    kind: Literal["insert", "update"]
+    names: tuple[str, ...]
 
 
 def _bind_rows(
@@ -208,13 +213,13 @@ def _bind_rows(
         for name, column in binds.items()
     }
     rows: list[Any]
+    names = list(compiled.positiontup or []) if compiled.positional else list(arrays)
     if compiled.positional:
-        order = list(compiled.positiontup or [])
-        rows = list(zip(*(arrays[name] for name in order), strict=True))
+        rows = list(zip(*(arrays[name] for name in names), strict=True))
     else:
-        names = list(arrays)
         rows = [dict(zip(names, row, strict=True)) for row in zip(*arrays.values(), strict=True)]
-    return BoundStatement(str(compiled), rows)
+    kind: Literal["insert", "update"] = "insert" if isinstance(stmt, Insert) else "update"
+    return BoundStatement(str(compiled), rows, table, kind, tuple(names))
 
 
 def _differs(new: pd.Series, old: pd.Series) -> np.ndarray:

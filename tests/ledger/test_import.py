@@ -310,31 +310,38 @@ def _write_lock_free(path: Path) -> bool:
         probe.execute("ROLLBACK")
         return True
     except sqlite3.OperationalError as error:
-        assert "locked" in str(error)
+        if "locked" not in str(error):
+            raise
         return False
     finally:
         probe.close()
 
 
 def test_import_holds_the_sqlite_write_lock_for_its_writes_only(tmp_path: Path) -> None:
-    """Every table is compared with the stored rows before the first row is written, so the
-    database's one write lock (the service's decision-log inserts wait for it) is free while
-    the import reads and compares, and held from the first write to the commit. The probe's
-    own negative control: it finds the lock held once writing has begun."""
+    """Every table is compared with the stored rows and its rows bound into TEMP tables
+    before the first row is written, so the database's one write lock (the service's
+    decision-log inserts wait for it) is free while the import reads, compares and stages,
+    and held from the first copy into the ledger to the commit. The probe's own negative
+    control: it finds the lock held once writing has begun."""
     path = tmp_path / "ledger.db"
     engine = make_engine(f"sqlite:///{path}")
     mapping = write_export(tmp_path / "export")
     seen: list[tuple[str, str, bool]] = []
 
     def progress(table: str, stage: str, done: int, total: int) -> None:
-        if stage in ("compare", "write"):
+        if stage in ("compare", "stage", "write"):
             seen.append((table, stage, _write_lock_free(path)))
 
     import_ledger(mapping, engine=engine, progress=progress)
     compares = [free for _, stage, free in seen if stage == "compare"]
+    staged = [free for _, stage, free in seen if stage == "stage"]
     writes = [free for _, stage, free in seen if stage == "write"]
-    assert len(compares) >= 3 and all(compares), seen
-    assert writes and not any(writes), seen  # the probe sees a held lock
+    assert len(compares) >= 3, seen
+    assert all(compares), seen
+    assert len(staged) >= 3, seen
+    assert all(staged), seen  # TEMP tables: no lock on the ledger
+    assert writes, seen
+    assert not any(writes), seen  # the probe sees a held lock
     first_write = next(i for i, (_, stage, _) in enumerate(seen) if stage == "write")
     assert all(stage == "write" for _, stage, _ in seen[first_write:]), seen
     assert _write_lock_free(path)  # committed
