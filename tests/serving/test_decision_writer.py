@@ -7,9 +7,11 @@ from __future__ import annotations
 
 import dataclasses
 import gc
+import re
 import sqlite3
 import threading
 import time
+import uuid
 import weakref
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
@@ -21,10 +23,12 @@ from sqlalchemy import Engine, func, select
 
 from creditrisk.ledger.database import make_engine, upgrade_database
 from creditrisk.serving.decision_log import (
+    DECISION_ID_PATTERN,
     DecisionLog,
     DecisionRecord,
     decision_row,
     get_decision,
+    new_decision_id,
     record_decision,
 )
 from creditrisk.serving.decision_writer import SqliteLoopWriter, WalCheckpointer
@@ -266,3 +270,22 @@ def test_a_repeated_idempotency_key_in_one_group_decides_once(
     assert [type(e).__name__ for e in raised.value.exceptions] == ["RequestInProgress"]
     assert count(engine) == 2  # the first twin and C-9
     log.close()
+
+
+def test_decision_ids_are_time_ordered_uuid7_hex() -> None:
+    """Decision ids stay 32 lowercase hex characters (the API's pattern) and are RFC 9562
+    version 7 UUIDs: their first 48 bits are the creation time in milliseconds, so a newer
+    decision's id sorts after an older one's (the unique index is appended to), with 74
+    random bits keeping them unique."""
+    before = time.time_ns() // 1_000_000
+    ids = [new_decision_id() for _ in range(20_000)]
+    after = time.time_ns() // 1_000_000
+    assert len(set(ids)) == len(ids)
+    for decision_id in ids[:100]:
+        assert re.fullmatch(DECISION_ID_PATTERN, decision_id)
+        parsed = uuid.UUID(decision_id)
+        assert (parsed.version, parsed.variant) == (7, uuid.RFC_4122)
+        assert before <= int(decision_id[:12], 16) <= after
+    time.sleep(0.002)
+    later = new_decision_id()
+    assert later > max(ids)
