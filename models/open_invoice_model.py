@@ -18,8 +18,10 @@ model answers it, trained on invoice x month-end snapshots (:mod:`training.open_
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -58,6 +60,14 @@ def days_until_payment(
     return np.maximum.accumulate(days, axis=1).astype(np.int64)
 
 
+def due_days(values: Sequence[date | None], n_rows: int) -> np.ndarray:
+    """Due dates given as dates (None for unknown) as ``datetime64[D]`` (NaT for None)."""
+    if not n_rows:
+        return np.empty(0, dtype="datetime64[D]")
+    return np.array([np.datetime64("NaT") if d is None else d for d in values],
+                    dtype="datetime64[D]")
+
+
 def past_due_after_grace(
     due: np.ndarray, as_of: np.datetime64, grace_days: int
 ) -> np.ndarray:
@@ -87,16 +97,33 @@ class OpenInvoiceModel:
         out = self.predict_encoded(self.spec.encode(invoice_features), due, as_of=as_of)
         return pd.DataFrame(out, columns=list(OPEN_INVOICE_COLUMNS), index=invoice_features.index)
 
+    def predict_late_encoded(
+        self, X: np.ndarray, due: np.ndarray, *, as_of: date | pd.Timestamp
+    ) -> np.ndarray:
+        """``p_late`` alone (what a customer's late-payment summary reads): 1 once past due
+        + grace at ``as_of``, else the classifier's probability."""
+        stamp = np.datetime64(pd.Timestamp(as_of).normalize().date(), "D")
+        past_due = past_due_after_grace(due, stamp, self.grace_days)
+        p_late = np.ones(len(X))
+        if (~past_due).any():
+            p_late[~past_due] = small_batch.predict_proba(self.late_model, X[~past_due])
+        return p_late
+
+    def predict_late_columns(
+        self, columns: Mapping[str, Any], n_rows: int, *, as_of: date | pd.Timestamp
+    ) -> np.ndarray:
+        """:meth:`predict_late_encoded` of a few invoices given as columns (name -> list or
+        array, ``due_date`` as dates or None), without frames."""
+        X = self.spec.encode_columns(columns, n_rows)
+        return self.predict_late_encoded(X, due_days(columns["due_date"], n_rows), as_of=as_of)
+
     def predict_encoded(
         self, X: np.ndarray, due: np.ndarray, *, as_of: date | pd.Timestamp
     ) -> dict[str, np.ndarray]:
         """Encoded features ``X`` (this model's spec) and due dates (``datetime64[D]``) ->
         :data:`OPEN_INVOICE_COLUMNS` as arrays (the form one customer's request uses)."""
         stamp = np.datetime64(pd.Timestamp(as_of).normalize().date(), "D")
-        past_due = past_due_after_grace(due, stamp, self.grace_days)
-        p_late = np.ones(len(X))
-        if (~past_due).any():
-            p_late[~past_due] = small_batch.predict_proba(self.late_model, X[~past_due])
+        p_late = self.predict_late_encoded(X, due, as_of=as_of)
         raw = small_batch.predict_quantiles(self.days_model, X) if len(X) else np.zeros((0, 3))
         days = days_until_payment(raw, horizon_days=self.horizon_days,
                                   log_widening=self.log_widening)

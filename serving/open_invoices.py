@@ -106,13 +106,18 @@ class LatePaymentSummary:
 
 def summarize_late_payment(invoices: pd.DataFrame) -> LatePaymentSummary:
     """Exposure-weighted and per-invoice mean ``p_late`` (None without open invoices)."""
-    if invoices.empty:
+    return summarize_late_arrays(
+        invoices["p_late"].to_numpy(np.float64), invoices["open_amount"].to_numpy(np.float64)
+    )
+
+
+def summarize_late_arrays(p_late: np.ndarray, open_amount: np.ndarray) -> LatePaymentSummary:
+    """:func:`summarize_late_payment` of the open invoices' ``p_late`` and open amounts."""
+    if len(p_late) == 0:
         return LatePaymentSummary(0, None, None)
-    p_late = invoices["p_late"].to_numpy(np.float64)
-    weights = invoices["open_amount"].to_numpy(np.float64)
-    total = float(weights.sum())
-    weighted = float((p_late * weights).sum() / total) if total > 0 else None
-    return LatePaymentSummary(len(invoices), weighted, float(p_late.mean()))
+    total = float(open_amount.sum())
+    weighted = float((p_late * open_amount).sum() / total) if total > 0 else None
+    return LatePaymentSummary(len(p_late), weighted, float(p_late.mean()))
 
 
 def invoice_records(invoices: pd.DataFrame) -> list[dict[str, Any]]:

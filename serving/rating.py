@@ -45,6 +45,7 @@ from creditrisk.serving.errors import CustomerNotFound, CustomerNotOnboarded, No
 from creditrisk.serving.open_invoices import (
     LatePaymentSummary,
     predict_open_invoices,
+    summarize_late_arrays,
     summarize_late_payment,
 )
 from creditrisk.serving.registry import ServedBundle
@@ -288,14 +289,16 @@ def late_payment_outlook(served: ServedBundle, state: CustomerState) -> LatePaym
     columns = one_customer.open_invoice_features(state.rows, state.prepared, day)
     n = len(columns["invoice_id"])
     if n == 0:
-        return summarize_late_payment(pd.DataFrame({"p_late": [], "open_amount": []}))
-    predictions = served.bundle.predict_open_invoice_columns(columns, n, as_of=state.as_of)
+        return summarize_late_arrays(np.empty(0), np.empty(0))
+    model = served.bundle.open_invoice_model
+    p_late = (  # the summary reads p_late alone: no payment-date quantiles are predicted
+        model.predict_late_columns(columns, n, as_of=state.as_of) if model is not None
+        else served.bundle.predict_open_invoice_columns(columns, n, as_of=state.as_of)["p_late"]
+    )
     amount = np.asarray(columns["amount"], dtype=np.float64)
     paid = open_invoice_payments(state.rows, list(columns["invoice_id"]), state.as_of)
-    open_amount = np.maximum(amount - paid, 0.0)
-    return summarize_late_payment(
-        pd.DataFrame({"p_late": predictions["p_late"], "open_amount": open_amount})
-    )
+    return summarize_late_arrays(np.asarray(p_late, dtype=np.float64),
+                                 np.maximum(amount - paid, 0.0))
 
 
 def open_invoice_payments(rows: CustomerRows, invoice_ids: list[str], as_of: date) -> np.ndarray:
