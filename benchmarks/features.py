@@ -212,6 +212,7 @@ def one_customer(
             float(open_amount[mask].sum()) / balance if balance > 0 else np.nan
         )
     f["worst_days_past_due"] = float(dpd[dpd > 0].max()) if (dpd > 0).any() else 0.0
+    f["overdue_over_15_invoice_count"] = float((dpd > 15).sum())
 
     done = sales.assign(settled=settled.loc[sales.index])
     done = done[done["settled"].notna() & (done["settled"] > window(365))]
@@ -224,19 +225,40 @@ def one_customer(
     )
     delay_mean_365d = mean_or_nan((done["settled"] - done["due_date"]).dt.days.astype(float))
     f["payment_delay_mean_365d"] = delay_mean_365d
+    delay_365d = (done["settled"] - done["due_date"]).dt.days.astype(float)
+    f["payment_delay_median_365d"] = float(delay_365d.median()) if len(done) else np.nan
+    f["payment_delay_q25_365d"] = float(delay_365d.quantile(0.25)) if len(done) else np.nan
+    f["payment_delay_mean_90d"] = mean_or_nan(delay_365d[done["settled"] > window(90)])
     f["days_beyond_terms_p90_365d"] = float(beyond.quantile(0.9)) if len(done) else np.nan
     recent = done["settled"] > window(90)
     before = ~recent & (done["settled"] > window(180))
     f["days_beyond_terms_trend_90d"] = mean_or_nan(beyond[recent]) - mean_or_nan(beyond[before])
-    # invoices that fell due in (t - 60, t]: delay to settlement, or to t while unpaid
-    dues = sales.assign(settled=settled.loc[sales.index])
-    dues = dues[(dues["due_date"] > window(60)) & (dues["due_date"] <= t)]
-    unpaid = dues["settled"].isna()
-    delay_due = (dues["settled"].fillna(t) - dues["due_date"]).dt.days.astype(float)
-    f["due_invoice_count_60d"] = float(len(dues))
-    f["unpaid_due_share_60d"] = float(unpaid.mean()) if len(dues) else np.nan
-    f["payment_delay_due_60d"] = mean_or_nan(delay_due)
-    f["payment_delay_shift_60d"] = mean_or_nan(delay_due) - delay_mean_365d
+    # invoices that fell due in (t - n, t]: delay to settlement, or to t while unpaid
+    with_settled = sales.assign(settled=settled.loc[sales.index])
+    censored = (with_settled["settled"].fillna(t) - with_settled["due_date"]).dt.days
+    delay_due: dict[int, float] = {}
+    for n in (30, 60):
+        due = (with_settled["due_date"] > window(n)) & (with_settled["due_date"] <= t)
+        f[f"due_invoice_count_{n}d"] = float(due.sum())
+        f[f"unpaid_due_share_{n}d"] = (
+            float(with_settled["settled"][due].isna().mean()) if due.any() else np.nan
+        )
+        delay_due[n] = f[f"payment_delay_due_{n}d"] = mean_or_nan(censored[due].astype(float))
+    f["payment_delay_shift_60d"] = delay_due[60] - delay_mean_365d
+    # due in (t - 40, t - 10]: not settled within 10 days of the due date
+    slow_due = (with_settled["due_date"] > window(40)) & (with_settled["due_date"] <= window(10))
+    not_in_10 = with_settled["settled"].isna() | (
+        with_settled["settled"] > with_settled["due_date"] + pd.Timedelta(days=10)
+    )
+    f["slow_share_due_10_40d"] = float(not_in_10[slow_due].mean()) if slow_due.any() else np.nan
+    # the latest due date on or before t - 7: mean censored delay of the invoices due then
+    past = with_settled["due_date"] <= window(7)
+    latest = with_settled["due_date"][past].max() if past.any() else None
+    f["last_due_delay"] = (
+        mean_or_nan(censored[past & (with_settled["due_date"] == latest)].astype(float))
+        if latest is not None
+        else np.nan
+    )
     sales_90 = f["invoiced_amount_90d"]
     f["dso_days"] = balance / sales_90 * 90 if sales_90 > 0 else np.nan  # type: ignore[operator]
     limit = row["credit_limit"]
@@ -247,6 +269,7 @@ def one_customer(
     instalments = n_payments.reindex(sales[sales["issue_date"] > window(365)]["invoice_id"])
     f["partially_paid_invoice_count_365d"] = float((instalments >= 2).sum())
     reminders = ev[ev["event_type"] == "reminder"]["event_date"]
+    f["reminder_count_30d"] = float((reminders > window(30)).sum())
     f["reminder_count_90d"] = float((reminders > window(90)).sum())
     f["reminder_count_365d"] = float((reminders > window(365)).sum())
     promises = ev[
