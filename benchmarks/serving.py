@@ -19,7 +19,10 @@ timed on the ledger (random customers, one client by default: its latency, not q
 
 The last line is ``key=value`` figures:
 ``ours_rps mlflow_rps ratio_rps ours_p50_ms ours_p99_ms mlflow_p50_ms mlflow_p99_ms errors
-customer_risk_p50_ms customer_risk_p99_ms load_avg_start load_avg_end``.
+ours_cpu_ms_per_req mlflow_cpu_ms_per_req customer_risk_p50_ms customer_risk_p99_ms
+load_avg_start load_avg_end``. The CPU figures are each server's process tree's CPU seconds
+(``/proc``, every thread and child process) per answer over its whole run, warm-up included:
+on a machine shared with other jobs they move much less than requests/s.
 """
 
 from __future__ import annotations
@@ -108,6 +111,15 @@ class LoadResult:
     errors: int
     seconds: float
     latencies_ms: np.ndarray
+    answered: int = 0
+    """Every answer of the run, the warm-up's included (what the server's CPU paid for)."""
+    server_cpu_s: float = float("nan")
+    """CPU seconds of the server's process tree over the whole run (Linux; NaN elsewhere)."""
+
+    @property
+    def cpu_ms_per_request(self) -> float:
+        """Server CPU per answer: on a shared machine a steadier measure than requests/s."""
+        return self.server_cpu_s / self.answered * 1000.0 if self.answered else float("nan")
 
     @property
     def rps(self) -> float:
@@ -131,9 +143,9 @@ async def _read_response(reader: asyncio.StreamReader) -> int:
 
 
 async def _drive(port: int, requests: Sequence[bytes], concurrency: int, warmup_s: float,
-                 duration_s: float) -> tuple[int, int, float, list[float]]:
+                 duration_s: float) -> tuple[int, int, float, list[float], int]:
     latencies: list[float] = []
-    counts = {"ok": 0, "errors": 0}
+    counts = {"ok": 0, "errors": 0, "answered": 0}
     start = time.perf_counter()
     measure_from = start + warmup_s
     stop_at = measure_from + duration_s
@@ -153,6 +165,7 @@ async def _drive(port: int, requests: Sequence[bytes], concurrency: int, warmup_
                     reader, writer = await asyncio.open_connection("127.0.0.1", port)
                     continue
                 done = time.perf_counter()
+                counts["answered"] += 1
                 if now >= measure_from:
                     latencies.append((done - now) * 1000.0)
                     counts["ok" if status == 200 else "errors"] += 1
@@ -160,7 +173,7 @@ async def _drive(port: int, requests: Sequence[bytes], concurrency: int, warmup_
             writer.close()
 
     await asyncio.gather(*(connection(w) for w in range(concurrency)))
-    return counts["ok"], counts["errors"], duration_s, latencies
+    return counts["ok"], counts["errors"], duration_s, latencies, counts["answered"]
 
 
 def _load_process(port: int, requests: list[bytes], concurrency: int, warmup_s: float,
@@ -169,17 +182,36 @@ def _load_process(port: int, requests: list[bytes], concurrency: int, warmup_s: 
 
 
 def drive(port: int, requests: list[bytes], *, concurrency: int, warmup_s: float,
-          duration_s: float) -> LoadResult:
-    """Run the load in a separate process (it must not share a core's GIL with a server)."""
+          duration_s: float, server_pid: int | None = None) -> LoadResult:
+    """Run the load in a separate process (it must not share a core's GIL with a server);
+    with ``server_pid``, the CPU that server's process tree spent meanwhile."""
     context = multiprocessing.get_context("spawn")
     queue = context.Queue()
     process = context.Process(
         target=_load_process, args=(port, requests, concurrency, warmup_s, duration_s, queue)
     )
+    cpu_before = tree_cpu_seconds(server_pid) if server_pid else float("nan")
     process.start()
-    ok, errors, seconds, latencies = queue.get(timeout=warmup_s + duration_s + 120)
+    ok, errors, seconds, latencies, answered = queue.get(timeout=warmup_s + duration_s + 120)
     process.join()
-    return LoadResult(ok, errors, seconds, np.asarray(latencies))
+    cpu = tree_cpu_seconds(server_pid) - cpu_before if server_pid else float("nan")
+    return LoadResult(ok, errors, seconds, np.asarray(latencies), answered, cpu)
+
+
+def tree_cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of ``pid`` and its live descendants (all threads), from
+    ``/proc`` (``mlflow models serve`` answers from a child process); NaN without ``/proc``."""
+    ticks, stack = 0, [pid]
+    try:
+        while stack:
+            current = stack.pop()
+            stat = Path(f"/proc/{current}/stat").read_text().rsplit(")", 1)[1].split()
+            ticks += int(stat[11]) + int(stat[12])  # utime, stime
+            for task in Path(f"/proc/{current}/task").iterdir():
+                stack.extend(int(child) for child in (task / "children").read_text().split())
+    except (OSError, ValueError):
+        return float("nan")
+    return ticks / os.sysconf("SC_CLK_TCK")
 
 
 # --------------------------------------------------------------------------- servers
@@ -384,10 +416,11 @@ def main(argv: Sequence[str] | None = None) -> None:
     try:
         wait_for(ours_port, "/readyz", ours, 120)
         result = drive(ours_port, ours_requests, concurrency=args.concurrency,
-                       warmup_s=args.warmup, duration_s=args.duration)
+                       warmup_s=args.warmup, duration_s=args.duration, server_pid=ours.pid)
         report("ours  POST /v1/applications", result, args.concurrency)
         figures.update(ours_rps=result.rps, ours_p50_ms=result.percentile(50),
-                       ours_p99_ms=result.percentile(99), ours_errors=result.errors)
+                       ours_p99_ms=result.percentile(99), ours_errors=result.errors,
+                       ours_cpu_ms=result.cpu_ms_per_request)
 
         rng = random.Random(9)
         risk_requests = [
@@ -410,10 +443,12 @@ def main(argv: Sequence[str] | None = None) -> None:
         try:
             wait_for(mlflow_port, "/ping", mlflow, 180)
             result = drive(mlflow_port, mlflow_requests, concurrency=args.concurrency,
-                           warmup_s=args.warmup, duration_s=args.duration)
+                           warmup_s=args.warmup, duration_s=args.duration,
+                           server_pid=mlflow.pid)
             report("mlflow POST /invocations", result, args.concurrency)
             figures.update(mlflow_rps=result.rps, mlflow_p50_ms=result.percentile(50),
-                           mlflow_p99_ms=result.percentile(99), mlflow_errors=result.errors)
+                           mlflow_p99_ms=result.percentile(99), mlflow_errors=result.errors,
+                           mlflow_cpu_ms=result.cpu_ms_per_request)
         finally:
             stop(mlflow)
 
@@ -427,6 +462,8 @@ def main(argv: Sequence[str] | None = None) -> None:
         f"mlflow_p50_ms={figures.get('mlflow_p50_ms', float('nan')):.2f} "
         f"mlflow_p99_ms={figures.get('mlflow_p99_ms', float('nan')):.2f} "
         f"errors={errors} concurrency={args.concurrency} "
+        f"ours_cpu_ms_per_req={figures['ours_cpu_ms']:.3f} "
+        f"mlflow_cpu_ms_per_req={figures.get('mlflow_cpu_ms', float('nan')):.3f} "
         f"customer_risk_p50_ms={figures['customer_risk_p50_ms']:.2f} "
         f"customer_risk_p99_ms={figures['customer_risk_p99_ms']:.2f} "
         f"load_avg_start={load_start:.2f} load_avg_end={os.getloadavg()[0]:.2f}"
@@ -439,7 +476,8 @@ def report(name: str, result: LoadResult, concurrency: int) -> None:
     print(
         f"{name:38s} concurrency {concurrency:3d}: {result.rps:8.1f} req/s  "
         f"p50 {result.percentile(50):7.2f} ms  p90 {result.percentile(90):7.2f} ms  "
-        f"p99 {result.percentile(99):7.2f} ms  errors {result.errors}",
+        f"p99 {result.percentile(99):7.2f} ms  errors {result.errors}  "
+        f"server CPU {result.cpu_ms_per_request:.3f} ms/answer",
         flush=True,
     )
 
