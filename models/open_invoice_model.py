@@ -26,6 +26,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from creditrisk.features.one_customer import datetime64_days
 from creditrisk.models import small_batch
 from creditrisk.models.estimators import BoostedClassifier, QuantileRegressors
 from creditrisk.models.spec import FeatureSpec
@@ -64,8 +65,7 @@ def due_days(values: Sequence[date | None], n_rows: int) -> np.ndarray:
     """Due dates given as dates (None for unknown) as ``datetime64[D]`` (NaT for None)."""
     if not n_rows:
         return np.empty(0, dtype="datetime64[D]")
-    return np.array([np.datetime64("NaT") if d is None else d for d in values],
-                    dtype="datetime64[D]")
+    return datetime64_days(values)
 
 
 def past_due_after_grace(
