@@ -17,10 +17,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Response
 
 from creditrisk.serving import open_invoices, rating
-from creditrisk.serving.api.answers import decision_record, log_decision, replayed_order_check
+from creditrisk.serving.api.answers import (
+    decision_record,
+    json_answer,
+    log_decision,
+    replayed_order_check,
+)
 from creditrisk.serving.api.dependencies import (
     AsOfQuery,
     CustomerIdPath,
@@ -35,8 +40,6 @@ from creditrisk.serving.api.error_responses import ROUTE_ERRORS, error_responses
 from creditrisk.serving.api.schemas import (
     CustomerRiskOut,
     DecisionReasonOut,
-    FactorOut,
-    GradeHistoryOut,
     InvoicePredictionOut,
     InvoicePredictionsOut,
     OrderCheckIn,
@@ -59,7 +62,7 @@ def customer_risk_of(
     context: DecisionContextDep,
     db: DbDep,
     as_of: AsOfQuery = None,
-) -> CustomerRiskOut:
+) -> Response:
     """Re-rate an existing customer from its ledger as of today (or ``as_of``)."""
     model, served, decisions = context.model, context.served, context.decisions
     today, latest = context.today, context.latest_as_of
@@ -103,15 +106,14 @@ def customer_risk_of(
         outputs=outputs,
         reasons={"decision": reasons, "factors": factor_dicts},
     )
-    return CustomerRiskOut(
+    return json_answer(CustomerRiskOut.model_validate({  # validated once (json_answer)
         **log_decision(decisions, record),
         **outputs,
-        customer_id=customer_id,
-        reasons=[DecisionReasonOut(**reason) for reason in reasons],
-        top_factors=[FactorOut(**factor) for factor in factor_dicts],
-        grade_history=[GradeHistoryOut(**row)
-                       for row in readers.customer_grade_history(db, customer_id)],
-    )
+        "customer_id": customer_id,
+        "reasons": reasons,
+        "top_factors": factor_dicts,
+        "grade_history": readers.customer_grade_history(db, customer_id),
+    }))
 
 
 @router.post(
