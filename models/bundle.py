@@ -29,7 +29,7 @@ from creditrisk.features.default_status import DefaultDefinition
 from creditrisk.models import small_batch
 from creditrisk.models.applicant_inputs import admit_frame, admit_record, input_ranges
 from creditrisk.models.estimators import QuantileRegressors
-from creditrisk.models.open_invoice_model import OpenInvoiceModel, due_days
+from creditrisk.models.open_invoice_model import OpenInvoiceModel
 from creditrisk.models.policy import Policy
 from creditrisk.models.reasons import Reason, top_reasons
 from creditrisk.models.spec import FeatureSpec
@@ -231,9 +231,7 @@ class CreditRiskBundle:
         if self.open_invoice_model is None:
             frame = self.predict_open_invoices(pd.DataFrame(dict(columns)), as_of=as_of)
             return {name: frame[name].to_numpy() for name in frame.columns}
-        model = self.open_invoice_model
-        due = due_days(columns["due_date"], n_rows)
-        return model.predict_encoded(model.spec.encode_columns(columns, n_rows), due, as_of=as_of)
+        return self.open_invoice_model.predict_columns(columns, n_rows, as_of=as_of)
 
     # --- applicants ----------------------------------------------------------------
     @property

@@ -117,6 +117,14 @@ class OpenInvoiceModel:
         X = self.spec.encode_columns(columns, n_rows)
         return self.predict_late_encoded(X, due_days(columns["due_date"], n_rows), as_of=as_of)
 
+    def predict_columns(
+        self, columns: Mapping[str, Any], n_rows: int, *, as_of: date | pd.Timestamp
+    ) -> dict[str, np.ndarray]:
+        """:meth:`predict_encoded` of a few invoices given as columns (as
+        :meth:`predict_late_columns` takes them): every prediction column, without frames."""
+        X = self.spec.encode_columns(columns, n_rows)
+        return self.predict_encoded(X, due_days(columns["due_date"], n_rows), as_of=as_of)
+
     def predict_encoded(
         self, X: np.ndarray, due: np.ndarray, *, as_of: date | pd.Timestamp
     ) -> dict[str, np.ndarray]:
