@@ -182,6 +182,10 @@ def one_customer(
         recent = sales[sales["issue_date"] > window(n)]
         f[f"invoice_count_{n}d"] = float(len(recent))
         f[f"invoiced_amount_{n}d"] = float(recent["amount"].sum())
+    f["invoice_count_30d"] = float((sales["issue_date"] > window(30)).sum())
+    f["invoice_count_share_90d"] = (
+        f["invoice_count_90d"] / f["invoice_count_365d"] if f["invoice_count_365d"] else np.nan
+    )
     f["credit_note_count_365d"] = float(
         ((inv["amount"] < 0) & (inv["issue_date"] > window(365))).sum()
     )
@@ -213,6 +217,9 @@ def one_customer(
         )
     f["worst_days_past_due"] = float(dpd[dpd > 0].max()) if (dpd > 0).any() else 0.0
     f["overdue_over_15_invoice_count"] = float((dpd > 15).sum())
+    f["open_part_paid_invoice_count"] = float(
+        (n_payments.reindex(open_inv["invoice_id"]).fillna(0) >= 1).sum()
+    )
 
     done = sales.assign(settled=settled.loc[sales.index])
     done = done[done["settled"].notna() & (done["settled"] > window(365))]
@@ -244,6 +251,7 @@ def one_customer(
             float(with_settled["settled"][due].isna().mean()) if due.any() else np.nan
         )
         delay_due[n] = f[f"payment_delay_due_{n}d"] = mean_or_nan(censored[due].astype(float))
+    f["payment_delay_shift_30d"] = delay_due[30] - delay_mean_365d
     f["payment_delay_shift_60d"] = delay_due[60] - delay_mean_365d
     # due in (t - 40, t - 10]: not settled within 10 days of the due date
     slow_due = (with_settled["due_date"] > window(40)) & (with_settled["due_date"] <= window(10))
@@ -265,6 +273,9 @@ def one_customer(
     f["credit_utilisation"] = balance / limit if pd.notna(limit) and limit > 0 else np.nan
     in_year = ev["event_date"] > window(365)
     f["dispute_count_365d"] = float((in_year & (ev["event_type"] == "dispute")).sum())
+    f["dispute_count_90d"] = float(
+        ((ev["event_date"] > window(90)) & (ev["event_type"] == "dispute")).sum()
+    )
     f["disputed_settled_invoice_count_365d"] = float(done["disputed"].sum())
     instalments = n_payments.reindex(sales[sales["issue_date"] > window(365)]["invoice_id"])
     f["partially_paid_invoice_count_365d"] = float((instalments >= 2).sum())

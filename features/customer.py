@@ -17,7 +17,10 @@ notes only count in ``credit_note_count_365d``):
 * payment delays (signed days from due date to payment), the recent dues (invoices that
   fell due in the last 30 / 60 days), the slow share and the last due delay are defined in
   :mod:`features.payment_delays`;
-* overdue invoice count = open invoices more than 15 days past due;
+* overdue invoice count = open invoices more than 15 days past due; part-paid open invoices
+  = open invoices with at least one payment allocated to them by ``T``;
+* invoice count share = invoices issued in the last 90 days / in the last 365 days (about
+  0.25 for a customer ordering steadily all year; ``NaN`` without invoices in the year);
 * DSO = open balance / amount invoiced in the last 90 days x 90 (``NaN`` without sales);
 * utilisation = open balance / credit limit (``NaN`` without a positive limit);
 * broken promise = a ``promise_to_pay`` event on day ``d <= T - 14`` followed by no payment
@@ -112,7 +115,7 @@ def customer_feature_arrays(known: PreparedLedger, day: int) -> dict[str, np.nda
     out["dso_days"] = ratio(out["open_balance"], out["invoiced_amount_90d"]) * 90.0
     limit = np.nan_to_num(known.static_numeric["credit_limit"], nan=0.0)
     out["credit_utilisation"] = ratio(out["open_balance"], limit)
-    out.update(_collections(known, day, n, payment_count))
+    out.update(_collections(known, day, n, paid, payment_count))
     out.update(known.static_numeric)
     return out
 
@@ -137,6 +140,9 @@ def _volume(known: PreparedLedger, day: int, n: int) -> dict[str, np.ndarray]:
         sold = (amount > 0) & (issue > day - window)
         out[f"invoice_count_{window}d"] = count_by(code[sold], n)
         out[f"invoiced_amount_{window}d"] = sum_by(code[sold], amount[sold], n)
+    recent = (amount > 0) & (issue > day - 30)
+    out["invoice_count_30d"] = count_by(code[recent], n)
+    out["invoice_count_share_90d"] = ratio(out["invoice_count_90d"], out["invoice_count_365d"])
     credit_note = (amount < 0) & (issue > day - 365)
     out["credit_note_count_365d"] = count_by(code[credit_note], n)
     return out
@@ -153,7 +159,7 @@ def _paid_per_invoice(known: PreparedLedger) -> tuple[np.ndarray, np.ndarray]:
 
 def _balances(known: PreparedLedger, day: int, n: int, paid: np.ndarray) -> dict[str, np.ndarray]:
     open_amount = np.maximum(known.invoice_amount - paid, 0.0)
-    is_open = (known.invoice_amount > 0) & (known.settled_day == NO_DAY) & (open_amount > 0)
+    is_open = _open_invoices(known, paid)
     code = known.invoice_customer[is_open]
     amount = open_amount[is_open]
     days_past_due = day - known.due_day[is_open].astype(np.int64)
@@ -203,13 +209,16 @@ def _lateness(known: PreparedLedger, day: int, n: int) -> dict[str, np.ndarray]:
 
 
 def _collections(
-    known: PreparedLedger, day: int, n: int, payment_count: np.ndarray
+    known: PreparedLedger, day: int, n: int, paid: np.ndarray, payment_count: np.ndarray
 ) -> dict[str, np.ndarray]:
     code, event_day, kind = known.event_customer, known.event_day, known.event_type
     in_year = event_day > day - 365
     reminder = kind == EVENT_CODES["reminder"]
     dispute = in_year & (kind == EVENT_CODES["dispute"])
-    out = {"dispute_count_365d": count_by(code[dispute], n)}
+    out = {
+        "dispute_count_365d": count_by(code[dispute], n),
+        "dispute_count_90d": count_by(code[dispute & (event_day > day - 90)], n),
+    }
     for window in REMINDER_WINDOWS_DAYS:
         out[f"reminder_count_{window}d"] = count_by(code[reminder & (event_day > day - window)], n)
     promise = (
@@ -220,7 +229,16 @@ def _collections(
     )
     instalments = (known.invoice_amount > 0) & (known.issue_day > day - 365) & (payment_count >= 2)
     out["partially_paid_invoice_count_365d"] = count_by(known.invoice_customer[instalments], n)
+    part_paid_open = _open_invoices(known, paid) & (payment_count >= 1)
+    out["open_part_paid_invoice_count"] = count_by(known.invoice_customer[part_paid_open], n)
     return out
+
+
+def _open_invoices(known: PreparedLedger, paid: np.ndarray) -> np.ndarray:
+    """Which invoices are open at the cut: a sale, not settled, with an amount still owed."""
+    amount = known.invoice_amount
+    is_open: np.ndarray = (amount > 0) & (known.settled_day == NO_DAY) & (amount - paid > 0)
+    return is_open
 
 
 def _no_payment_within_grace(

@@ -17,8 +17,17 @@ CUSTOMER_FEATURES: tuple[Feature, ...] = (
     _customer("days_since_last_invoice", "Days since the last invoice was issued", 0, "recency"),
     _customer("days_since_last_payment", "Days since the last payment was received", 0, "recency"),
     # invoicing volume
+    _customer("invoice_count_30d", "Invoices issued, last 30 days", 0, "volume", 30),
     _customer("invoice_count_90d", "Invoices issued, last 90 days", 0, "volume", 90),
     _customer("invoice_count_365d", "Invoices issued, last 365 days", 0, "volume", 365),
+    _customer(
+        "invoice_count_share_90d",
+        "Share of the last 365 days' invoices issued in the last 90 days (about 0.25 when the "
+        "customer orders steadily; lower when its orders slow down)",
+        0,
+        "volume",
+        365,
+    ),
     _customer("invoiced_amount_90d", "Amount invoiced, last 90 days", 0, "volume", 90),
     _customer("invoiced_amount_365d", "Amount invoiced, last 365 days", 0, "volume", 365),
     _customer("credit_note_count_365d", "Credit notes issued, last 365 days", 0, "volume", 365),
@@ -161,6 +170,14 @@ CUSTOMER_FEATURES: tuple[Feature, ...] = (
         30,
     ),
     _customer(
+        "payment_delay_shift_30d",
+        "How many days later than its own 12-month average the customer paid the invoices "
+        "that fell due in the last 30 days",
+        1,
+        "recent_dues",
+        365,
+    ),
+    _customer(
         "slow_share_due_10_40d",
         "Share of the invoices that fell due 10 to 39 days ago not paid within 10 days of "
         "their due date",
@@ -187,6 +204,7 @@ CUSTOMER_FEATURES: tuple[Feature, ...] = (
         "credit_utilisation", "Open balance as a share of the credit limit", 1, "utilisation"
     ),
     # disputes, partial payments, collections
+    _customer("dispute_count_90d", "Disputes raised, last 90 days", 0, "disputes", 90),
     _customer("dispute_count_365d", "Disputes raised, last 365 days", 1, "disputes", 365),
     _customer(
         "disputed_settled_invoice_count_365d",
@@ -201,6 +219,12 @@ CUSTOMER_FEATURES: tuple[Feature, ...] = (
         1,
         "partial_payments",
         365,
+    ),
+    _customer(
+        "open_part_paid_invoice_count",
+        "Open invoices already part-paid (an instalment received, the rest still owed)",
+        0,
+        "partial_payments",
     ),
     _customer(
         "reminder_count_30d", "Payment reminders sent, last 30 days", 1, "collections", 30

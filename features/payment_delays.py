@@ -11,8 +11,8 @@ with a positive amount are receivables; credit notes never count here):
   is unpaid) minus its due date: for an unpaid invoice a lower bound that grows every day it
   stays unpaid, so it reacts before the invoice is paid;
 * recent dues: invoices with a due date in ``(T - N, T]`` (``N`` = 30, 60 days): how many,
-  the share still unpaid, their average censored delay; the 60-day one also against the
-  customer's own 12-month mean (``payment_delay_shift_60d``);
+  the share still unpaid, their average censored delay, and that delay against the
+  customer's own 12-month mean (``payment_delay_shift_30d``, ``payment_delay_shift_60d``);
 * slow share: of the invoices due in ``(T - 40, T - 10]``, the share not settled within 10
   days of the due date (known at ``T``, since due date + 10 <= ``T``);
 * last due delay: the censored delay of the invoice with the latest due date on or before
@@ -50,7 +50,9 @@ def payment_delay_arrays(known: PreparedLedger, day: int, n: int) -> dict[str, n
     dues = _DueInvoices.of(known, day, sales)
     for window in RECENT_DUE_WINDOWS_DAYS:
         out.update(dues.recent(window, n))
-    out["payment_delay_shift_60d"] = out["payment_delay_due_60d"] - out["payment_delay_mean_365d"]
+    for window in RECENT_DUE_WINDOWS_DAYS:
+        out[f"payment_delay_shift_{window}d"] = (
+            out[f"payment_delay_due_{window}d"] - out["payment_delay_mean_365d"])
     out["slow_share_due_10_40d"] = dues.slow_share(n)
     out["last_due_delay"] = dues.last_due_delay(n)
     return out

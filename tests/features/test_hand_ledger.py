@@ -60,6 +60,9 @@ def test_customer_a(features: pd.DataFrame) -> None:
             # A1..A6: 1000 + 2000 + 500 + 3000 + 1500 + 800
             "invoice_count_365d": 6.0,
             "invoiced_amount_365d": 8800.0,
+            # issued 06-01..06-30: A5 (06-10); 3 of the year's 6 in the last 90 days
+            "invoice_count_30d": 1.0,
+            "invoice_count_share_90d": 0.5,
             "credit_note_count_365d": 1.0,
             # open at T: A4 3000 - 1000 paid = 2000 (due 05-20, 41 dpd), A5 1500 (not due),
             # A6 800 (due 05-31, 30 dpd; settled 07-20, after T)
@@ -76,6 +79,8 @@ def test_customer_a(features: pd.DataFrame) -> None:
             "aging_61_90_share": 0.0,
             "aging_over_90_share": 0.0,
             "worst_days_past_due": 41.0,
+            # open at T with a payment: A4 (1000 of 3000); A6's payment is dated after T
+            "open_part_paid_invoice_count": 1.0,
             # settled in 365 days: A1 0 days beyond terms, A2 20, A3 30
             "settled_invoice_count_365d": 3.0,
             "late_share_365d": 2 / 3,
@@ -93,11 +98,14 @@ def test_customer_a(features: pd.DataFrame) -> None:
             # settled in 365 days: A1 0, A2 20, A3 30 days after due
             "payment_delay_mean_365d": 50 / 3,
             "payment_delay_shift_60d": (41 + 30) / 2 - 50 / 3,
+            # nothing fell due 06-01..06-30 (A5 is due 07-10): no 30-day shift
+            "payment_delay_shift_30d": float("nan"),
             # 4300 / 5300 * 90
             "dso_days": 4300 / 5300 * 90,
             "credit_utilisation": 4300 / 10_000,
             # dispute event 03-01 (the one on 07-02 is after T); A2 settled disputed
             "dispute_count_365d": 1.0,
+            "dispute_count_90d": 0.0,  # 03-01 is before the 90 days (04-02..06-30)
             "disputed_settled_invoice_count_365d": 1.0,
             # A3 paid in two instalments; A4 has one payment so far
             "partially_paid_invoice_count_365d": 1.0,
@@ -125,8 +133,30 @@ def test_recent_dues_count_paid_and_unpaid_invoices_as_known_at_t() -> None:
             "due_invoice_count_60d": 3.0,
             "unpaid_due_share_60d": 2 / 3,
             "payment_delay_due_60d": (30 + 11 + 0) / 3,
+            # fell due 05-01..05-31: A4 (11 days so far) and A6 (0), against the 12-month mean
+            # of A1 0, A2 20, A3 30
+            "payment_delay_shift_30d": (11 + 0) / 2 - 50 / 3,
+            # A4's first payment (06-10) is not known yet: no open invoice is part-paid
+            "open_part_paid_invoice_count": 0.0,
         },
     )
+
+
+def test_recent_disputes_and_part_paid_invoices_at_their_window_edges() -> None:
+    """A's dispute on 03-01 is in the last 90 days at 05-29 (window 03-01..05-29) and out
+    of them a day later; A3 (500, due 04-14) is open and part-paid from its first instalment
+    (200 on 04-20) until its second settles it on 05-14."""
+    ledger = hand_ledger()
+
+    def at(day: str) -> pd.Series:
+        return build_features(ledger, as_of=pd.Timestamp(day)).loc["A"]
+
+    assert at("2024-05-29")["dispute_count_90d"] == 1.0
+    assert at("2024-05-30")["dispute_count_90d"] == 0.0
+    assert at("2024-04-19")["open_part_paid_invoice_count"] == 0.0
+    assert at("2024-04-20")["open_part_paid_invoice_count"] == 1.0
+    assert at("2024-05-13")["open_part_paid_invoice_count"] == 1.0
+    assert at("2024-05-14")["open_part_paid_invoice_count"] == 0.0
 
 
 def test_payment_delay_is_signed_where_days_beyond_terms_is_clipped() -> None:
@@ -162,6 +192,8 @@ def test_customer_b(features: pd.DataFrame) -> None:
             "invoiced_amount_90d": 1100.0,
             "invoice_count_365d": 5.0,
             "invoiced_amount_365d": 5200.0,
+            "invoice_count_30d": 0.0,  # nothing issued 06-01..06-30
+            "invoice_count_share_90d": 2 / 5,
             # open: B3 2500 due 02-03 (148 dpd), B5 400 due 05-24 (37 dpd)
             "open_balance": 2900.0,
             "overdue_balance": 2900.0,
@@ -172,6 +204,7 @@ def test_customer_b(features: pd.DataFrame) -> None:
             "aging_31_60_share": 400 / 2900,
             "aging_over_90_share": 2500 / 2900,
             "worst_days_past_due": 148.0,
+            "open_part_paid_invoice_count": 0.0,  # B3 and B5 have no payment
             # fell due 05-02..06-30: only B5 (05-24, open, 37 days); B6 fell due 04-24
             "due_invoice_count_60d": 1.0,
             "unpaid_due_share_60d": 1.0,
@@ -213,7 +246,11 @@ def test_customer_without_history(features: pd.DataFrame) -> None:
             "days_since_last_invoice": nan,
             "days_since_last_payment": nan,
             "invoice_count_365d": 0.0,
+            "invoice_count_30d": 0.0,
+            "invoice_count_share_90d": nan,
             "open_balance": 0.0,
+            "open_part_paid_invoice_count": 0.0,
+            "dispute_count_90d": 0.0,
             "aging_current_share": nan,
             "worst_days_past_due": 0.0,
             "settled_invoice_count_365d": 0.0,
