@@ -325,6 +325,8 @@ def test_a_late_only_bundle_logs_without_mlflow_warnings_and_answers_a_503(
         metadata={"model_kind": "late_only", "default_model_skipped": "no default event"})
     path = save_bundle(late_only, tmp_path / "bundle.pkl")
     with tracking_store(f"sqlite:///{tmp_path / 'mlflow.db'}"):
+        # artifacts under tmp_path: a bare set_experiment would put them in ./mlruns (the cwd)
+        mlflow.create_experiment("late-only", artifact_location=(tmp_path / "art").as_uri())
         mlflow.set_experiment("late-only")
         with warnings.catch_warnings(record=True) as caught, mlflow.start_run():
             warnings.simplefilter("always")
