@@ -28,11 +28,13 @@ from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from importlib.metadata import PackageNotFoundError, version
+from typing import Final
 
 import anyio
 import anyio.to_thread
 from anyio.abc import TaskGroup
 from fastapi import APIRouter, FastAPI
+from fastapi.telemetry import TelemetryConfig
 
 from creditrisk.ledger.database import make_engine, upgrade_database
 from creditrisk.serving.api.body_limit import BodySizeLimitMiddleware
@@ -69,6 +71,12 @@ from creditrisk.serving.portfolio import (
 from creditrisk.serving.settings import Settings
 
 logger = logging.getLogger("creditrisk.app")
+
+NO_OPENTELEMETRY: Final[TelemetryConfig] = {"tracing": False, "metrics": False, "logs": False}
+"""FastAPI's native OpenTelemetry instrumentation off: the service exports its own Prometheus
+metrics and access log (:mod:`creditrisk.serving.api.observability`) and configures no
+OpenTelemetry provider, yet FastAPI asked OpenTelemetry for its global providers on every
+request to find that out (about 2 % of an application's CPU in-process)."""
 
 
 def infrastructure_routers() -> list[APIRouter]:
@@ -222,6 +230,7 @@ def create_app(
         lifespan=_lifespan,
         docs_url=None,  # served offline by install_offline_docs below
         redoc_url=None,
+        telemetry=NO_OPENTELEMETRY,
     )
     app.state.settings = settings
     app.state.metrics = metrics

@@ -13,13 +13,20 @@ body and :data:`ScoringContextDep`: the ``score`` caller with its decision conte
 node): every dependency node costs CPU per request.
 The answer is validated once as :class:`ApplicationOut` and sent as its JSON
 (:func:`json_answer`), not validated a second time by FastAPI's response model.
+
+A well-formed request (a JSON body that validates, no ``Idempotency-Key``) has its arguments
+bound by :func:`plain_application_arguments` instead of FastAPI's dependency solving
+(:mod:`creditrisk.serving.api.fast_route`); anything else, every refusal included, goes
+FastAPI's way.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Request, Response
+from pydantic import ValidationError
+from starlette.exceptions import HTTPException
 
 from creditrisk.serving.api.answers import (
     decision_record,
@@ -27,17 +34,21 @@ from creditrisk.serving.api.answers import (
     log_decision_async,
     replayed_application,
 )
+from creditrisk.serving.api.auth import bearer_scheme, header_scheme
 from creditrisk.serving.api.dependencies import (
     IdempotencyKeyHeader,
     ScoringContextDep,
     plausible_as_of,
+    scoring_context,
 )
 from creditrisk.serving.api.error_responses import ROUTE_ERRORS, error_responses
+from creditrisk.serving.api.fast_route import PlainArgumentsRoute
 from creditrisk.serving.api.schemas import ApplicationIn, ApplicationOut
 from creditrisk.serving.applications import score_applicant
+from creditrisk.serving.decision_log import IDEMPOTENCY_KEY_HEADER
 from creditrisk.serving.money import reporting_currency
 
-router = APIRouter(prefix="/v1", tags=["decisions"])
+router = APIRouter(prefix="/v1", tags=["decisions"], route_class=PlainArgumentsRoute)
 
 
 @router.post(
@@ -94,3 +105,39 @@ async def score_application(
         "external_reference": body.external_reference,
     })
     return json_answer(answer)
+
+
+async def plain_application_arguments(request: Request) -> dict[str, Any] | None:
+    """:func:`score_application`'s arguments as FastAPI would bind them, for a request with
+    an ``application/json`` body that is a valid :class:`ApplicationIn` and no
+    ``Idempotency-Key``: the ``score`` caller is authenticated the same way (the same
+    schemes, :func:`scoring_context`; its 401/403/503 raised as FastAPI would raise them,
+    after the body was read and parsed and before it is validated). None for anything else:
+    FastAPI then solves the request itself, refusals included."""
+    headers = request.headers
+    if headers.get("content-type") != "application/json" or IDEMPOTENCY_KEY_HEADER in headers:
+        return None
+    try:
+        raw = await request.body()
+    except HTTPException:
+        raise  # the body limit's 413 or a duplicate key's 422, as FastAPI re-raises them
+    except Exception:  # FastAPI answers 400 for a body it cannot read: let it
+        return None
+    if not raw:
+        return None
+    try:
+        payload = await request.json()
+    except ValueError:
+        return None  # FastAPI parses it again and answers 422 json_invalid
+    if not isinstance(payload, dict):
+        return None
+    try:
+        body = ApplicationIn.model_validate(payload)
+    except ValidationError:
+        return None
+    scoring = await scoring_context(request, await bearer_scheme(request),
+                                    await header_scheme(request))
+    return {"scoring": scoring, "body": body, "idempotency_key": None}
+
+
+score_application.plain_arguments = plain_application_arguments  # type: ignore[attr-defined]
