@@ -20,7 +20,7 @@ timed on the ledger (random customers, one client by default: its latency, not q
 The last line is ``key=value`` figures:
 ``ours_rps mlflow_rps ratio_rps ours_p50_ms ours_p99_ms mlflow_p50_ms mlflow_p99_ms errors
 ours_cpu_ms_per_req mlflow_cpu_ms_per_req customer_risk_p50_ms customer_risk_p99_ms
-load_avg_start load_avg_end``. The CPU figures are each server's process tree's CPU seconds
+customer_risk_cpu_ms_per_req load_avg_start load_avg_end``. The CPU figures are each server's process tree's CPU seconds
 (``/proc``, every thread and child process) per answer over its whole run, warm-up included:
 on a machine shared with other jobs they move much less than requests/s.
 """
@@ -429,10 +429,11 @@ def main(argv: Sequence[str] | None = None) -> None:
             for cid in rng.sample(world.customer_ids, min(200, len(world.customer_ids)))
         ]
         risk = drive(ours_port, risk_requests, concurrency=args.risk_concurrency,
-                     warmup_s=1.0, duration_s=args.risk_duration)
+                     warmup_s=1.0, duration_s=args.risk_duration, server_pid=ours.pid)
         report("ours  GET /v1/customers/{id}/risk", risk, args.risk_concurrency)
         figures.update(customer_risk_rps=risk.rps, customer_risk_p50_ms=risk.percentile(50),
-                       customer_risk_p99_ms=risk.percentile(99), risk_errors=risk.errors)
+                       customer_risk_p99_ms=risk.percentile(99), risk_errors=risk.errors,
+                       customer_risk_cpu_ms=risk.cpu_ms_per_request)
     finally:
         stop(ours)
 
@@ -466,6 +467,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         f"mlflow_cpu_ms_per_req={figures.get('mlflow_cpu_ms', float('nan')):.3f} "
         f"customer_risk_p50_ms={figures['customer_risk_p50_ms']:.2f} "
         f"customer_risk_p99_ms={figures['customer_risk_p99_ms']:.2f} "
+        f"customer_risk_cpu_ms_per_req={figures['customer_risk_cpu_ms']:.3f} "
         f"load_avg_start={load_start:.2f} load_avg_end={os.getloadavg()[0]:.2f}"
     )
     if not args.keep_workdir:  # after a failure it stays, with the servers' logs

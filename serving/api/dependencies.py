@@ -70,6 +70,8 @@ __all__ = [
     "ModelDep",
     "PortfolioCacheDep",
     "ReadCaller",
+    "ReadingContext",
+    "ReadingContextDep",
     "ScoreCaller",
     "ScoringContext",
     "ScoringContextDep",
@@ -196,6 +198,27 @@ class ScoringContext:
     context: DecisionContext
 
 
+@dataclass(frozen=True, slots=True)
+class ReadingContext:
+    """A ``read`` caller, its :class:`DecisionContext` and the database engine, resolved as
+    one dependency (what ``GET /v1/customers/{id}/risk`` asks for)."""
+
+    caller: ApiKeyIdentity
+    context: DecisionContext
+    engine: Engine
+
+
+async def reading_context(
+    request: Request, bearer: BearerCredentials, header: HeaderKey
+) -> ReadingContext:
+    """:func:`authenticate` a ``read`` caller (401/403 first), then its
+    :func:`decision_context` (503 ``model_not_ready``) and the app's engine: ``ReadCaller``,
+    ``DecisionContextDep`` and ``DbDep`` in one dependency node instead of three."""
+    caller = await authenticate(request, bearer, header, "read")
+    return ReadingContext(caller=caller, context=await decision_context(request),
+                          engine=request.app.state.engine)
+
+
 async def scoring_context(
     request: Request, bearer: BearerCredentials, header: HeaderKey
 ) -> ScoringContext:
@@ -228,6 +251,8 @@ LatestAsOfDep = Annotated[date, Depends(latest_as_of)]
 DecisionContextDep = Annotated[DecisionContext, Depends(decision_context)]
 ScoringContextDep = Annotated[ScoringContext, Depends(scoring_context)]
 """``ScoreCaller`` + ``DecisionContextDep`` as one node (the applicant request's path)."""
+ReadingContextDep = Annotated[ReadingContext, Depends(reading_context)]
+"""``ReadCaller`` + ``DecisionContextDep`` + ``DbDep`` as one node (customer risk)."""
 ScoreCaller = Annotated[ApiKeyIdentity, Depends(require_scope("score"))]
 ReadCaller = Annotated[ApiKeyIdentity, Depends(require_scope("read"))]
 

@@ -15,15 +15,20 @@ defaults to the service's today.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
+import anyio.to_thread
 from fastapi import APIRouter, Response
+from sqlalchemy import Engine
 
 from creditrisk.serving import open_invoices, rating
 from creditrisk.serving.api.answers import (
     decision_record,
     json_answer,
     log_decision,
+    log_decision_async,
     replayed_order_check,
 )
 from creditrisk.serving.api.dependencies import (
@@ -33,6 +38,7 @@ from creditrisk.serving.api.dependencies import (
     DecisionContextDep,
     IdempotencyKeyHeader,
     ReadCaller,
+    ReadingContextDep,
     ScoreCaller,
     plausible_as_of,
 )
@@ -46,6 +52,7 @@ from creditrisk.serving.api.schemas import (
     OrderCheckOut,
 )
 from creditrisk.serving.money import cents, optional_cents, reporting_currency
+from creditrisk.serving.registry import ServedBundle
 from creditrisk.serving.rescoring import readers
 
 router = APIRouter(prefix="/v1/customers", tags=["customers"])
@@ -56,18 +63,56 @@ router = APIRouter(prefix="/v1/customers", tags=["customers"])
     response_model=CustomerRiskOut,
     responses=error_responses(*ROUTE_ERRORS, 404, 422),
 )
-def customer_risk_of(
-    caller: ReadCaller,
+async def customer_risk_of(
+    reading: ReadingContextDep,
     customer_id: CustomerIdPath,
-    context: DecisionContextDep,
-    db: DbDep,
     as_of: AsOfQuery = None,
 ) -> Response:
     """Re-rate an existing customer from its ledger as of today (or ``as_of``)."""
-    model, served, decisions = context.model, context.served, context.decisions
-    today, latest = context.today, context.latest_as_of
-    plausible_as_of(as_of, latest)
-    day = as_of or today
+    caller, context = reading.caller, reading.context
+    plausible_as_of(as_of, context.latest_as_of)
+    day = as_of or context.today
+    risk = await anyio.to_thread.run_sync(
+        rate_for_risk, context.served, reading.engine, customer_id, day
+    )
+    record = decision_record(
+        "customer_risk",
+        caller=caller,
+        model=context.model,
+        served=context.served,
+        policy_version=risk.policy_version,
+        customer_id=customer_id,
+        request={"customer_id": customer_id, "as_of": day},
+        features=risk.features,
+        outputs=risk.outputs,
+        reasons={"decision": risk.reasons, "factors": risk.factors},
+    )
+    return json_answer(CustomerRiskOut.model_validate({  # validated once (json_answer)
+        **await log_decision_async(context.decisions, record),
+        **risk.outputs,
+        "customer_id": customer_id,
+        "reasons": risk.reasons,
+        "top_factors": risk.factors,
+        "grade_history": risk.grade_history,
+    }))
+
+
+@dataclass(frozen=True, slots=True)
+class RiskAnswer:
+    """What ``GET .../risk`` answers and logs, computed in one worker thread."""
+
+    outputs: dict[str, Any]
+    reasons: list[dict[str, Any]]
+    factors: list[dict[str, Any]]
+    features: dict[str, Any]
+    policy_version: str
+    grade_history: list[dict[str, Any]]
+
+
+def rate_for_risk(served: ServedBundle, db: Engine, customer_id: str, day: date) -> RiskAnswer:
+    """The customer's risk answer as of ``day``: its rows read and rated, the limit, the
+    late-payment outlook, the top factors and the grade history (every blocking database
+    read of the request, so the handler hops to a worker thread once)."""
     state = rating.load_customer(served, db, customer_id, as_of=day)
     factors = rating.explain_customer(served, state)
     limit = rating.recommend_customer_limit(served, state)
@@ -92,28 +137,14 @@ def customer_risk_of(
         "limit_decision": limit.decision,
         "expected_monthly_sales": cents(float(rating.expected_monthly_sales(state.record)[0])),
     }
-    reasons = [reason.to_dict() for reason in limit.reasons]
-    factor_dicts = [factor.to_dict() for factor in factors]
-    record = decision_record(
-        "customer_risk",
-        caller=caller,
-        model=model,
-        served=served,
-        policy_version=limit.policy_version,
-        customer_id=customer_id,
-        request={"customer_id": customer_id, "as_of": day},
-        features=state.feature_record(),
+    return RiskAnswer(
         outputs=outputs,
-        reasons={"decision": reasons, "factors": factor_dicts},
+        reasons=[reason.to_dict() for reason in limit.reasons],
+        factors=[factor.to_dict() for factor in factors],
+        features=state.feature_record(),
+        policy_version=limit.policy_version,
+        grade_history=readers.customer_grade_history(db, customer_id),
     )
-    return json_answer(CustomerRiskOut.model_validate({  # validated once (json_answer)
-        **log_decision(decisions, record),
-        **outputs,
-        "customer_id": customer_id,
-        "reasons": reasons,
-        "top_factors": factor_dicts,
-        "grade_history": readers.customer_grade_history(db, customer_id),
-    }))
 
 
 @router.post(
