@@ -20,9 +20,10 @@ timed on the ledger (random customers, one client by default: its latency, not q
 The last line is ``key=value`` figures:
 ``ours_rps mlflow_rps ratio_rps ours_p50_ms ours_p99_ms mlflow_p50_ms mlflow_p99_ms errors
 ours_cpu_ms_per_req mlflow_cpu_ms_per_req customer_risk_p50_ms customer_risk_p99_ms
-customer_risk_cpu_ms_per_req load_avg_start load_avg_end``. The CPU figures are each server's process tree's CPU seconds
-(``/proc``, every thread and child process) per answer over its whole run, warm-up included:
-on a machine shared with other jobs they move much less than requests/s.
+customer_risk_cpu_ms_per_req load_avg_start load_avg_end``. The CPU figures are each server's
+process tree's CPU seconds (``/proc``, every thread and child process) per answer over its
+whole run, warm-up included: on a machine shared with other jobs they move much less than
+requests/s.
 """
 
 from __future__ import annotations
