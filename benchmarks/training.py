@@ -89,7 +89,8 @@ def main() -> None:
     frame = snapshots.frame[train]
     spec = FeatureSpec.from_catalog("customer").with_levels_from(frame)
     X, y = spec.encode(frame), frame["default_12m"].to_numpy(dtype=np.int8)
-    params = lightgbm_params(config.default.lgbm_params, objective="binary", seed=config.seed)
+    ours = {"num_leaves": config.default.num_leaves, **config.default.lgbm_params}
+    params = lightgbm_params(ours, objective="binary", seed=config.seed)
     t4 = time.perf_counter()
     lgb.train(params, lgb.Dataset(X, label=y, categorical_feature=spec.categorical_indices
                                   or "auto"), num_boost_round=max(best, 1))

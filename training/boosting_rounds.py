@@ -75,10 +75,10 @@ def min_rows_in_leaf(fit_rows: int, *, share: float, floor: int) -> int:
 def default_model_params(config: DefaultModelConfig, *, fit_rows: float) -> dict[str, Any]:
     """LightGBM parameters of the default model fitted on ``fit_rows`` rows: leaves of
     ``min_leaf_share`` of the rows (at least the project's ``min_data_in_leaf``; a share of 0,
-    the default, keeps that), then the config's ``lgbm_params``."""
+    the default, keeps that), the config's ``num_leaves``, then its ``lgbm_params``."""
     floor = int(DEFAULT_LGBM_PARAMS["min_data_in_leaf"])
     leaf = min_rows_in_leaf(int(fit_rows), share=config.min_leaf_share, floor=floor)
-    return {"min_data_in_leaf": leaf, **config.lgbm_params}
+    return {"min_data_in_leaf": leaf, "num_leaves": config.num_leaves, **config.lgbm_params}
 
 
 def early_stopping_rows(

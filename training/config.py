@@ -41,6 +41,12 @@ class DefaultModelConfig(_Strict):
         "min_data_in_leaf); an explicit lgbm_params min_data_in_leaf overrides it",
     )
     num_boost_round: int = Field(600, ge=10)
+    num_leaves: int = Field(
+        7, ge=2, le=255,
+        description="Leaves per tree of the default model (the late-payment models keep "
+        "15): its events are a few hundred defaulting customers, and smaller trees fit them "
+        "with less variance (docs/synthetic.md); lgbm_params num_leaves overrides it",
+    )
     refit_all_training: bool = Field(
         True,
         description="After early stopping picks the rounds, refit on every training customer",
