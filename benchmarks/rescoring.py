@@ -52,6 +52,7 @@ import time
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 REPO = Path(__file__).resolve().parents[1]
 HERE = Path(__file__).resolve().parent
@@ -61,6 +62,11 @@ sys.path.insert(0, str(REPO))
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
+
+if TYPE_CHECKING:  # annotations only: the script imports the product lazily
+    from sqlalchemy.engine import Engine
+
+    from creditrisk.serving.registry import ServedBundle
 
 OUT = REPO / "benchmarks" / "out"
 START, END = date(2024, 1, 1), date(2025, 12, 31)
@@ -446,7 +452,7 @@ def ensure_model(path: Path, *, customers: int, boost_rounds: int, num_leaves: i
 # --------------------------------------------------------------------------- runs
 
 
-def rescore_once(url: str, served: object, model_uri: str, buckets: int,
+def rescore_once(url: str, served: ServedBundle, model_uri: str, buckets: int,
                  workers: int) -> dict[str, float]:
     from creditrisk.ledger.database import make_engine, upgrade_database
     from creditrisk.serving.rescoring.runner import rescore
@@ -459,7 +465,7 @@ def rescore_once(url: str, served: object, model_uri: str, buckets: int,
     cpu_before = client_cpu_seconds()
     with ServerCpu(database) as server:
         started = time.perf_counter()
-        result = rescore(engine, served, as_of=END, model_uri=model_uri,  # type: ignore[arg-type]
+        result = rescore(engine, served, as_of=END, model_uri=model_uri,
                          buckets=buckets, force=True, workers=workers)
         seconds = time.perf_counter() - started
     engine.dispose()
@@ -469,7 +475,7 @@ def rescore_once(url: str, served: object, model_uri: str, buckets: int,
             **{f"t_{k}": v for k, v in result.timings.items()}}
 
 
-def forget_run(engine: object, served: object) -> None:
+def forget_run(engine: Engine, served: ServedBundle) -> None:
     """Delete an earlier benchmark run of this (as-of, model) before the timed one, outside
     the timing: a monthly run writes a new as-of and has no rows of its own to delete
     (``force`` would otherwise delete the previous million rows inside the measurement)."""
@@ -478,17 +484,17 @@ def forget_run(engine: object, served: object) -> None:
     from creditrisk.serving.rescoring.store import RunKey
     from creditrisk.serving.rescoring.tables import score_run_buckets, score_runs, scores
 
-    run_id = RunKey(END, served.model_name, served.model_version).run_id  # type: ignore[attr-defined]
-    with engine.begin() as conn:  # type: ignore[attr-defined]
+    run_id = RunKey(END, served.model_name, served.model_version).run_id
+    with engine.begin() as conn:
         for table in (scores, score_run_buckets, score_runs):
             conn.execute(sa.delete(table).where(table.c.run_id == run_id))
-    if engine.dialect.name == "postgresql":  # type: ignore[attr-defined]
-        with engine.connect().execution_options(  # type: ignore[attr-defined]
+    if engine.dialect.name == "postgresql":
+        with engine.connect().execution_options(
                 isolation_level="AUTOCOMMIT") as conn:
             conn.exec_driver_sql("VACUUM ANALYZE scores")
 
 
-def service_path(url: str, served: object, sample: int, seed: int) -> float:
+def service_path(url: str, served: ServedBundle, sample: int, seed: int) -> float:
     """Seconds per customer of the service's per-request rating path."""
     import numpy as np
     from sqlalchemy import select
@@ -508,11 +514,11 @@ def service_path(url: str, served: object, sample: int, seed: int) -> float:
     done = 0
     for customer_id in chosen.tolist():
         try:
-            state = rating.load_customer(served, engine, customer_id, as_of=END)  # type: ignore[arg-type]
+            state = rating.load_customer(served, engine, customer_id, as_of=END)
         except CustomerNotOnboarded:
             continue
-        rating.recommend_customer_limit(served, state)  # type: ignore[arg-type]
-        rating.explain_customer(served, state)  # type: ignore[arg-type]
+        rating.recommend_customer_limit(served, state)
+        rating.explain_customer(served, state)
         open_invoices.predict_open_invoices(served, state.ledger, as_of=END)  # type: ignore[arg-type]
         done += 1
     engine.dispose()

@@ -233,6 +233,6 @@ def configure_logging(level: str) -> None:
     if not any(getattr(h, "_creditrisk", False) for h in logger.handlers):
         handler = logging.StreamHandler(sys.stderr)
         handler.setFormatter(ServiceLogFormatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
-        handler._creditrisk = True  # type: ignore[attr-defined]
+        handler._creditrisk = True  # type: ignore[attr-defined]  # our mark: added once
         logger.addHandler(handler)
         logger.propagate = False
