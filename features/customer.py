@@ -109,13 +109,14 @@ def customer_feature_arrays(known: PreparedLedger, day: int) -> dict[str, np.nda
     out: dict[str, np.ndarray] = {}
     out.update(_tenure(known, day))
     out.update(_volume(known, day, n))
-    out.update(_balances(known, day, n, paid))
+    is_open = _open_invoices(known, paid)
+    out.update(_balances(known, day, n, paid, is_open))
     out.update(_lateness(known, day, n))
     out.update(payment_delay_arrays(known, day, n))
     out["dso_days"] = ratio(out["open_balance"], out["invoiced_amount_90d"]) * 90.0
     limit = np.nan_to_num(known.static_numeric["credit_limit"], nan=0.0)
     out["credit_utilisation"] = ratio(out["open_balance"], limit)
-    out.update(_collections(known, day, n, paid, payment_count))
+    out.update(_collections(known, day, n, is_open, payment_count))
     out.update(known.static_numeric)
     return out
 
@@ -157,9 +158,10 @@ def _paid_per_invoice(known: PreparedLedger) -> tuple[np.ndarray, np.ndarray]:
     return paid, count
 
 
-def _balances(known: PreparedLedger, day: int, n: int, paid: np.ndarray) -> dict[str, np.ndarray]:
+def _balances(
+    known: PreparedLedger, day: int, n: int, paid: np.ndarray, is_open: np.ndarray
+) -> dict[str, np.ndarray]:
     open_amount = np.maximum(known.invoice_amount - paid, 0.0)
-    is_open = _open_invoices(known, paid)
     code = known.invoice_customer[is_open]
     amount = open_amount[is_open]
     days_past_due = day - known.due_day[is_open].astype(np.int64)
@@ -209,7 +211,7 @@ def _lateness(known: PreparedLedger, day: int, n: int) -> dict[str, np.ndarray]:
 
 
 def _collections(
-    known: PreparedLedger, day: int, n: int, paid: np.ndarray, payment_count: np.ndarray
+    known: PreparedLedger, day: int, n: int, is_open: np.ndarray, payment_count: np.ndarray
 ) -> dict[str, np.ndarray]:
     code, event_day, kind = known.event_customer, known.event_day, known.event_type
     in_year = event_day > day - 365
@@ -229,7 +231,7 @@ def _collections(
     )
     instalments = (known.invoice_amount > 0) & (known.issue_day > day - 365) & (payment_count >= 2)
     out["partially_paid_invoice_count_365d"] = count_by(known.invoice_customer[instalments], n)
-    part_paid_open = _open_invoices(known, paid) & (payment_count >= 1)
+    part_paid_open = is_open & (payment_count >= 1)
     out["open_part_paid_invoice_count"] = count_by(known.invoice_customer[part_paid_open], n)
     return out
 

@@ -50,7 +50,6 @@ def payment_delay_arrays(known: PreparedLedger, day: int, n: int) -> dict[str, n
     dues = _DueInvoices.of(known, day, sales)
     for window in RECENT_DUE_WINDOWS_DAYS:
         out.update(dues.recent(window, n))
-    for window in RECENT_DUE_WINDOWS_DAYS:
         out[f"payment_delay_shift_{window}d"] = (
             out[f"payment_delay_due_{window}d"] - out["payment_delay_mean_365d"])
     out["slow_share_due_10_40d"] = dues.slow_share(n)
